@@ -1,0 +1,37 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, embedsignature=True
+"""mqcore's core: message parts, lock-free pipes, io threads, the ZMTP
+engine, transports, routing and socket types, compiled as one extension.
+
+The files below are included in dependency order: a lower layer never uses
+a higher one (base -> pipe -> wire -> io/engine/transport -> route -> proto
+-> api)."""
+
+from libc.stdlib cimport malloc, calloc, realloc, free, abort, getenv, rand
+from libc.string cimport memcpy, memset, memcmp, strlen, strcmp, strncpy
+from libc.stdint cimport uint32_t, uint64_t, int64_t
+
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBuffer_FillInfo, PyBUF_SIMPLE, PyBUF_ANY_CONTIGUOUS
+from cpython.exc cimport PyErr_CheckSignals
+
+from includes.mq_c cimport *
+
+include "base/errors.pxi"
+include "base/msg.pxi"
+include "pipe/ypipe.pxi"
+include "pipe/mailbox.pxi"
+include "pipe/pipe.pxi"
+include "wire/codec.pxi"
+include "proto/options.pxi"
+include "io/io_thread.pxi"
+include "engine/session.pxi"
+include "transport/listener.pxi"
+include "route/parray.pxi"
+include "proto/socket_base.pxi"
+include "route/lb.pxi"
+include "route/fq.pxi"
+include "proto/types.pxi"
+include "api/frame.pxi"
+include "api/context.pxi"
+include "api/socket.pxi"
+include "api/poll.pxi"

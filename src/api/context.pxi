@@ -1,0 +1,221 @@
+# Context: io threads, the registry of sockets (for term) and of inproc
+# endpoints. Thread-safe as far as the GIL makes it so: every method here
+# runs with the GIL, except the wait in term(), which releases it.
+
+import weakref as _weakref
+
+
+cdef class Context:
+    cdef io_thread_t **_io
+    cdef int _nio_started
+    cdef int _rr
+    cdef readonly bint closed
+    cdef bint _terminating
+    cdef pthread_mutex_t _lock
+    cdef pthread_cond_t _cond
+    cdef int _nsockets
+    cdef object _socket_refs
+    cdef dict _inproc_bound         # name -> Socket
+    cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
+    cdef dict _opts                 # context options (zmq_ctx_set)
+    cdef object __weakref__
+
+    def __cinit__(self, io_threads=1, shadow=0, **kwargs):
+        if shadow:
+            raise ValueError("mqcore contexts cannot shadow a libzmq context")
+        if io_threads < 0:
+            raise_errno(EINVAL)
+        self._io = NULL
+        self._nio_started = 0
+        self.closed = False
+        self._terminating = False
+        pthread_mutex_init(&self._lock, NULL)
+        pthread_cond_init(&self._cond, NULL)
+        self._socket_refs = _weakref.WeakSet()
+        self._inproc_bound = {}
+        self._inproc_pending = {}
+        # IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY
+        self._opts = {1: int(io_threads), 2: 1023, 42: 0, 70: 1}
+
+    def __dealloc__(self):
+        if not self.closed and self._nsockets == 0:
+            self._stop_io_threads()
+            self._drop_pending_inproc()
+        pthread_mutex_destroy(&self._lock)
+        pthread_cond_destroy(&self._cond)
+
+    # ------------------------------------------------------------ options
+
+    def set(self, int option, value):
+        value = int(value)
+        if option == 1:
+            if value < 0:
+                raise_errno(EINVAL)
+            if self._nio_started:
+                # libzmq ignores it once the threads run; so do we.
+                return
+        elif option == 2:
+            if value < 1 or value > 65535:
+                raise_errno(EINVAL)
+        elif option in (42, 70):
+            value = 1 if value else 0
+        elif option in (3, 4, 7, 8, 10):
+            return      # thread priority / scheduling hints: accepted, no effect here
+        else:
+            raise_errno(EINVAL)
+        self._opts[option] = value
+
+    def get(self, int option):
+        if option in self._opts:
+            return self._opts[option]
+        if option == 3:                 # SOCKET_LIMIT
+            return 65535
+        if option == 5:                 # MAX_MSGSZ
+            return 2147483647
+        if option == 6:                 # MSG_T_SIZE
+            return 64
+        raise_errno(EINVAL)
+
+    # ------------------------------------------------------------ sockets
+
+    cdef int _socket_opened(self, object sock) except -1:
+        if self._terminating or self.closed:
+            raise_errno(ETERM_)
+        if self._nsockets >= self._opts[2]:
+            raise_errno(EMFILE)
+        self._socket_refs.add(sock)
+        pthread_mutex_lock(&self._lock)
+        self._nsockets += 1
+        pthread_mutex_unlock(&self._lock)
+        return 0
+
+    cdef void _socket_closed(self, object sock):
+        self._socket_refs.discard(sock)
+        pthread_mutex_lock(&self._lock)
+        self._nsockets -= 1
+        pthread_cond_broadcast(&self._cond)
+        pthread_mutex_unlock(&self._lock)
+
+    def _sockets(self):
+        return [s for s in list(self._socket_refs) if not s.closed]
+
+    cdef io_thread_t *_pick_io_thread(self) except NULL:
+        cdef int n = self._opts[1]
+        cdef int i
+        if n == 0:
+            raise_errno(EMTHREAD_)
+        if self._io == NULL:
+            self._io = <io_thread_t **>calloc(n, sizeof(io_thread_t *))
+            for i in range(n):
+                self._io[i] = io_thread_new()
+            self._nio_started = n
+        self._rr = (self._rr + 1) % self._nio_started
+        return self._io[self._rr]
+
+    # ------------------------------------------------------------ term
+
+    def term(self):
+        """Ends the context: blocked calls in other threads fail with
+        ContextTerminated; returns once every socket is closed and their
+        lingering messages are sent (or their linger ran out)."""
+        if self.closed:
+            return
+        self._terminating = True
+        for sock in list(self._socket_refs):
+            (<Socket>sock)._context_stopping()
+        with nogil:
+            pthread_mutex_lock(&self._lock)
+            while self._nsockets > 0:
+                pthread_cond_wait(&self._cond, &self._lock)
+            pthread_mutex_unlock(&self._lock)
+        self._stop_io_threads()
+        self._drop_pending_inproc()
+        drain_deferred_releases()
+        self.closed = True
+
+    cdef void _stop_io_threads(self):
+        cdef int i
+        if self._io == NULL:
+            return
+        with nogil:
+            for i in range(self._nio_started):
+                io_thread_stop_and_free(self._io[i])
+        free(self._io)
+        self._io = NULL
+        self._nio_started = 0
+
+    cdef void _drop_pending_inproc(self):
+        cdef pipe_end_t *e
+        for entries in self._inproc_pending.values():
+            for addr, _, _ in entries:
+                e = <pipe_end_t *><size_t>addr
+                e.closed = True
+                pipe_decref(e.pipe)
+        self._inproc_pending.clear()
+
+    # ------------------------------------------------------------ inproc
+
+    cdef int _inproc_bind(self, str name, Socket binder) except -1:
+        cdef pipe_end_t *e
+        if name in self._inproc_bound:
+            raise_errno(EADDRINUSE)
+        self._inproc_bound[name] = binder
+        for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
+            e = <pipe_end_t *><size_t>addr
+            inproc_set_hwms(e.peer, e, c_snd, c_rcv, binder.s.o.sndhwm, binder.s.o.rcvhwm)
+            pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
+            sock_attach(binder.s, e)
+        return 0
+
+    cdef void _inproc_unbind(self, str name, Socket binder):
+        if self._inproc_bound.get(name) is binder:
+            del self._inproc_bound[name]
+
+    cdef int _inproc_connect(self, str name, Socket conn, long long tag) except -1:
+        cdef Socket binder = self._inproc_bound.get(name)
+        cdef pipe_t *p = pipe_new(0, 0)
+        cdef command_t cmd
+        pipe_set_owner(&p.ends[0], conn.s.mb, conn.s, OWNER_SOCKET)
+        p.ends[0].tag = <void *>tag
+        if binder is None:
+            # Connect before bind: the connector can queue at once; the
+            # binder takes the other end when it binds.
+            inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm,
+                            1000, 1000)
+            self._inproc_pending.setdefault(name, []).append(
+                (<size_t>&p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm))
+        else:
+            inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm,
+                            binder.s.o.sndhwm, binder.s.o.rcvhwm)
+            pipe_set_owner(&p.ends[1], binder.s.mb, binder.s, OWNER_SOCKET)
+            if binder is conn:
+                sock_attach(conn.s, &p.ends[1])
+            else:
+                cmd.type = CMD_ATTACH
+                cmd.obj = binder.s
+                cmd.end = &p.ends[1]
+                cmd.arg = 0
+                mq_int_add(&p.refcnt, 1)
+                if mailbox_send(binder.s.mb, &cmd) < 0:
+                    p.ends[1].closed = True
+                    p.ends[0].peer_gone = True
+                    pipe_decref(p)      # the command's reference
+                    pipe_decref(p)      # the end's reference
+        sock_attach(conn.s, &p.ends[0])
+        return 0
+
+
+cdef inline int hwm_sum(int a, int b) noexcept nogil:
+    if a <= 0 or b <= 0:
+        return 0
+    return a + b
+
+
+cdef void inproc_set_hwms(pipe_end_t *conn_end, pipe_end_t *bind_end, int c_snd, int c_rcv,
+                          int b_snd, int b_rcv) noexcept nogil:
+    # inproc has one queue per direction, so each direction may hold the
+    # writer's SNDHWM plus the reader's RCVHWM (libzmq).
+    conn_end.hwm = hwm_sum(c_snd, b_rcv)
+    bind_end.hwm = hwm_sum(b_snd, c_rcv)
+    conn_end.lwm = lwm_for(bind_end.hwm)
+    bind_end.lwm = lwm_for(conn_end.hwm)

@@ -1,0 +1,178 @@
+# Frame: one message part as a Python object, zero-copy both ways.
+#
+# A received Frame owns the msg_t taken from the pipe and exposes its bytes
+# through the buffer protocol (memoryview(frame), numpy.frombuffer, ...)
+# without copying. A Frame made from Python data keeps that object and sends
+# from its buffer.
+
+cdef class Frame:
+    cdef msg_t msg
+    cdef bint _owns_msg
+    cdef object _data
+    cdef object _bytes
+    cdef public bint more
+    cdef public object tracker
+
+    def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
+        msg_init(&self.msg)
+        self._owns_msg = False
+        self.more = False
+        self.tracker = None
+        if data is None:
+            data = b""
+        if isinstance(data, str):
+            raise TypeError("str objects cannot be sent as Frames: encode them first")
+        if isinstance(data, Frame):
+            data = (<Frame>data).bytes
+        memoryview(data)        # fails early on objects without a buffer
+        self._data = data
+
+    def __dealloc__(self):
+        if self._owns_msg:
+            msg_close(&self.msg)
+
+    cdef const unsigned char *_ptr(self, Py_ssize_t *size) except NULL:
+        cdef Py_buffer view
+        if self._owns_msg:
+            size[0] = self.msg.size
+            return msg_data(&self.msg)
+        PyObject_GetBuffer(self._data, &view, PyBUF_SIMPLE)
+        size[0] = view.len
+        PyBuffer_Release(&view)     # _data keeps the memory alive
+        return <const unsigned char *>view.buf
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        cdef Py_ssize_t n
+        cdef const unsigned char *p = self._ptr(&n)
+        PyBuffer_FillInfo(buffer, self, <void *>p, n, 1, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+    def __len__(self):
+        cdef Py_ssize_t n
+        self._ptr(&n)
+        return n
+
+    @property
+    def bytes(self):
+        """The frame's content as bytes (copied once, then cached)."""
+        cdef Py_ssize_t n
+        cdef const unsigned char *p
+        if self._bytes is None:
+            if not self._owns_msg and type(self._data) is bytes:
+                self._bytes = self._data
+            else:
+                p = self._ptr(&n)
+                self._bytes = PyBytes_FromStringAndSize(<const char *>p, n)
+        return self._bytes
+
+    @property
+    def buffer(self):
+        return memoryview(self)
+
+    def get(self, option):
+        if option == 1 or option == "more":      # MORE
+            return int(self.more)
+        if option == 3:                           # SHARED
+            return int(self._owns_msg and self.msg.chunk != NULL and self.msg.chunk.refcnt > 1)
+        raise_errno(EINVAL)
+
+    def __bytes__(self):
+        return self.bytes
+
+    def __copy__(self):
+        return Frame(self.bytes)
+
+    fast_copy = __copy__
+
+    def __repr__(self):
+        n = len(self)
+        preview = self.bytes[:16]
+        return f"<mqcore.Frame({preview!r}{'...' if n > 16 else ''}, {n}B)>"
+
+    def __eq__(self, other):
+        if isinstance(other, Frame):
+            return self.bytes == (<Frame>other).bytes
+        return self.bytes == other
+
+    __hash__ = None
+
+
+cdef Frame frame_from_msg(msg_t *m):
+    cdef Frame f = Frame.__new__(Frame)
+    memcpy(&f.msg, m, sizeof(msg_t))
+    msg_init(m)
+    f._owns_msg = True
+    f.more = (f.msg.flags & MSG_MORE) != 0
+    return f
+
+
+# Zero-copy sends borrow a Python buffer; the chunk keeps the Py_buffer right
+# after its header and is released with the GIL by drain_deferred_releases.
+
+cdef int msg_init_borrowed(msg_t *m, object obj) except -1:
+    cdef chunk_t *c = <chunk_t *>malloc(sizeof(chunk_t) + sizeof(Py_buffer))
+    cdef Py_buffer *view
+    if c == NULL:
+        raise MemoryError()
+    view = <Py_buffer *>(c + 1)
+    if PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0:
+        free(c)
+        return -1
+    c.next_free = NULL
+    c.refcnt = 1
+    c.size = view.len
+    c.data = <unsigned char *>view.buf
+    c.free_fn = defer_chunk_release
+    m.size = view.len
+    m.flags = 0
+    m.routing_id = 0
+    m.chunk = c
+    return 0
+
+
+cdef void drain_deferred_releases():
+    cdef chunk_t *c
+    cdef chunk_t *nx
+    if g_deferred == NULL:
+        return
+    c = <chunk_t *>mq_stack_take_all(&g_deferred)
+    while c != NULL:
+        nx = c.next_free
+        PyBuffer_Release(<Py_buffer *>(c + 1))
+        free(c)
+        c = nx
+
+
+cdef class MessageTracker:
+    """Tells when the core has finished with a zero-copy send's buffer."""
+    cdef chunk_t *chunk
+
+    def __dealloc__(self):
+        if self.chunk != NULL:
+            chunk_decref(self.chunk)
+            self.chunk = NULL
+
+    @property
+    def done(self):
+        drain_deferred_releases()
+        return self.chunk == NULL or mq_int_load(&self.chunk.refcnt) == 1
+
+    def wait(self, timeout=-1):
+        """Waits until done; raises NotDone after `timeout` seconds."""
+        import time
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                from mqcore.error import NotDone
+                raise NotDone()
+            time.sleep(0.0005)
+
+
+cdef MessageTracker tracker_for(msg_t *m):
+    cdef MessageTracker t = MessageTracker.__new__(MessageTracker)
+    if m.chunk != NULL:
+        mq_int_add(&m.chunk.refcnt, 1)
+        t.chunk = m.chunk
+    return t

@@ -1,0 +1,562 @@
+# Socket: the Python face of sock_t. send and recv are the hot path: they
+# try once with the GIL held (pure C, no syscall when a pipe has room or a
+# message) and release the GIL only when they have to wait.
+
+import os as _os
+import tempfile as _tempfile
+
+cdef enum:
+    ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
+    OPT_INT = 1
+    OPT_INT64 = 2
+    OPT_BYTES = 3
+
+cdef long long g_endpoint_ids = 0
+
+
+cdef class Socket:
+    cdef sock_t *s
+    cdef readonly Context context
+    cdef bint _closed
+    cdef dict _endpoints            # endpoint -> list of (kind, address, io)
+    cdef bytes _last_endpoint
+    cdef object __weakref__
+
+    def __cinit__(self, Context context=None, int socket_type=-1, *args, **kwargs):
+        cdef proto_t *proto
+        cdef options_t o
+        self.s = NULL
+        self._closed = True
+        if context is None:
+            raise TypeError("Socket needs a Context")
+        proto = proto_for(socket_type)
+        if proto == NULL:
+            raise_errno(EINVAL)
+        context._socket_opened(self)
+        options_defaults(&o, socket_type)
+        o.ipv6 = context._opts[42]
+        if not context._opts[70] and o.linger == -1:
+            o.linger = 0
+        self.s = sock_new(proto, &o)
+        if self.s == NULL:
+            context._socket_closed(self)
+            raise MemoryError()
+        self.context = context
+        self._closed = False
+        self._endpoints = {}
+        self._last_endpoint = b""
+
+    def __dealloc__(self):
+        if not self._closed and self.s != NULL:
+            self._close_core()
+
+    @property
+    def closed(self):
+        return self._closed
+
+    @property
+    def socket_type(self):
+        return self.s.o.type if self.s != NULL else -1
+
+    @property
+    def underlying(self):
+        return <size_t>self.s
+
+    cdef inline int _check_open(self) except -1:
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        return 0
+
+    cdef void _context_stopping(self):
+        cdef command_t cmd
+        if self._closed:
+            return
+        cmd.type = CMD_STOP
+        cmd.obj = NULL
+        cmd.end = NULL
+        cmd.arg = 0
+        mailbox_send(self.s.mb, &cmd)
+
+    # ------------------------------------------------------------ close
+
+    def close(self, linger=None):
+        """Closes the socket. Messages still queued are sent for up to
+        `linger` ms (default: the LINGER option) in the background."""
+        if self._closed:
+            return
+        if linger is not None:
+            self.s.o.linger = max(-1, int(linger))
+        self._close_core()
+
+    cdef void _close_core(self):
+        cdef long long linger = self.s.o.linger
+        sock_close(self.s)
+        for name, records in self._endpoints.items():
+            for rec in records:
+                self._stop_endpoint(rec, linger)
+            if name.startswith("inproc://"):
+                self.context._inproc_unbind(name[9:], self)
+        self._endpoints.clear()
+        sock_free(self.s)
+        self.s = NULL
+        self._closed = True
+        self.context._socket_closed(self)
+        drain_deferred_releases()
+
+    cdef void _stop_endpoint(self, tuple rec, long long linger):
+        kind, addr, io = rec
+        if kind == "listener":
+            io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
+        elif kind == "session":
+            # The command carries the socket's reference to the session.
+            io_send(<io_thread_t *><size_t>io, CMD_TERM_SESSION, <void *><size_t>addr, linger)
+
+    # ------------------------------------------------------------ bind/connect
+
+    def bind(self, addr):
+        """Binds to tcp://host:port (port * for any), ipc://path, ipc://@name
+        or inproc://name."""
+        cdef str endpoint = _endpoint_str(addr)
+        self._check_open()
+        scheme, _, rest = endpoint.partition("://")
+        if scheme == "tcp":
+            self._bind_stream(endpoint, rest, T_TCP)
+        elif scheme == "ipc":
+            self._bind_stream(endpoint, rest, T_IPC)
+        elif scheme == "inproc":
+            if not rest:
+                raise_errno(EINVAL)
+            self.context._inproc_bind(rest, self)
+            self._record(endpoint, ("inproc", 0, 0))
+            self._last_endpoint = endpoint.encode()
+        else:
+            raise_errno(EPROTONOSUPPORT)
+
+    cdef _bind_stream(self, str endpoint, str rest, int transport):
+        cdef mq_addr_t a
+        cdef int fd = -1
+        cdef int rc
+        cdef listener_t *l
+        cdef io_thread_t *io
+        cdef char buf[300]
+        cdef bytes path
+        io = self.context._pick_io_thread()
+        if transport == T_TCP:
+            host, port = _split_host_port(rest)
+            rc = mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 1, &a)
+            if rc < 0:
+                raise_errno(ENODEV if host != "*" and not _looks_numeric(host) else EINVAL)
+        else:
+            if rest == "*":
+                rest = _os.path.join(_tempfile.mkdtemp(prefix="mqcore-"), "socket")
+            path = rest.encode()
+            if mq_ipc_addr(path, &a) < 0:
+                raise_errno(errno)
+            if not rest.startswith("@"):
+                # A file left by an earlier run would make bind fail.
+                unlink(path)
+        if mq_listen(&a, self.s.o.backlog, &fd) < 0:
+            raise_errno(errno)
+        if transport == T_TCP:
+            mq_local_addr(fd, &a)
+            mq_tcp_endpoint(&a, buf, sizeof(buf))
+            resolved = (<bytes>buf).decode()
+        else:
+            resolved = "ipc://" + rest
+        l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport)
+        if transport == T_IPC and not rest.startswith("@"):
+            strncpy(l.unlink_path, path, 255)
+        io_send(io, CMD_ADD_LISTENER, l, 0)
+        self._record(resolved, ("listener", <size_t>l, <size_t>io))
+        if resolved != endpoint:
+            self._record(endpoint, None)
+        self._last_endpoint = resolved.encode()
+
+    def connect(self, addr):
+        """Connects to a tcp, ipc or inproc endpoint. The peer need not be
+        there yet: messages queue and the connection is made (and re-made)
+        in the background."""
+        cdef str endpoint = _endpoint_str(addr)
+        cdef mq_addr_t a
+        cdef session_t *sess
+        cdef pipe_t *p
+        cdef io_thread_t *io
+        cdef int transport
+        global g_endpoint_ids
+        self._check_open()
+        scheme, _, rest = endpoint.partition("://")
+        if scheme == "inproc":
+            if not rest:
+                raise_errno(EINVAL)
+            g_endpoint_ids += 1
+            self.context._inproc_connect(rest, self, g_endpoint_ids)
+            self._record(endpoint, ("inproc-connect", g_endpoint_ids, 0))
+            self._last_endpoint = endpoint.encode()
+            return
+        if scheme == "tcp":
+            transport = T_TCP
+            host, port = _split_host_port(rest)
+            if port in ("*", "0") or not port.isdigit():
+                raise_errno(EINVAL)
+            if mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 0, &a) < 0:
+                raise_errno(EINVAL)
+        elif scheme == "ipc":
+            transport = T_IPC
+            if mq_ipc_addr(rest.encode(), &a) < 0:
+                raise_errno(errno)
+        else:
+            raise_errno(EPROTONOSUPPORT)
+        io = self.context._pick_io_thread()
+        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport)
+        if sess == NULL:
+            raise MemoryError()
+        memcpy(&sess.addr, &a, sizeof(mq_addr_t))
+        sess.refcnt = 2         # the io thread's and this socket's
+        if not self.s.o.immediate:
+            # The pipe exists from now on, so messages queue before the
+            # connection is up and survive reconnects.
+            p = pipe_new(self.s.o.sndhwm, self.s.o.rcvhwm)
+            pipe_set_owner(&p.ends[0], self.s.mb, self.s, OWNER_SOCKET)
+            pipe_set_owner(&p.ends[1], io.mb, sess, OWNER_SESSION)
+            sess.pipe = &p.ends[1]
+            sock_attach(self.s, &p.ends[0])
+        io_send(io, CMD_ADD_SESSION, sess, 0)
+        self._record(endpoint, ("session", <size_t>sess, <size_t>io))
+        self._last_endpoint = endpoint.encode()
+
+    cdef void _record(self, str endpoint, object rec):
+        records = self._endpoints.setdefault(endpoint, [])
+        if rec is not None:
+            records.append(rec)
+
+    def unbind(self, addr):
+        self._forget_endpoint(_endpoint_str(addr), ("listener", "inproc"))
+
+    def disconnect(self, addr):
+        self._forget_endpoint(_endpoint_str(addr), ("session", "inproc-connect"))
+
+    cdef _forget_endpoint(self, str endpoint, tuple kinds):
+        cdef int i
+        self._check_open()
+        records = self._endpoints.get(endpoint)
+        if not records:
+            # A wildcard bind is also known by its resolved name; look there.
+            raise_errno(ENOENT)
+        keep = []
+        found = False
+        for rec in records:
+            if rec[0] not in kinds:
+                keep.append(rec)
+                continue
+            found = True
+            if rec[0] == "inproc":
+                self.context._inproc_unbind(endpoint[9:], self)
+            elif rec[0] == "inproc-connect":
+                self._drop_tagged_pipes(rec[1])
+            else:
+                self._stop_endpoint(rec, self.s.o.linger)
+        if not found:
+            raise_errno(ENOENT)
+        if keep:
+            self._endpoints[endpoint] = keep
+        else:
+            del self._endpoints[endpoint]
+        for name in [n for n, r in self._endpoints.items() if not r]:
+            del self._endpoints[name]
+
+    cdef void _drop_tagged_pipes(self, long long tag):
+        cdef int i = 0
+        while i < self.s.npipes:
+            if self.s.pipes[i].tag == <void *>tag:
+                sock_drop_pipe(self.s, self.s.pipes[i])
+            else:
+                i += 1
+
+    # ------------------------------------------------------------ send/recv
+
+    def send(self, data, int flags=0, bint copy=True, bint track=False, routing_id=None, group=None):
+        """Sends one message part. flags: NOBLOCK/DONTWAIT, SNDMORE.
+        copy=False sends large buffers without copying them."""
+        cdef msg_t m
+        cdef int rc
+        cdef Py_buffer view
+        cdef MessageTracker tracker = None
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
+            if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
+                raise MemoryError()
+            memcpy(msg_data(&m), PyBytes_AS_STRING(data), m.size)
+        elif isinstance(data, Frame):
+            self._msg_from_object(&m, (<Frame>data)._data if not (<Frame>data)._owns_msg else data, False)
+        elif isinstance(data, str):
+            raise TypeError("unicode not allowed, use send_string")
+        else:
+            self._msg_from_object(&m, data, not copy)
+        if flags & 2:
+            m.flags = MSG_MORE
+        if track and not copy:
+            tracker = tracker_for(&m)
+        rc = sock_try(self.s, &m, True)
+        if rc == EAGAIN and not (flags & 1) and self.s.o.sndtimeo != 0:
+            rc = self._wait_and_retry(&m, True, self.s.o.sndtimeo)
+        if rc != 0:
+            msg_close(&m)
+            raise_errno(rc)
+        if not copy:
+            drain_deferred_releases()
+        return tracker
+
+    cdef int _msg_from_object(self, msg_t *m, object data, bint zero_copy) except -1:
+        cdef Py_buffer view
+        PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
+        try:
+            if zero_copy and view.len >= ZERO_COPY_MIN:
+                msg_init_borrowed(m, data)
+            else:
+                if msg_init_size(m, view.len) < 0:
+                    raise MemoryError()
+                memcpy(msg_data(m), view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        return 0
+
+    def recv(self, int flags=0, bint copy=True, bint track=False):
+        """Receives one message part: bytes, or a Frame with copy=False."""
+        cdef msg_t m
+        cdef int rc
+        cdef object out
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        msg_init(&m)
+        rc = sock_try(self.s, &m, False)
+        if rc == EAGAIN and not (flags & 1) and self.s.o.rcvtimeo != 0:
+            rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo)
+        if rc != 0:
+            raise_errno(rc)
+        self.s.rcvmore = (m.flags & MSG_MORE) != 0
+        if copy:
+            out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+            msg_close(&m)
+            return out
+        return frame_from_msg(&m)
+
+    cdef int _wait_and_retry(self, msg_t *m, bint sending, int timeout_ms) except? -1:
+        """Blocks without the GIL; Python's signal handlers run in between,
+        so Ctrl-C interrupts a blocked call."""
+        cdef long long deadline = -1
+        cdef int rc
+        if timeout_ms > 0:
+            deadline = mq_now_ms() + timeout_ms
+        while True:
+            with nogil:
+                rc = sock_io_blocking(self.s, m, sending, deadline)
+            if rc != WAIT_INTR:
+                return rc
+            try:
+                PyErr_CheckSignals()
+            except BaseException:
+                if sending:
+                    msg_close(m)
+                raise
+
+    def _poll(self, int events, long timeout_ms):
+        """Waits up to timeout_ms (-1: forever) for any of `events`
+        (POLLIN 1, POLLOUT 2); returns those that are ready."""
+        cdef long long deadline = -1
+        cdef int ev, rc
+        self._check_open()
+        if timeout_ms > 0:
+            deadline = mq_now_ms() + timeout_ms
+        while True:
+            ev = sock_events(self.s) & events
+            if ev or timeout_ms == 0 or self.s.ctx_terminated:
+                if self.s.ctx_terminated and not ev:
+                    raise_errno(ETERM_)
+                return ev
+            with nogil:
+                rc = sock_wait(self.s, deadline)
+            if rc == EAGAIN:
+                return 0
+            if rc == WAIT_INTR:
+                PyErr_CheckSignals()
+
+    # ------------------------------------------------------------ options
+
+    def set(self, int option, value):
+        """setsockopt: int options take int, binary ones bytes."""
+        cdef options_t *o
+        self._check_open()
+        o = &self.s.o
+        if option == 5:                                   # ROUTING_ID
+            v = _bytes_value(value)
+            if len(v) < 1 or len(v) > 255:
+                raise_errno(EINVAL)
+            memcpy(o.routing_id, <char *>v, len(v))
+            o.routing_id_len = len(v)
+            return
+        if option in (55, 92):                            # ZAP_DOMAIN, BINDTODEVICE: stored, unused
+            _bytes_value(value)
+            return
+        iv = _int_value(value)
+        if option == 23 or option == 24:
+            if iv < 0:
+                raise_errno(EINVAL)
+            if option == 23:
+                o.sndhwm = iv
+            else:
+                o.rcvhwm = iv
+        elif option == 17:
+            o.linger = _at_least(iv, -1)
+        elif option == 27:
+            o.rcvtimeo = _at_least(iv, -1)
+        elif option == 28:
+            o.sndtimeo = _at_least(iv, -1)
+        elif option == 18:
+            o.reconnect_ivl = _at_least(iv, -1)
+        elif option == 21:
+            o.reconnect_ivl_max = _at_least(iv, 0)
+        elif option == 22:
+            if iv < -1:
+                raise_errno(EINVAL)
+            o.maxmsgsize = iv
+        elif option == 19:
+            o.backlog = _at_least(iv, 0)
+        elif option == 39:
+            o.immediate = _flag(iv)
+        elif option == 42:
+            o.ipv6 = _flag(iv)
+        elif option == 31:                                # IPV4ONLY
+            o.ipv6 = 1 - _flag(iv)
+        elif option == 66:
+            o.handshake_ivl = _at_least(iv, 0)
+        elif option == 11:
+            o.sndbuf = _at_least(iv, -1)
+        elif option == 12:
+            o.rcvbuf = _at_least(iv, -1)
+        elif option == 34:
+            if iv < -1 or iv > 1:
+                raise_errno(EINVAL)
+            o.tcp_keepalive = iv
+        elif option == 35:
+            o.tcp_keepalive_cnt = _at_least(iv, -1)
+        elif option == 36:
+            o.tcp_keepalive_idle = _at_least(iv, -1)
+        elif option == 37:
+            o.tcp_keepalive_intvl = _at_least(iv, -1)
+        elif option == 57:
+            o.tos = _at_least(iv, 0)
+        elif option == 4:
+            o.affinity = iv
+        elif option == 54:
+            o.conflate = _flag(iv)
+        elif option == 75:
+            o.heartbeat_ivl = _at_least(iv, 0)
+        elif option == 76:
+            if iv < 0 or iv > 6553599:
+                raise_errno(EINVAL)
+            o.heartbeat_ttl = (iv // 100) * 100
+        elif option == 77:
+            o.heartbeat_timeout = _at_least(iv, -1)
+        elif option == 79:
+            o.connect_timeout = _at_least(iv, 0)
+        elif option == 80:
+            o.tcp_maxrt = _at_least(iv, 0)
+        elif option == 25:
+            o.multicast_hops = _at_least(iv, 1)
+        elif option == 8:
+            o.rate = _at_least(iv, 1)
+        elif option == 9:
+            o.recovery_ivl = _at_least(iv, 0)
+        elif option == 84:
+            o.multicast_maxtpdu = _at_least(iv, 1)
+        elif option == 89:
+            o.use_fd = _at_least(iv, -1)
+        else:
+            # Options of other socket types or of features not built
+            # (security mechanisms) are refused rather than ignored.
+            raise_errno(EINVAL)
+
+    def get(self, int option):
+        """getsockopt: int options give int, binary ones bytes."""
+        cdef options_t *o
+        self._check_open()
+        o = &self.s.o
+        if option == 13:
+            return int(self.s.rcvmore)
+        if option == 14:
+            return self.s.mb.sig.rfd
+        if option == 15:
+            return sock_events(self.s)
+        if option == 16:
+            return o.type
+        if option == 32:
+            return self._last_endpoint
+        if option == 5:
+            return PyBytes_FromStringAndSize(<char *>o.routing_id, o.routing_id_len)
+        if option in (43, 81, 44, 47, 65, 62):            # MECHANISM, THREAD_SAFE, *_SERVER
+            return 0
+        if option == 55 or option == 92:
+            return b""
+        values = {
+            23: o.sndhwm, 24: o.rcvhwm, 17: o.linger, 27: o.rcvtimeo, 28: o.sndtimeo,
+            18: o.reconnect_ivl, 21: o.reconnect_ivl_max, 22: o.maxmsgsize, 19: o.backlog,
+            39: o.immediate, 42: o.ipv6, 31: 1 - o.ipv6, 66: o.handshake_ivl, 11: o.sndbuf,
+            12: o.rcvbuf, 34: o.tcp_keepalive, 35: o.tcp_keepalive_cnt,
+            36: o.tcp_keepalive_idle, 37: o.tcp_keepalive_intvl, 57: o.tos, 4: o.affinity,
+            54: o.conflate, 75: o.heartbeat_ivl, 76: o.heartbeat_ttl,
+            77: o.heartbeat_timeout, 79: o.connect_timeout, 80: o.tcp_maxrt,
+            25: o.multicast_hops, 8: o.rate, 9: o.recovery_ivl, 84: o.multicast_maxtpdu,
+            89: o.use_fd,
+        }
+        if option in values:
+            return values[option]
+        raise_errno(EINVAL)
+
+
+cdef str _endpoint_str(addr):
+    if isinstance(addr, bytes):
+        addr = addr.decode()
+    if not isinstance(addr, str):
+        raise TypeError(f"endpoint must be str, not {type(addr).__name__}")
+    if "://" not in addr:
+        raise_errno(EINVAL)
+    return addr
+
+
+cdef tuple _split_host_port(str rest):
+    host, sep, port = rest.rpartition(":")
+    if not sep or not host or not port:
+        raise_errno(EINVAL)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:len(host) - 1]
+    return host, port
+
+
+cdef bint _looks_numeric(str host):
+    return all(c in "0123456789.:abcdefABCDEF" for c in host)
+
+
+cdef object _bytes_value(value):
+    if isinstance(value, str):
+        raise TypeError("unicode not allowed, use setsockopt_string")
+    return bytes(value)
+
+
+cdef long long _int_value(value) except? -1:
+    if not isinstance(value, int):
+        raise TypeError(f"option value must be int, not {type(value).__name__}")
+    return value
+
+
+cdef int _at_least(long long v, long long low) except? -1:
+    """An int option's value, refused (EINVAL) below `low` or past C int."""
+    if v < low or v > 2147483647:
+        raise_errno(EINVAL)
+    return <int>v
+
+
+cdef int _flag(long long v) except? -1:
+    if v != 0 and v != 1:
+        raise_errno(EINVAL)
+    return <int>v

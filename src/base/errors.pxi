@@ -1,0 +1,15 @@
+# Error numbers: POSIX ones come from <errno.h>; these four are ZeroMQ's own
+# (ZMQ_HAUSNUMERO + n), as libzmq defines them on every platform.
+
+cdef enum:
+    HAUSNUMERO = 156384712
+    EFSM_ = HAUSNUMERO + 51
+    ENOCOMPATPROTO_ = HAUSNUMERO + 52
+    ETERM_ = HAUSNUMERO + 53
+    EMTHREAD_ = HAUSNUMERO + 54
+
+
+cdef object raise_errno(int err):
+    """The one place core error numbers become Python exceptions."""
+    from mqcore.error import error_for
+    raise error_for(err)

@@ -1,0 +1,100 @@
+# Message parts.
+#
+# A msg_t is one frame: small bodies (up to VSM_MAX bytes) live inline, larger
+# ones in a refcounted chunk_t so that copies for fan-out and hand-over
+# between threads never copy the bytes. A chunk either owns its bytes (they
+# follow the header in one malloc) or borrows them from a Python buffer for a
+# zero-copy send. A borrowed buffer may only be released with the GIL, so when
+# the io thread drops the last reference the chunk goes onto a lock-free stack
+# that the application thread drains (drain_deferred_releases).
+
+cdef enum:
+    VSM_MAX = 32
+    MSG_MORE = 1
+    MSG_COMMAND = 2
+    MSG_DELIMITER = 4       # end-of-pipe marker, never seen by users
+
+cdef struct chunk_t:
+    chunk_t *next_free      # [any] link in the deferred-release stack; must stay first
+    int refcnt              # [any] atomic
+    size_t size
+    unsigned char *data
+    void (*free_fn)(chunk_t *) noexcept nogil   # NULL: plain free()
+
+cdef struct msg_t:
+    size_t size
+    unsigned int flags
+    unsigned int routing_id
+    chunk_t *chunk          # NULL for inline bodies
+    unsigned char vsm[VSM_MAX]
+
+cdef void *g_deferred = NULL   # [any] stack of borrowed chunks to release with the GIL
+
+
+cdef inline void msg_init(msg_t *m) noexcept nogil:
+    m.size = 0
+    m.flags = 0
+    m.routing_id = 0
+    m.chunk = NULL
+
+
+cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
+    """Reserves room for `size` body bytes; -1 when memory is short."""
+    cdef chunk_t *c
+    m.size = size
+    m.flags = 0
+    m.routing_id = 0
+    if size <= VSM_MAX:
+        m.chunk = NULL
+        return 0
+    c = <chunk_t *>malloc(sizeof(chunk_t) + size)
+    if c == NULL:
+        m.chunk = NULL
+        m.size = 0
+        return -1
+    c.next_free = NULL
+    c.refcnt = 1
+    c.size = size
+    c.data = <unsigned char *>(c + 1)
+    c.free_fn = NULL
+    m.chunk = c
+    return 0
+
+
+cdef inline unsigned char *msg_data(msg_t *m) noexcept nogil:
+    if m.chunk != NULL:
+        return m.chunk.data
+    return m.vsm
+
+
+cdef inline void chunk_decref(chunk_t *c) noexcept nogil:
+    if mq_int_add(&c.refcnt, -1) == 0:
+        if c.free_fn != NULL:
+            c.free_fn(c)
+        else:
+            free(c)
+
+
+cdef inline void msg_close(msg_t *m) noexcept nogil:
+    if m.chunk != NULL:
+        chunk_decref(m.chunk)
+        m.chunk = NULL
+    m.size = 0
+
+
+cdef inline void msg_copy(msg_t *dst, msg_t *src) noexcept nogil:
+    """dst shares src's body (dst must be closed or fresh)."""
+    memcpy(dst, src, sizeof(msg_t))
+    if src.chunk != NULL:
+        mq_int_add(&src.chunk.refcnt, 1)
+
+
+cdef inline void msg_init_delimiter(msg_t *m) noexcept nogil:
+    msg_init(m)
+    m.flags = MSG_DELIMITER
+
+
+cdef void defer_chunk_release(chunk_t *c) noexcept nogil:
+    # Runs on whichever thread dropped the last reference, maybe an io
+    # thread: only queue the chunk, never touch the Python object here.
+    mq_stack_push(&g_deferred, c)

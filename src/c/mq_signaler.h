@@ -1,0 +1,76 @@
+/* A wake-up fd: eventfd on Linux, a non-blocking pipe elsewhere.
+ * One signal may be outstanding at a time (the mailbox guarantees it), so
+ * recv only has to drain. The read end is what select/poll/epoll watch and
+ * what a Socket exposes as its FD. */
+#ifndef MQ_SIGNALER_H
+#define MQ_SIGNALER_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+typedef struct { int rfd; int wfd; } mq_sig_t;
+
+static inline int mq_sig_open(mq_sig_t *s)
+{
+#ifdef __linux__
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return -1;
+    s->rfd = s->wfd = fd;
+#else
+    int fds[2];
+    if (pipe(fds) < 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    s->rfd = fds[0]; s->wfd = fds[1];
+#endif
+    return 0;
+}
+
+static inline void mq_sig_close(mq_sig_t *s)
+{
+    if (s->rfd >= 0) close(s->rfd);
+    if (s->wfd >= 0 && s->wfd != s->rfd) close(s->wfd);
+    s->rfd = s->wfd = -1;
+}
+
+static inline void mq_sig_send(mq_sig_t *s)
+{
+#ifdef __linux__
+    uint64_t one = 1;
+    ssize_t n;
+    do { n = write(s->wfd, &one, sizeof one); } while (n < 0 && errno == EINTR);
+#else
+    char c = 0;
+    ssize_t n;
+    do { n = write(s->wfd, &c, 1); } while (n < 0 && errno == EINTR);
+#endif
+}
+
+static inline void mq_sig_drain(mq_sig_t *s)
+{
+    char buf[64];
+    ssize_t n;
+    do { n = read(s->rfd, buf, sizeof buf); } while (n > 0 || (n < 0 && errno == EINTR));
+}
+
+/* Waits for the fd to become readable. Returns 1 when signalled, 0 on
+ * timeout, -1 with errno EINTR when a signal arrived (the caller then lets
+ * Python run its handlers, so Ctrl-C works). */
+static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
+{
+    struct pollfd p;
+    p.fd = s->rfd; p.events = POLLIN; p.revents = 0;
+    int rc = poll(&p, 1, timeout_ms);
+    if (rc < 0) return -1;
+    return rc > 0 ? 1 : 0;
+}
+
+#endif

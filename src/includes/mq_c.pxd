@@ -1,0 +1,138 @@
+# Extern declarations of the small C headers in src/c/ and the few POSIX
+# calls the core makes. Everything here is callable without the GIL.
+from libc.stdint cimport uint32_t, uint64_t, int64_t
+
+cdef extern from "mq_atomic.h" nogil:
+    void *mq_ptr_cas(void **p, void *expected, void *desired)
+    void *mq_ptr_xchg(void **p, void *v)
+    void mq_ptr_store(void **p, void *v)
+    void *mq_ptr_load(void **p)
+    int mq_int_add(int *p, int v)
+    int mq_int_load(int *p)
+    void mq_int_store(int *p, int v)
+    int mq_int_xchg(int *p, int v)
+    void mq_int_store_sc(int *p, int v)
+    int mq_int_xchg_sc(int *p, int v)
+    uint64_t mq_u64_load(uint64_t *p)
+    void mq_u64_store(uint64_t *p, uint64_t v)
+    void mq_stack_push(void **head, void *node)
+    void *mq_stack_take_all(void **head)
+
+cdef extern from "mq_signaler.h" nogil:
+    ctypedef struct mq_sig_t:
+        int rfd
+        int wfd
+    int mq_sig_open(mq_sig_t *s)
+    void mq_sig_close(mq_sig_t *s)
+    void mq_sig_send(mq_sig_t *s)
+    void mq_sig_drain(mq_sig_t *s)
+    int mq_sig_wait(mq_sig_t *s, int timeout_ms)
+
+cdef extern from "mq_poller.h" nogil:
+    enum:
+        MQ_POLLIN
+        MQ_POLLOUT
+        MQ_POLLERR
+    ctypedef struct mq_pevent_t:
+        void *ptr
+        int events
+    ctypedef struct mq_poller_t:
+        int kind
+    mq_poller_t *mq_poller_new(int force_poll)
+    void mq_poller_free(mq_poller_t *p)
+    int mq_poller_add(mq_poller_t *p, int fd, void *ptr, int events)
+    int mq_poller_mod(mq_poller_t *p, int fd, void *ptr, int events)
+    int mq_poller_del(mq_poller_t *p, int fd)
+    int mq_poller_wait(mq_poller_t *p, mq_pevent_t *out, int max, int timeout_ms)
+
+cdef extern from "<sys/types.h>" nogil:
+    ctypedef long ssize_t
+
+cdef extern from "<sys/uio.h>" nogil:
+    struct iovec:
+        void *iov_base
+        size_t iov_len
+
+cdef extern from "mq_net.h" nogil:
+    ctypedef struct mq_addr_t:
+        int len
+    int mq_tcp_resolve(const char *host, const char *port, int ipv6, int passive, mq_addr_t *out)
+    int mq_ipc_addr(const char *path, mq_addr_t *out)
+    int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
+    int mq_local_addr(int fd, mq_addr_t *out)
+    int mq_tcp_endpoint(const mq_addr_t *a, char *buf, size_t n)
+    int mq_connect_start(const mq_addr_t *a, int *fd_out)
+    int mq_connect_finish(int fd)
+    int mq_accept(int lfd)
+    void mq_tune_stream(int fd, int is_tcp, int sndbuf, int rcvbuf)
+    void mq_tcp_keepalive(int fd, int on, int cnt, int idle, int intvl)
+    ssize_t mq_writev(int fd, iovec *iov, int n)
+    ssize_t mq_read(int fd, void *buf, size_t n)
+
+cdef extern from "mq_wire.h" nogil:
+    void mq_put_u32(unsigned char *p, uint32_t v)
+    uint32_t mq_get_u32(const unsigned char *p)
+    void mq_put_u64(unsigned char *p, uint64_t v)
+    uint64_t mq_get_u64(const unsigned char *p)
+    int64_t mq_now_ms()
+
+cdef extern from "<pthread.h>" nogil:
+    ctypedef struct pthread_t:
+        pass
+    ctypedef struct pthread_mutex_t:
+        pass
+    ctypedef struct pthread_cond_t:
+        pass
+    int pthread_create(pthread_t *t, void *attr, void *(*fn)(void *) noexcept nogil, void *arg)
+    int pthread_join(pthread_t t, void **ret)
+    int pthread_mutex_init(pthread_mutex_t *m, void *attr)
+    int pthread_mutex_destroy(pthread_mutex_t *m)
+    int pthread_mutex_lock(pthread_mutex_t *m)
+    int pthread_mutex_unlock(pthread_mutex_t *m)
+    int pthread_cond_init(pthread_cond_t *c, void *attr)
+    int pthread_cond_destroy(pthread_cond_t *c)
+    int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+    int pthread_cond_broadcast(pthread_cond_t *c)
+
+cdef extern from "<errno.h>" nogil:
+    int errno
+    enum:
+        EAGAIN
+        EINTR
+        EINVAL
+        ENOTSUP
+        EPROTONOSUPPORT
+        EADDRINUSE
+        ENOENT
+        EFAULT
+        EMSGSIZE
+        EPROTO
+        ENOMEM
+        EHOSTUNREACH
+        EINPROGRESS
+        ECONNREFUSED
+        ENOTSOCK
+        EMFILE
+        ENODEV
+        ENAMETOOLONG
+
+cdef extern from "<unistd.h>" nogil:
+    int close(int fd)
+    int unlink(const char *path)
+
+cdef extern from "mq_wire.h" nogil:
+    const char *mq_socket_type_names[21]
+
+cdef extern from "<poll.h>" nogil:
+    struct pollfd:
+        int fd
+        short events
+        short revents
+    int poll(pollfd *fds, unsigned long nfds, int timeout)
+    enum:
+        POLLIN
+        POLLOUT
+        POLLERR
+        POLLPRI
+        POLLHUP
+        POLLNVAL

@@ -1,0 +1,130 @@
+# Commands between threads.
+#
+# A mailbox is a mutex-protected command array plus a wake-up fd. Any thread
+# may send (commands are rare next to messages, so a lock is fine here); one
+# thread receives: a socket's user thread or an io thread. At most one wake-up
+# is outstanding (`signaled`), so a burst of commands costs one write() and
+# one read(). A socket's mailbox fd is what it exposes as FD: readable when
+# commands wait, which is exactly when EVENTS may have changed.
+#
+# Lifetime: every holder of a pointer to a mailbox (pipe ends owned by it,
+# sessions reporting to a socket) holds a reference. When the owner goes away
+# it closes the mailbox: later sends fail and the sender cleans up itself.
+
+cdef enum:
+    CMD_ACTIVATE_READ = 1   # end: the peer wrote to a pipe this end had drained
+    CMD_ACTIVATE_WRITE = 2  # end: the peer read; a parked writer may go on
+    CMD_PIPE_TERM = 3       # end: the peer end closed (arg = its linger, ms)
+    CMD_ATTACH = 4          # end: a new pipe for this socket
+    CMD_ADD_LISTENER = 5    # obj: listener_t to start watching
+    CMD_CLOSE_LISTENER = 6  # obj: listener_t to close
+    CMD_ADD_SESSION = 7     # obj: session_t to start
+    CMD_TERM_SESSION = 8    # obj: session_t to end (arg = linger, ms)
+    CMD_STOP = 9            # socket: context terminated; io thread: finish
+
+cdef struct pipe_end_t
+cdef struct pipe_t
+
+cdef struct command_t:
+    int type
+    void *obj
+    pipe_end_t *end         # the receiving end; the command holds a pipe ref
+    long long arg
+
+cdef struct mailbox_t:
+    int refcnt              # [any] atomic
+    pthread_mutex_t lock
+    mq_sig_t sig
+    command_t *cmds         # [lock]
+    int n                   # [lock]
+    int cap                 # [lock]
+    int signaled            # [any] atomic mirror: commands are waiting
+    int closed              # [lock]
+
+
+cdef mailbox_t *mailbox_new() noexcept nogil:
+    cdef mailbox_t *mb = <mailbox_t *>calloc(1, sizeof(mailbox_t))
+    if mb == NULL:
+        return NULL
+    if mq_sig_open(&mb.sig) < 0:
+        free(mb)
+        return NULL
+    pthread_mutex_init(&mb.lock, NULL)
+    mb.refcnt = 1
+    return mb
+
+
+cdef inline void mailbox_incref(mailbox_t *mb) noexcept nogil:
+    mq_int_add(&mb.refcnt, 1)
+
+
+cdef void mailbox_decref(mailbox_t *mb) noexcept nogil:
+    if mb == NULL or mq_int_add(&mb.refcnt, -1) != 0:
+        return
+    mq_sig_close(&mb.sig)
+    pthread_mutex_destroy(&mb.lock)
+    free(mb.cmds)
+    free(mb)
+
+
+cdef int mailbox_send(mailbox_t *mb, command_t *cmd) noexcept nogil:
+    """0 when queued; -1 when the mailbox is closed (the caller undoes)."""
+    cdef command_t *grown
+    cdef int wake = 0
+    pthread_mutex_lock(&mb.lock)
+    if mb.closed:
+        pthread_mutex_unlock(&mb.lock)
+        return -1
+    if mb.n == mb.cap:
+        grown = <command_t *>realloc(mb.cmds, sizeof(command_t) * (mb.cap * 2 + 16))
+        if grown == NULL:
+            abort()
+        mb.cmds = grown
+        mb.cap = mb.cap * 2 + 16
+    mb.cmds[mb.n] = cmd[0]
+    mb.n += 1
+    if not mb.signaled:
+        mq_int_store(&mb.signaled, 1)
+        wake = 1
+    if wake:
+        mq_sig_send(&mb.sig)
+    pthread_mutex_unlock(&mb.lock)
+    return 0
+
+
+cdef struct cmdbuf_t:
+    command_t *cmds
+    int cap
+
+
+cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
+    """[owner] Moves every waiting command into out; returns how many."""
+    cdef int n
+    if not mq_int_load(&mb.signaled):
+        return 0
+    pthread_mutex_lock(&mb.lock)
+    n = mb.n
+    if n > out.cap:
+        free(out.cmds)
+        out.cmds = <command_t *>malloc(sizeof(command_t) * n)
+        if out.cmds == NULL:
+            abort()
+        out.cap = n
+    if n:
+        memcpy(out.cmds, mb.cmds, sizeof(command_t) * n)
+    mb.n = 0
+    mq_sig_drain(&mb.sig)
+    mq_int_store(&mb.signaled, 0)
+    pthread_mutex_unlock(&mb.lock)
+    return n
+
+
+cdef int mailbox_close(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
+    """[owner] Refuses later sends and hands back what was still waiting."""
+    cdef int n
+    pthread_mutex_lock(&mb.lock)
+    mb.closed = 1
+    pthread_mutex_unlock(&mb.lock)
+    mq_int_store(&mb.signaled, 1)
+    n = mailbox_take(mb, out)
+    return n

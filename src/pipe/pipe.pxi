@@ -1,0 +1,196 @@
+# Pipes: two ypipes between a socket and its peer (a session on an io thread,
+# or another socket for inproc), with high-water-mark credit.
+#
+# Each end writes to one ypipe and reads the other. HWM counts complete
+# messages: the writer stops when msgs_written - peer.msgs_read >= hwm. A
+# writer that finds the pipe full sets `writer_parked` and looks again (a
+# Dekker pair with the reader's store of msgs_read, both sequentially
+# consistent); the reader, every lwm messages, hands credit back by sending
+# ACTIVATE_WRITE if the writer parked. So a full pipe costs one command per
+# lwm messages, not one per message.
+#
+# Ending a pipe: an end that closes writes a delimiter after its last message
+# (so the reader still gets everything sent before it), wakes the reader, and
+# sends PIPE_TERM so that an owner that never reads (PUSH) learns it too. The
+# pipe struct is refcounted: one reference per live end and one per command in
+# flight, so no thread ever touches freed memory however the two ends race.
+
+cdef enum:
+    OWNER_SOCKET = 1
+    OWNER_SESSION = 2
+
+cdef struct pipe_end_t:
+    pipe_t *pipe
+    pipe_end_t *peer
+    ypipe_t *inq                # [owner] read side
+    ypipe_t *outq               # [owner] write side
+    void *owner_mb              # [any] mailbox_t*, atomic (NULL until attached)
+    void *owner                 # [owner] sock_t* or session_t*
+    int owner_kind
+    int hwm                     # [owner] outbound limit in messages, 0 = none
+    int lwm                     # [owner] credit step for the inbound side
+    uint64_t msgs_written       # [owner]
+    uint64_t msgs_read          # [owner writes, peer reads] atomic
+    int writer_parked           # [any] atomic
+    bint in_active              # [owner] in the socket's fair-queue prefix
+    bint out_active             # [owner] in the socket's load-balance prefix
+    bint peer_gone              # [owner] PIPE_TERM or delimiter seen
+    bint closed                 # [owner] this end is finished
+    bint more_in                # [owner] inside a multipart message being read
+    bint more_out               # [owner] inside a multipart message being written
+    int lb_index
+    int fq_index
+    void *tag                   # [owner] free for the owner (endpoint record)
+
+cdef struct pipe_t:
+    int refcnt                  # [any] atomic
+    pipe_end_t ends[2]
+
+
+cdef inline int lwm_for(int hwm) noexcept nogil:
+    if hwm <= 0:
+        return 1000
+    return (hwm + 1) // 2
+
+
+cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
+    """A pipe whose end 0 may queue hwm0 messages out, end 1 hwm1."""
+    cdef pipe_t *p = <pipe_t *>calloc(1, sizeof(pipe_t))
+    cdef ypipe_t *q01
+    cdef ypipe_t *q10
+    if p == NULL:
+        return NULL
+    q01 = ypipe_new()
+    q10 = ypipe_new()
+    if q01 == NULL or q10 == NULL:
+        abort()
+    p.refcnt = 2
+    p.ends[0].pipe = p
+    p.ends[1].pipe = p
+    p.ends[0].peer = &p.ends[1]
+    p.ends[1].peer = &p.ends[0]
+    p.ends[0].outq = q01
+    p.ends[1].inq = q01
+    p.ends[1].outq = q10
+    p.ends[0].inq = q10
+    p.ends[0].hwm = hwm0
+    p.ends[1].hwm = hwm1
+    p.ends[0].lwm = lwm_for(hwm1)
+    p.ends[1].lwm = lwm_for(hwm0)
+    p.ends[0].in_active = True
+    p.ends[1].in_active = True
+    p.ends[0].out_active = True
+    p.ends[1].out_active = True
+    p.ends[0].lb_index = -1
+    p.ends[1].lb_index = -1
+    p.ends[0].fq_index = -1
+    p.ends[1].fq_index = -1
+    return p
+
+
+cdef inline void pipe_set_owner(pipe_end_t *e, mailbox_t *mb, void *owner, int kind) noexcept nogil:
+    e.owner = owner
+    e.owner_kind = kind
+    mailbox_incref(mb)
+    mq_ptr_store(&e.owner_mb, mb)
+
+
+cdef void pipe_decref(pipe_t *p) noexcept nogil:
+    if mq_int_add(&p.refcnt, -1) != 0:
+        return
+    ypipe_free(p.ends[0].outq)
+    ypipe_free(p.ends[1].outq)
+    mailbox_decref(<mailbox_t *>p.ends[0].owner_mb)
+    mailbox_decref(<mailbox_t *>p.ends[1].owner_mb)
+    free(p)
+
+
+cdef void pipe_send_command(pipe_end_t *target, int type, long long arg) noexcept nogil:
+    """Sends a command about `target` to target's owner, if it has one."""
+    cdef mailbox_t *mb = <mailbox_t *>mq_ptr_load(&target.owner_mb)
+    cdef command_t cmd
+    if mb == NULL:
+        return
+    cmd.type = type
+    cmd.obj = NULL
+    cmd.end = target
+    cmd.arg = arg
+    mq_int_add(&target.pipe.refcnt, 1)
+    if mailbox_send(mb, &cmd) < 0:
+        pipe_decref(target.pipe)
+
+
+cdef inline bint pipe_is_full(pipe_end_t *e) noexcept nogil:
+    return e.hwm > 0 and <long long>(e.msgs_written - mq_u64_load(&e.peer.msgs_read)) >= e.hwm
+
+
+cdef bint pipe_check_write(pipe_end_t *e) noexcept nogil:
+    """[owner] True when one more message fits."""
+    if e.closed or e.peer_gone:
+        return False
+    if not pipe_is_full(e):
+        return True
+    mq_int_store_sc(&e.writer_parked, 1)
+    if pipe_is_full(e):
+        return False
+    mq_int_xchg_sc(&e.writer_parked, 0)
+    return True
+
+
+cdef inline void pipe_write(pipe_end_t *e, msg_t *m) noexcept nogil:
+    """[owner] Moves *m into the pipe; flush() publishes complete messages."""
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    ypipe_write(e.outq, m, more)
+    e.more_out = more
+    if not more:
+        e.msgs_written += 1
+
+
+cdef inline void pipe_flush(pipe_end_t *e) noexcept nogil:
+    if not ypipe_flush(e.outq):
+        pipe_send_command(e.peer, CMD_ACTIVATE_READ, 0)
+
+
+cdef inline void pipe_note_read(pipe_end_t *e) noexcept nogil:
+    """[owner] Counts one complete message read and returns credit."""
+    cdef uint64_t n = e.msgs_read + 1
+    mq_u64_store(&e.msgs_read, n)
+    if n % <uint64_t>e.lwm == 0 and mq_int_load(&e.peer.writer_parked):
+        if mq_int_xchg_sc(&e.peer.writer_parked, 0):
+            pipe_send_command(e.peer, CMD_ACTIVATE_WRITE, 0)
+
+
+cdef inline int pipe_read(pipe_end_t *e, msg_t *m) noexcept nogil:
+    """[owner] 1: a frame was read into *m; 0: nothing now (the reader is
+    marked asleep); -1: the peer ended the pipe (delimiter reached)."""
+    if not ypipe_read(e.inq, m):
+        return 0
+    if m.flags & MSG_DELIMITER:
+        e.peer_gone = True
+        return -1
+    e.more_in = (m.flags & MSG_MORE) != 0
+    if not e.more_in:
+        pipe_note_read(e)
+    return 1
+
+
+cdef inline bint pipe_has_message(pipe_end_t *e) noexcept nogil:
+    """[owner] True when a frame (or the delimiter) can be read now."""
+    return ypipe_check_read(e.inq)
+
+
+cdef void pipe_close(pipe_end_t *e, long long linger) noexcept nogil:
+    """[owner] Ends this end: the peer reads what was sent, then the end."""
+    cdef msg_t d
+    if e.closed:
+        return
+    e.closed = True
+    # A half-written multipart message can never be completed and readers
+    # only ever see whole messages, so take its frames back.
+    ypipe_rollback(e.outq)
+    msg_init_delimiter(&d)
+    ypipe_write(e.outq, &d, False)
+    ypipe_flush(e.outq)
+    if not e.peer_gone:
+        pipe_send_command(e.peer, CMD_PIPE_TERM, linger)
+    pipe_decref(e.pipe)

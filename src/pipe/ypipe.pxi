@@ -1,0 +1,193 @@
+# Lock-free single-producer/single-consumer queue of msg_t (libzmq's
+# yqueue + ypipe).
+#
+# Theory of operation. Items live in a linked list of chunks of YQ_N slots;
+# the writer appends, the reader pops, and one spare chunk is recycled
+# between them so steady traffic allocates nothing. Three writer-side
+# pointers and one shared one give batching and sleeping:
+#   w  first slot not yet flushed (writer only)
+#   f  first slot past the last complete item (writer only); items written
+#      "incomplete" (frames of an unfinished multipart message) stay behind f
+#      and are invisible to the reader
+#   r  first slot the reader has not prefetched (reader only)
+#   c  the single point of contention: the writer moves it forward on flush
+#      with a CAS; the reader, finding nothing, CASes it to NULL to say "I am
+#      asleep". A flush that finds NULL instead of w returns 0: the writer must
+#      wake the reader with a command. So one wake-up serves a whole batch.
+
+cdef enum:
+    YQ_N = 256
+
+cdef struct yq_chunk_t:
+    msg_t values[YQ_N]
+    yq_chunk_t *prev
+    yq_chunk_t *next
+
+cdef struct ypipe_t:
+    # reader side
+    yq_chunk_t *begin_chunk
+    int begin_pos
+    msg_t *r
+    char _pad1[64]
+    # writer side
+    yq_chunk_t *back_chunk
+    int back_pos
+    yq_chunk_t *end_chunk
+    int end_pos
+    msg_t *w
+    msg_t *f
+    char _pad2[64]
+    # shared
+    void *c                 # [any] msg_t*, atomic
+    void *spare             # [any] yq_chunk_t*, atomic
+
+
+cdef inline msg_t *yq_front(ypipe_t *p) noexcept nogil:
+    return &p.begin_chunk.values[p.begin_pos]
+
+
+cdef inline msg_t *yq_back(ypipe_t *p) noexcept nogil:
+    return &p.back_chunk.values[p.back_pos]
+
+
+cdef inline void yq_push(ypipe_t *p) noexcept nogil:
+    cdef yq_chunk_t *sc
+    p.back_chunk = p.end_chunk
+    p.back_pos = p.end_pos
+    p.end_pos += 1
+    if p.end_pos != YQ_N:
+        return
+    sc = <yq_chunk_t *>mq_ptr_xchg(&p.spare, NULL)
+    if sc == NULL:
+        sc = <yq_chunk_t *>malloc(sizeof(yq_chunk_t))
+        if sc == NULL:
+            abort()
+    p.end_chunk.next = sc
+    sc.prev = p.end_chunk
+    sc.next = NULL
+    p.end_chunk = sc
+    p.end_pos = 0
+
+
+cdef inline void yq_pop(ypipe_t *p) noexcept nogil:
+    cdef yq_chunk_t *o
+    cdef yq_chunk_t *cs
+    p.begin_pos += 1
+    if p.begin_pos == YQ_N:
+        o = p.begin_chunk
+        p.begin_chunk = p.begin_chunk.next
+        p.begin_chunk.prev = NULL
+        p.begin_pos = 0
+        cs = <yq_chunk_t *>mq_ptr_xchg(&p.spare, o)
+        if cs != NULL:
+            free(cs)
+
+
+cdef ypipe_t *ypipe_new() noexcept nogil:
+    cdef ypipe_t *p = <ypipe_t *>calloc(1, sizeof(ypipe_t))
+    if p == NULL:
+        return NULL
+    p.begin_chunk = <yq_chunk_t *>malloc(sizeof(yq_chunk_t))
+    if p.begin_chunk == NULL:
+        free(p)
+        return NULL
+    p.begin_chunk.prev = NULL
+    p.begin_chunk.next = NULL
+    p.begin_pos = 0
+    p.back_chunk = NULL
+    p.back_pos = 0
+    p.end_chunk = p.begin_chunk
+    p.end_pos = 0
+    yq_push(p)
+    p.r = yq_back(p)
+    p.w = p.r
+    p.f = p.r
+    p.c = p.r
+    return p
+
+
+cdef void ypipe_free(ypipe_t *p) noexcept nogil:
+    """Closes every message still queued (flushed or not) and frees p."""
+    cdef msg_t *end = yq_back(p)
+    cdef yq_chunk_t *ch
+    cdef yq_chunk_t *nx
+    while yq_front(p) != end:
+        msg_close(yq_front(p))
+        yq_pop(p)
+    ch = p.begin_chunk
+    while ch != NULL:
+        nx = ch.next
+        free(ch)
+        ch = nx
+    free(p.spare)
+    free(p)
+
+
+cdef inline void ypipe_write(ypipe_t *p, msg_t *m, bint incomplete) noexcept nogil:
+    """[writer] Moves *m into the queue (m is left empty)."""
+    memcpy(yq_back(p), m, sizeof(msg_t))
+    msg_init(m)
+    yq_push(p)
+    if not incomplete:
+        p.f = yq_back(p)
+
+
+cdef inline void yq_unpush(ypipe_t *p) noexcept nogil:
+    if p.back_pos:
+        p.back_pos -= 1
+    else:
+        p.back_pos = YQ_N - 1
+        p.back_chunk = p.back_chunk.prev
+    if p.end_pos:
+        p.end_pos -= 1
+    else:
+        p.end_pos = YQ_N - 1
+        p.end_chunk = p.end_chunk.prev
+        free(p.end_chunk.next)
+        p.end_chunk.next = NULL
+
+
+cdef void ypipe_rollback(ypipe_t *p) noexcept nogil:
+    """[writer] Drops the frames written since the last complete item."""
+    while p.f != yq_back(p):
+        yq_unpush(p)
+        msg_close(yq_back(p))
+
+
+cdef inline bint ypipe_flush(ypipe_t *p) noexcept nogil:
+    """[writer] Publishes complete items. False: the reader is asleep and
+    must be woken by the caller."""
+    if p.w == p.f:
+        return True
+    if mq_ptr_cas(&p.c, p.w, p.f) != <void *>p.w:
+        mq_ptr_store(&p.c, p.f)
+        p.w = p.f
+        return False
+    p.w = p.f
+    return True
+
+
+cdef inline bint ypipe_check_read(ypipe_t *p) noexcept nogil:
+    """[reader] True if an item can be read; False marks the reader asleep."""
+    if yq_front(p) != p.r and p.r != NULL:
+        return True
+    p.r = <msg_t *>mq_ptr_cas(&p.c, yq_front(p), NULL)
+    if yq_front(p) == p.r or p.r == NULL:
+        return False
+    return True
+
+
+cdef inline bint ypipe_read(ypipe_t *p, msg_t *out) noexcept nogil:
+    """[reader] Moves the front item into *out (out must be empty)."""
+    if not ypipe_check_read(p):
+        return False
+    memcpy(out, yq_front(p), sizeof(msg_t))
+    yq_pop(p)
+    return True
+
+
+cdef inline msg_t *ypipe_peek(ypipe_t *p) noexcept nogil:
+    """[reader] The front item without taking it, or NULL."""
+    if not ypipe_check_read(p):
+        return NULL
+    return yq_front(p)

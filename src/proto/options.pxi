@@ -1,0 +1,70 @@
+# Socket options as the core keeps them: one plain struct per socket, copied
+# into each listener and session when it is made (libzmq semantics: options
+# apply to connections made after they are set).
+
+cdef struct options_t:
+    int type
+    int sndhwm
+    int rcvhwm
+    int linger
+    int rcvtimeo
+    int sndtimeo
+    int reconnect_ivl
+    int reconnect_ivl_max
+    long long maxmsgsize
+    int backlog
+    int immediate
+    int ipv6
+    int handshake_ivl
+    int sndbuf
+    int rcvbuf
+    int tcp_keepalive
+    int tcp_keepalive_cnt
+    int tcp_keepalive_idle
+    int tcp_keepalive_intvl
+    int tos
+    unsigned long long affinity
+    int conflate
+    int heartbeat_ivl
+    int heartbeat_ttl
+    int heartbeat_timeout
+    int connect_timeout
+    int tcp_maxrt
+    int multicast_hops
+    int rate
+    int recovery_ivl
+    int multicast_maxtpdu
+    int use_fd
+    int probe_router
+    int router_mandatory
+    int router_handover
+    int invert_matching
+    unsigned char routing_id[256]
+    int routing_id_len
+
+
+cdef void options_defaults(options_t *o, int socket_type) noexcept nogil:
+    memset(o, 0, sizeof(options_t))
+    o.type = socket_type
+    o.sndhwm = 1000
+    o.rcvhwm = 1000
+    o.linger = 0 if socket_type == 2 or socket_type == 10 else -1
+    o.rcvtimeo = -1
+    o.sndtimeo = -1
+    o.reconnect_ivl = 100
+    o.reconnect_ivl_max = 0
+    o.maxmsgsize = -1
+    o.backlog = 100
+    o.handshake_ivl = 30000
+    o.sndbuf = -1
+    o.rcvbuf = -1
+    o.tcp_keepalive = -1
+    o.tcp_keepalive_cnt = -1
+    o.tcp_keepalive_idle = -1
+    o.tcp_keepalive_intvl = -1
+    o.heartbeat_timeout = -1
+    o.multicast_hops = 1
+    o.rate = 100
+    o.recovery_ivl = 10000
+    o.multicast_maxtpdu = 1500
+    o.use_fd = -1

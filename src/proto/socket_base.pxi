@@ -1,0 +1,238 @@
+# The socket core: what every socket type shares. It runs in the thread of
+# whoever calls send/recv (never an io thread), holds the socket's pipe ends,
+# processes the commands that io threads and inproc peers send it, and
+# blocks (without the GIL) on its mailbox when a call has to wait.
+#
+# A socket type is a proto_t: which routing helpers it uses and its xsend /
+# xrecv / xhas_in / xhas_out hooks (libzmq's x-methods), so this file never
+# names a type.
+
+cdef struct proto_t:
+    int type
+    bint uses_lb                # outgoing pipes join the load-balancer
+    bint uses_fq                # incoming pipes join the fair-queue
+    int max_pipes               # 0: any number; PAIR: 1
+    int (*xsend)(sock_t *, msg_t *) noexcept nogil
+    int (*xrecv)(sock_t *, msg_t *) noexcept nogil
+    bint (*xhas_in)(sock_t *) noexcept nogil
+    bint (*xhas_out)(sock_t *) noexcept nogil
+
+cdef struct sock_t:
+    proto_t *proto
+    mailbox_t *mb               # [any] commands for this socket; its fd is FD
+    cmdbuf_t cmdbuf
+    options_t o
+    parray_t lb
+    parray_t fq
+    pipe_end_t **pipes          # every attached end
+    int npipes
+    int cap
+    pipe_end_t *out_cur         # pipe of the multipart message being sent
+    bint rcvmore
+    bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
+    bint closed
+
+
+cdef int no_send(sock_t *s, msg_t *m) noexcept nogil:
+    return ENOTSUP
+
+
+cdef int no_recv(sock_t *s, msg_t *m) noexcept nogil:
+    return ENOTSUP
+
+
+cdef bint never(sock_t *s) noexcept nogil:
+    return False
+
+
+cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
+    cdef sock_t *s = <sock_t *>calloc(1, sizeof(sock_t))
+    if s == NULL:
+        return NULL
+    s.mb = mailbox_new()
+    if s.mb == NULL:
+        free(s)
+        return NULL
+    s.proto = proto
+    memcpy(&s.o, o, sizeof(options_t))
+    s.lb.which = PA_LB
+    s.fq.which = PA_FQ
+    return s
+
+
+# ---------------------------------------------------------------- pipes
+
+cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef pipe_end_t **grown
+    if s.closed or (s.proto.max_pipes and s.npipes >= s.proto.max_pipes):
+        # PAIR takes one peer; later ones are turned away at once.
+        pipe_close(e, 0)
+        return
+    if s.npipes == s.cap:
+        grown = <pipe_end_t **>realloc(s.pipes, sizeof(pipe_end_t *) * (s.cap * 2 + 8))
+        if grown == NULL:
+            abort()
+        s.pipes = grown
+        s.cap = s.cap * 2 + 8
+    s.pipes[s.npipes] = e
+    s.npipes += 1
+    if s.proto.uses_lb:
+        pa_add_active(&s.lb, e)
+    if s.proto.uses_fq:
+        pa_add_active(&s.fq, e)
+
+
+cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Forgets e and closes it (the peer is told unless it left first)."""
+    cdef int i
+    pa_remove(&s.lb, e)
+    pa_remove(&s.fq, e)
+    if s.out_cur == e:
+        s.out_cur = NULL
+    for i in range(s.npipes):
+        if s.pipes[i] == e:
+            s.pipes[i] = s.pipes[s.npipes - 1]
+            s.npipes -= 1
+            break
+    pipe_close(e, 0)
+
+
+cdef void sock_peer_terminated(sock_t *s, pipe_end_t *e) noexcept nogil:
+    e.peer_gone = True
+    pa_remove(&s.lb, e)
+    if s.out_cur == e:
+        s.out_cur = NULL
+    if pa_contains(&s.fq, e):
+        # Still deliver what arrived before the end: the fair-queue lets go
+        # of the pipe when it reads the delimiter.
+        pa_activate(&s.fq, e)
+    else:
+        sock_drop_pipe(s, e)
+
+
+cdef bint sock_owns(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef int i
+    for i in range(s.npipes):
+        if s.pipes[i] == e:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- commands
+
+cdef void sock_process_commands(sock_t *s) noexcept nogil:
+    cdef int n = mailbox_take(s.mb, &s.cmdbuf)
+    cdef int i
+    cdef command_t *c
+    for i in range(n):
+        c = &s.cmdbuf.cmds[i]
+        if c.type == CMD_STOP:
+            s.ctx_terminated = True
+            continue
+        sock_apply_pipe_command(s, c)
+        pipe_decref(c.end.pipe)
+
+
+cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
+    cdef pipe_end_t *e = c.end
+    if c.type == CMD_ATTACH:
+        sock_attach(s, e)
+        return
+    if e.closed or not sock_owns(s, e):
+        return
+    if c.type == CMD_ACTIVATE_READ:
+        pa_activate(&s.fq, e)
+    elif c.type == CMD_ACTIVATE_WRITE:
+        pa_activate(&s.lb, e)
+    elif c.type == CMD_PIPE_TERM:
+        sock_peer_terminated(s, e)
+
+
+cdef inline void sock_poll_commands(sock_t *s) noexcept nogil:
+    if mq_int_load(&s.mb.signaled):
+        sock_process_commands(s)
+
+
+cdef void sock_close(sock_t *s) noexcept nogil:
+    """Closes every pipe end with the socket's linger and refuses further
+    commands; the caller stops the socket's listeners and sessions."""
+    cdef cmdbuf_t rest
+    cdef int i, n
+    cdef command_t *c
+    s.closed = True
+    for i in range(s.npipes):
+        pipe_close(s.pipes[i], s.o.linger)
+    s.npipes = 0
+    rest.cmds = NULL
+    rest.cap = 0
+    n = mailbox_close(s.mb, &rest)
+    for i in range(n):
+        c = &rest.cmds[i]
+        if c.type == CMD_ATTACH:
+            pipe_close(c.end, s.o.linger)
+        if c.end != NULL:
+            pipe_decref(c.end.pipe)
+    free(rest.cmds)
+
+
+cdef void sock_free(sock_t *s) noexcept nogil:
+    free(s.lb.items)
+    free(s.fq.items)
+    free(s.pipes)
+    free(s.cmdbuf.cmds)
+    mailbox_decref(s.mb)
+    free(s)
+
+
+# ---------------------------------------------------------------- send/recv
+
+cdef enum:
+    WAIT_INTR = -2          # a signal arrived: run Python's handlers, retry
+
+
+cdef int sock_wait(sock_t *s, long long deadline) noexcept nogil:
+    """Sleeps until a command arrives or the deadline (-1: none) passes.
+    0: woken; EAGAIN: timed out; WAIT_INTR: interrupted by a signal."""
+    cdef long long left = -1
+    cdef int rc
+    if deadline >= 0:
+        left = deadline - mq_now_ms()
+        if left <= 0:
+            return EAGAIN
+    rc = mq_sig_wait(&s.mb.sig, <int>left)
+    if rc < 0:
+        return WAIT_INTR
+    if rc == 0 and deadline >= 0 and mq_now_ms() >= deadline:
+        return EAGAIN
+    return 0
+
+
+cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
+    sock_poll_commands(s)
+    if s.ctx_terminated:
+        return ETERM_
+    if sending:
+        return s.proto.xsend(s, m)
+    return s.proto.xrecv(s, m)
+
+
+cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:
+    """Retries xsend/xrecv until it succeeds, fails, or the deadline passes."""
+    cdef int rc
+    while True:
+        rc = sock_try(s, m, sending)
+        if rc != EAGAIN:
+            return rc
+        rc = sock_wait(s, deadline)
+        if rc != 0:
+            return rc
+
+
+cdef int sock_events(sock_t *s) noexcept nogil:
+    cdef int ev = 0
+    sock_poll_commands(s)
+    if s.proto.xhas_in(s):
+        ev |= 1
+    if s.proto.xhas_out(s):
+        ev |= 2
+    return ev

@@ -1,0 +1,40 @@
+# Fair-queueing (PULL, PAIR, and most receivers later): round-robin over the
+# pipes that have a message, taking a whole message from one pipe before
+# moving on. Multipart messages are published atomically by the writer, so
+# once the first frame is here the rest are too. A pipe found empty leaves
+# the active prefix; its writer wakes it with ACTIVATE_READ. The delimiter
+# at a pipe's end is where the socket lets go of that pipe.
+
+cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
+    """0 with a frame in *m; EAGAIN when no pipe has one."""
+    cdef parray_t *a = &s.fq
+    cdef pipe_end_t *e
+    cdef int rc
+    while a.active > 0:
+        e = a.items[a.cur]
+        rc = pipe_read(e, m)
+        if rc == 1:
+            if not e.more_in:
+                a.cur = (a.cur + 1) % a.active
+            return 0
+        if rc < 0:
+            sock_drop_pipe(s, e)
+        else:
+            pa_deactivate(a, e)
+    return EAGAIN
+
+
+cdef bint fq_has_in(sock_t *s) noexcept nogil:
+    cdef parray_t *a = &s.fq
+    cdef pipe_end_t *e
+    cdef msg_t *front
+    while a.active > 0:
+        e = a.items[a.cur]
+        front = ypipe_peek(e.inq)
+        if front == NULL:
+            pa_deactivate(a, e)
+        elif front.flags & MSG_DELIMITER:
+            sock_drop_pipe(s, e)
+        else:
+            return True
+    return False
