@@ -1,0 +1,214 @@
+# Handles on the core's internals for the unit tests (tests/unit): the
+# codec, a two-thread ring stress and a pipe's HWM credit, driven from
+# Python without sockets. Not part of the public API.
+
+def _encode_frame(body, bint more=False, bint command=False):
+    cdef unsigned char hdr[9]
+    cdef int n = frame_header(hdr, (ZMTP_MORE if more else 0) | (ZMTP_COMMAND if command else 0), len(body))
+    return PyBytes_FromStringAndSize(<char *>hdr, n) + bytes(body)
+
+
+def _greeting(int routing_id_len=0):
+    cdef unsigned char g[64]
+    greeting_build(g, routing_id_len)
+    return PyBytes_FromStringAndSize(<char *>g, 64)
+
+
+def _greeting_check(bytes g):
+    """0 fine so far, -1 not ZMTP 3, -2 mechanism mismatch; and the minor."""
+    cdef int minor = -1
+    rc = greeting_check(<const unsigned char *>PyBytes_AS_STRING(g), len(g), &minor)
+    return rc, minor
+
+
+def _ready(int socket_type, bytes identity=b""):
+    cdef unsigned char out[600]
+    cdef size_t n = ready_build(out, socket_type, <const unsigned char *>PyBytes_AS_STRING(identity), len(identity))
+    return PyBytes_FromStringAndSize(<char *>out, n)
+
+
+def _parse_metadata(bytes props):
+    """(socket_type, identity) from READY properties; ValueError if malformed."""
+    cdef peer_meta_t meta
+    if metadata_parse(<const unsigned char *>PyBytes_AS_STRING(props), len(props), &meta) < 0:
+        raise ValueError("malformed metadata")
+    return meta.socket_type, PyBytes_FromStringAndSize(<char *>meta.identity, meta.identity_len)
+
+
+def _socket_types_compatible(int a, int b):
+    return socket_types_compatible(a, b)
+
+
+cdef class _Decoder:
+    """Feeds bytes to the incremental decoder; collects (flags, body)."""
+    cdef decoder_t dec
+
+    def __cinit__(self, long long maxmsgsize=-1):
+        decoder_init(&self.dec, maxmsgsize)
+
+    def __dealloc__(self):
+        msg_close(&self.dec.msg)
+
+    def feed(self, data):
+        cdef bytes b = bytes(data)
+        cdef size_t pos = 0
+        cdef size_t used
+        cdef int rc
+        frames = []
+        while True:
+            rc = decoder_feed(&self.dec, <const unsigned char *>PyBytes_AS_STRING(b) + pos, len(b) - pos, &used)
+            pos += used
+            if rc == DEC_ERROR:
+                raise_errno(self.dec.error)
+            if rc == DEC_NEED_MORE:
+                return frames
+            frames.append((self.dec.msg.flags,
+                           PyBytes_FromStringAndSize(<char *>msg_data(&self.dec.msg), self.dec.msg.size)))
+            msg_close(&self.dec.msg)
+
+
+cdef struct ring_stress_t:
+    ypipe_t *q
+    mq_sig_t sig
+    long long count
+    long long wakeups
+
+
+cdef void *ring_stress_writer(void *arg) noexcept nogil:
+    cdef ring_stress_t *st = <ring_stress_t *>arg
+    cdef msg_t m
+    cdef long long i
+    for i in range(st.count):
+        msg_init_size(&m, 8 if i % 3 else 40)      # inline and chunked bodies
+        (<long long *>msg_data(&m))[0] = i
+        if i % 7 == 1:
+            m.flags = MSG_MORE      # an unfinished message stays invisible...
+            ypipe_write(st.q, &m, True)
+            msg_init_size(&m, 8)
+            (<long long *>msg_data(&m))[0] = -i
+        ypipe_write(st.q, &m, False)
+        if i % 16 == 0 or i == st.count - 1:
+            if not ypipe_flush(st.q):
+                st.wakeups += 1
+                mq_sig_send(&st.sig)
+    return NULL
+
+
+def _ring_stress(long long count, int timeout_ms=20000):
+    """Moves `count` messages through a ypipe from a C thread to this one,
+    sleeping on a signal fd whenever the ring runs dry; returns
+    (messages checked, wake-ups). Raises AssertionError on loss or
+    reordering, TimeoutError if the reader starves."""
+    cdef ring_stress_t st
+    cdef pthread_t t
+    cdef msg_t m
+    cdef long long expect = 0
+    cdef long long v
+    cdef int bad = 0
+    cdef int timed_out = 0
+    st.q = ypipe_new()
+    st.count = count
+    st.wakeups = 0
+    mq_sig_open(&st.sig)
+    with nogil:
+        pthread_create(&t, NULL, ring_stress_writer, &st)
+        while expect < count and not bad:
+            if ypipe_read(st.q, &m):
+                v = (<long long *>msg_data(&m))[0]
+                if m.flags & MSG_MORE:
+                    if v != expect:
+                        bad = 1
+                else:
+                    if (expect % 7 == 1 and v != -expect) or (expect % 7 != 1 and v != expect):
+                        bad = 1
+                    expect += 1
+                msg_close(&m)
+            else:
+                if mq_sig_wait(&st.sig, timeout_ms) == 0:
+                    timed_out = 1
+                    break
+                mq_sig_drain(&st.sig)
+        pthread_join(t, NULL)
+    ypipe_free(st.q)
+    mq_sig_close(&st.sig)
+    if bad:
+        raise AssertionError(f"message {expect} lost or out of order")
+    if timed_out:
+        raise TimeoutError(f"reader starved after {expect} messages")
+    return expect, st.wakeups
+
+
+cdef class _PipeProbe:
+    """One pipe with end 0 writing and end 1 reading, both in this thread;
+    commands end 1 would send to end 0 land in a mailbox we can inspect."""
+    cdef pipe_t *p
+    cdef mailbox_t *mb0
+    cdef mailbox_t *mb1
+    cdef cmdbuf_t buf
+
+    def __cinit__(self, int hwm0, int hwm1):
+        self.p = pipe_new(hwm0, hwm1)
+        self.mb0 = mailbox_new()
+        self.mb1 = mailbox_new()
+        pipe_set_owner(&self.p.ends[0], self.mb0, NULL, OWNER_SOCKET)
+        pipe_set_owner(&self.p.ends[1], self.mb1, NULL, OWNER_SOCKET)
+
+    def __dealloc__(self):
+        if self.p != NULL:
+            pipe_close(&self.p.ends[0], 0)
+            pipe_close(&self.p.ends[1], 0)
+        self._commands(self.mb0)
+        self._commands(self.mb1)
+        mailbox_decref(self.mb0)
+        mailbox_decref(self.mb1)
+        free(self.buf.cmds)
+
+    def write(self, int n, bint more=False):
+        """Writes up to n one-frame messages; returns how many fitted."""
+        cdef msg_t m
+        cdef int i
+        for i in range(n):
+            if not self.p.ends[0].more_out and not pipe_check_write(&self.p.ends[0]):
+                return i
+            msg_init_size(&m, 4)
+            if more:
+                m.flags = MSG_MORE
+            pipe_write(&self.p.ends[0], &m)
+            pipe_flush(&self.p.ends[0])
+        return n
+
+    def read(self, int n):
+        """Reads up to n frames; returns how many there were."""
+        cdef msg_t m
+        cdef int i
+        for i in range(n):
+            msg_init(&m)
+            if pipe_read(&self.p.ends[1], &m) != 1:
+                return i
+            msg_close(&m)
+        return n
+
+    cdef list _commands(self, mailbox_t *mb):
+        cdef int n = mailbox_take(mb, &self.buf)
+        cdef int i
+        out = []
+        for i in range(n):
+            out.append(self.buf.cmds[i].type)
+            if self.buf.cmds[i].end != NULL:
+                pipe_decref(self.buf.cmds[i].end.pipe)
+        return out
+
+    def writer_commands(self):
+        """Command types sent to the writer (2 = ACTIVATE_WRITE)."""
+        return self._commands(self.mb0)
+
+    def reader_commands(self):
+        """Command types sent to the reader (1 = ACTIVATE_READ, 3 = PIPE_TERM)."""
+        return self._commands(self.mb1)
+
+    def close_writer(self):
+        pipe_close(&self.p.ends[0], 0)
+
+    @property
+    def lwm(self):
+        return self.p.ends[1].lwm
