@@ -398,6 +398,10 @@ cdef class Socket:
         if option in (55, 92):                            # ZAP_DOMAIN, BINDTODEVICE: stored, unused
             _bytes_value(value)
             return
+        if option not in _INT_OPTIONS:
+            # Options of other socket types or of features not built
+            # (security mechanisms) are refused rather than ignored.
+            raise_errno(EINVAL)
         iv = _int_value(value)
         if option == 23 or option == 24:
             if iv < 0:
@@ -472,10 +476,6 @@ cdef class Socket:
             o.multicast_maxtpdu = _at_least(iv, 1)
         elif option == 89:
             o.use_fd = _at_least(iv, -1)
-        else:
-            # Options of other socket types or of features not built
-            # (security mechanisms) are refused rather than ignored.
-            raise_errno(EINVAL)
 
     def get(self, int option):
         """getsockopt: int options give int, binary ones bytes."""
@@ -512,6 +512,11 @@ cdef class Socket:
         if option in values:
             return values[option]
         raise_errno(EINVAL)
+
+
+# The int options set() takes (zmq.h numbers).
+_INT_OPTIONS = frozenset((4, 8, 9, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 27, 28, 31, 34, 35, 36,
+                          37, 39, 42, 54, 57, 66, 75, 76, 77, 79, 80, 84, 89))
 
 
 cdef str _endpoint_str(addr):

@@ -10,14 +10,14 @@ def _encode_frame(body, bint more=False, bint command=False):
 
 def _greeting(int routing_id_len=0):
     cdef unsigned char g[64]
-    greeting_build(g, routing_id_len)
+    greeting_build(g, b"NULL", routing_id_len)
     return PyBytes_FromStringAndSize(<char *>g, 64)
 
 
 def _greeting_check(bytes g):
     """0 fine so far, -1 not ZMTP 3, -2 mechanism mismatch; and the minor."""
     cdef int minor = -1
-    rc = greeting_check(<const unsigned char *>PyBytes_AS_STRING(g), len(g), &minor)
+    rc = greeting_check(<const unsigned char *>PyBytes_AS_STRING(g), len(g), b"NULL", &minor)
     return rc, minor
 
 

@@ -56,7 +56,7 @@ cdef struct session_t:
     unsigned char greet_in[64]
     int greet_got
     int peer_minor
-    bint ready_recv
+    mechanism_t mech
     decoder_t dec
     bint frame_pending          # dec.msg is a frame waiting for pipe room
     bint in_blocked
@@ -184,7 +184,6 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
     disconnect is dropped in both directions: its frames already queued
     inbound are taken back, and the rest of one being sent is skipped."""
     s.greet_got = 0
-    s.ready_recv = False
     s.in_pos = 0
     s.in_len = 0
     s.in_blocked = False
@@ -255,17 +254,29 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
         mq_tcp_keepalive(s.h.fd, s.o.tcp_keepalive, s.o.tcp_keepalive_cnt,
                          s.o.tcp_keepalive_idle, s.o.tcp_keepalive_intvl)
     s.state = S_HANDSHAKE
-    greeting_build(s.outbuf, s.o.routing_id_len)
+    mech_init(&s.mech, &s.o)
+    greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
     s.out_len = GREETING_SIZE
-    s.out_len += ready_build(s.outbuf + s.out_len, s.o.type, s.o.routing_id, s.o.routing_id_len)
     s.out_pos = 0
+    session_queue_handshake_commands(s)
     if s.o.handshake_ivl > 0:
         s.t_timer = mq_now_ms() + s.o.handshake_ivl
     handle_want(s.io, &s.h, MQ_POLLIN)
     session_write(s)
 
 
-cdef void session_handshake_done(session_t *s, int peer_type) noexcept nogil:
+cdef void session_queue_handshake_commands(session_t *s) noexcept nogil:
+    """Encodes whatever the mechanism wants to send now."""
+    cdef msg_t m
+    msg_init(&m)
+    while s.mech.next_handshake_command(&s.mech, &m) == 0:
+        s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, m.size)
+        memcpy(s.outbuf + s.out_len, msg_data(&m), m.size)
+        s.out_len += m.size
+        msg_close(&m)
+
+
+cdef void session_handshake_done(session_t *s) noexcept nogil:
     cdef pipe_t *p
     cdef command_t cmd
     s.state = S_ACTIVE
@@ -347,21 +358,20 @@ cdef int session_deliver(session_t *s) noexcept nogil:
     """Hands the frame in s.dec.msg on. 0: taken; 1: the pipe is full, the
     frame stays pending; -1: the session ended (protocol error)."""
     cdef msg_t *m = &s.dec.msg
-    cdef peer_meta_t meta
+    cdef int rc
     if s.state == S_HANDSHAKE:
-        if not (m.flags & MSG_COMMAND) or not command_is(m, b"READY"):
-            # ERROR, an unexpected command or a message before READY.
-            msg_close(m)
-            session_on_disconnect(s, True)
-            return -1
-        if metadata_parse(msg_data(m) + 6, m.size - 6, &meta) < 0 or meta.socket_type == -2 or \
-                (meta.socket_type >= 0 and not socket_types_compatible(s.o.type, meta.socket_type)):
-            msg_close(m)
-            session_on_disconnect(s, True)
-            return -1
+        # Only commands belong to the handshake; a message here, an ERROR or
+        # a command the mechanism did not expect ends the connection.
+        rc = s.mech.process_handshake_command(&s.mech, m) if m.flags & MSG_COMMAND else -1
         msg_close(m)
-        s.ready_recv = True
-        session_handshake_done(s, meta.socket_type)
+        if rc < 0:
+            session_on_disconnect(s, True)
+            return -1
+        session_queue_handshake_commands(s)
+        if s.mech.status == MECH_READY:
+            session_handshake_done(s)
+        else:
+            session_write(s)
         if s.state == S_DEAD:
             return -1
         return 0
@@ -402,7 +412,7 @@ cdef int session_greet(session_t *s) noexcept nogil:
     memcpy(s.greet_in + s.greet_got, s.inbuf + s.in_pos, take)
     s.greet_got += take
     s.in_pos += take
-    if greeting_check(s.greet_in, s.greet_got, &s.peer_minor) != 0:
+    if greeting_check(s.greet_in, s.greet_got, s.mech.name, &s.peer_minor) != 0:
         session_on_disconnect(s, True)
         return -1
     return 0

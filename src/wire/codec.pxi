@@ -62,19 +62,19 @@ cdef int socket_type_from_name(const unsigned char *name, size_t n) noexcept nog
 
 # ---------------------------------------------------------------- greeting
 
-cdef void greeting_build(unsigned char *g, int routing_id_len) noexcept nogil:
-    """Our 64-byte greeting for the NULL mechanism. The padding carries
-    routing-id length + 1 as libzmq sends it (old peers read it as a frame)."""
+cdef void greeting_build(unsigned char *g, const char *mechanism, int routing_id_len) noexcept nogil:
+    """Our 64-byte greeting. The padding carries routing-id length + 1 as
+    libzmq sends it (old peers read it as a frame header)."""
     memset(g, 0, GREETING_SIZE)
     g[0] = 0xFF
     mq_put_u64(g + 1, <uint64_t>(routing_id_len + 1))
     g[9] = 0x7F
     g[10] = 3
     g[11] = 1
-    memcpy(g + 12, b"NULL", 4)
+    memcpy(g + 12, mechanism, strlen(mechanism))
 
 
-cdef int greeting_check(const unsigned char *g, int have, int *minor) noexcept nogil:
+cdef int greeting_check(const unsigned char *g, int have, const char *mechanism, int *minor) noexcept nogil:
     """Checks as many greeting bytes as have arrived so that a garbage peer
     is dropped at once. 0: fine so far; -1: not ZMTP 3.x (we do not speak
     1.0/2.0); -2: mechanism mismatch (needs all 64)."""
@@ -86,8 +86,12 @@ cdef int greeting_check(const unsigned char *g, int have, int *minor) noexcept n
         return -1
     if have >= 12:
         minor[0] = g[11]
+    cdef char padded[20]
     if have >= 32:
-        if memcmp(g + 12, b"NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20) != 0:
+        # All 20 bytes must match the NUL-padded name, as libzmq compares.
+        memset(padded, 0, 20)
+        memcpy(padded, mechanism, strlen(mechanism))
+        if memcmp(g + 12, padded, 20) != 0:
             return -2
     return 0
 

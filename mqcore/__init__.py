@@ -1,0 +1,170 @@
+"""mqcore: brokerless ZeroMQ (ZMTP 3.1) messaging with pyzmq's interface.
+
+``import mqcore as zmq`` is meant to run ordinary pyzmq programs: this
+module exposes the same top-level names (constants, Context, Socket, Frame,
+the exception classes, version functions).  The wire protocol and socket
+machinery live in the Cython extension ``mqcore._core``; the classes here
+are thin Python layers over it.
+
+Import order matters: ``constants`` and ``error`` are pure Python and come
+first, because ``_core`` imports ``mqcore.error`` while it initialises.
+"""
+
+from __future__ import annotations
+
+from mqcore import constants, error
+from mqcore.constants import *  # noqa: F403 - the constants are the API
+from mqcore.error import (
+    Again,
+    ContextTerminated,
+    InterruptedSystemCall,
+    NotDone,
+    ZMQBaseError,
+    ZMQBindError,
+    ZMQError,
+    ZMQVersionError,
+    strerror,
+)
+
+from mqcore import _core  # noqa: E402 - needs constants and error loaded
+from mqcore.context import Context  # noqa: E402
+from mqcore.socket import Socket  # noqa: E402
+
+__version__ = "0.1.0"
+
+# The pyzmq release whose API mqcore reproduces; reported by pyzmq_version()
+# so that programs gating features on pyzmq's version take the modern paths.
+_PYZMQ_VERSION_INFO = (27, 3, 0)
+
+# Threshold under which pyzmq copies even when copy=False; kept for programs
+# that read it.
+COPY_THRESHOLD = 65536
+
+Frame = _core.Frame
+Message = Frame  # pyzmq's old name for Frame
+
+# pyzmq's names for the plain (non-async) classes.
+SyncContext = Context
+SyncSocket = Socket
+
+
+def zmq_version() -> str:
+    """The libzmq version whose behaviour mqcore implements, as "4.3.5"."""
+    return ".".join(str(part) for part in error.LIBZMQ_VERSION_INFO)
+
+
+def zmq_version_info() -> tuple[int, int, int]:
+    """The libzmq version whose behaviour mqcore implements, as (4, 3, 5)."""
+    return error.LIBZMQ_VERSION_INFO
+
+
+def pyzmq_version() -> str:
+    """The pyzmq version whose API mqcore reproduces, as "27.3.0"."""
+    return ".".join(str(part) for part in _PYZMQ_VERSION_INFO)
+
+
+def pyzmq_version_info() -> tuple[int, int, int]:
+    """The pyzmq version whose API mqcore reproduces, as (27, 3, 0)."""
+    return _PYZMQ_VERSION_INFO
+
+
+def _has_nothing(capability: str) -> bool:
+    """Stand-in for ``has`` while the core does not report capabilities.
+
+    Answers False: a program that checks ``has("curve")`` must not be told
+    a feature exists when nobody has said so.
+    """
+    return False
+
+
+has = getattr(_core, "has", _has_nothing)
+
+# True when draft sockets and options (SERVER, RADIO, ...) are available.
+DRAFT_API: bool = bool(has("draft"))
+
+# Names the core may provide; each is exported only if it does.
+_OPTIONAL_CORE_NAMES = (
+    "MessageTracker",
+    "proxy",
+    "proxy_steerable",
+    "zmq_poll",
+    "zmq_errno",
+    "curve_keypair",
+    "curve_public",
+    "IPC_PATH_MAX_LEN",
+)
+
+# Python modules that may be added alongside this one, and what they export.
+_OPTIONAL_MODULE_EXPORTS = {
+    "mqcore.poll": ("Poller", "select"),
+    "mqcore.proxy": ("proxy", "proxy_steerable"),
+}
+
+
+def _export_optional_names(namespace: dict) -> list[str]:
+    """Copy optional names from the core, then from optional modules.
+
+    A module that exists is imported normally, so an error inside it is
+    raised instead of being mistaken for "not there yet".
+    """
+    import importlib
+    import importlib.util
+
+    found = []
+    for name in _OPTIONAL_CORE_NAMES:
+        if hasattr(_core, name):
+            namespace[name] = getattr(_core, name)
+            found.append(name)
+    for module_name, names in _OPTIONAL_MODULE_EXPORTS.items():
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        for name in names:
+            if hasattr(module, name):
+                namespace[name] = getattr(module, name)
+                found.append(name)
+    return sorted(set(found))
+
+
+_optional_exports = _export_optional_names(globals())
+
+
+def device(device_type: int, frontend: Socket, backend: Socket) -> None:
+    """Old name for ``proxy(frontend, backend)``; ``device_type`` is ignored."""
+    return proxy(frontend, backend)  # noqa: F821 - present when exported
+
+
+# Names (besides the constants) that mqcore guarantees at top level; the
+# contract test_exports checks.  Optional names join it once they exist.
+PUBLIC_API = [
+    "Context",
+    "Socket",
+    "Frame",
+    "Message",
+    "SyncContext",
+    "SyncSocket",
+    "ZMQBaseError",
+    "ZMQError",
+    "Again",
+    "ContextTerminated",
+    "InterruptedSystemCall",
+    "NotDone",
+    "ZMQBindError",
+    "ZMQVersionError",
+    "strerror",
+    "has",
+    "zmq_version",
+    "zmq_version_info",
+    "pyzmq_version",
+    "pyzmq_version_info",
+    "COPY_THRESHOLD",
+    "DRAFT_API",
+    "__version__",
+    *_optional_exports,
+]
+if "proxy" in _optional_exports:
+    PUBLIC_API.append("device")
+else:
+    del device
+
+__all__ = PUBLIC_API + constants.__all__
