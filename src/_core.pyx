@@ -18,6 +18,7 @@ from includes.mq_c cimport *
 
 include "base/errors.pxi"
 include "base/msg.pxi"
+include "base/pool.pxi"
 include "pipe/ypipe.pxi"
 include "pipe/mailbox.pxi"
 include "pipe/pipe.pxi"

@@ -14,6 +14,20 @@ cdef enum:
 cdef long long g_endpoint_ids = 0
 
 
+cdef enum:
+    GIL_FREE_COPY_MIN = 65536   # larger copies let other Python threads run
+
+
+cdef inline void copy_bytes(unsigned char *dst, const unsigned char *src, size_t n) noexcept:
+    """memcpy that releases the GIL for large bodies, so that a sender and a
+    receiver thread of one process copy in parallel."""
+    if n < GIL_FREE_COPY_MIN:
+        memcpy(dst, src, n)
+    else:
+        with nogil:
+            memcpy(dst, src, n)
+
+
 cdef class Socket:
     cdef sock_t *s
     cdef readonly Context context
@@ -286,7 +300,7 @@ cdef class Socket:
         if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
                 raise MemoryError()
-            memcpy(msg_data(&m), PyBytes_AS_STRING(data), m.size)
+            copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
             self._msg_from_object(&m, (<Frame>data)._data if not (<Frame>data)._owns_msg else data, False)
         elif isinstance(data, str):
@@ -316,7 +330,7 @@ cdef class Socket:
             else:
                 if msg_init_size(m, view.len) < 0:
                     raise MemoryError()
-                memcpy(msg_data(m), view.buf, view.len)
+                copy_bytes(msg_data(m), <const unsigned char *>view.buf, view.len)
         finally:
             PyBuffer_Release(&view)
         return 0
@@ -336,7 +350,11 @@ cdef class Socket:
             raise_errno(rc)
         self.s.rcvmore = (m.flags & MSG_MORE) != 0
         if copy:
-            out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+            if m.size < GIL_FREE_COPY_MIN:
+                out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+            else:
+                out = PyBytes_FromStringAndSize(NULL, m.size)
+                copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(&m), m.size)
             msg_close(&m)
             return out
         return frame_from_msg(&m)

@@ -47,16 +47,29 @@ cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
     if size <= VSM_MAX:
         m.chunk = NULL
         return 0
-    c = <chunk_t *>malloc(sizeof(chunk_t) + size)
-    if c == NULL:
-        m.chunk = NULL
-        m.size = 0
-        return -1
+    cdef size_t block
+    if size >= POOL_MIN:
+        # Large bodies: recycled memory (base/pool.pxi); the block's size is
+        # kept in the word after the header; the body starts on a cache line.
+        c = <chunk_t *>pool_take(size + POOL_HEADER, &block)
+        if c == NULL:
+            m.chunk = NULL
+            m.size = 0
+            return -1
+        (<size_t *>(c + 1))[0] = block
+        c.data = <unsigned char *>c + POOL_HEADER
+        c.free_fn = pool_chunk_free
+    else:
+        c = <chunk_t *>malloc(sizeof(chunk_t) + size)
+        if c == NULL:
+            m.chunk = NULL
+            m.size = 0
+            return -1
+        c.data = <unsigned char *>(c + 1)
+        c.free_fn = NULL
     c.next_free = NULL
     c.refcnt = 1
     c.size = size
-    c.data = <unsigned char *>(c + 1)
-    c.free_fn = NULL
     m.chunk = c
     return 0
 

@@ -56,9 +56,16 @@ static inline void mq_sig_send(mq_sig_t *s)
 
 static inline void mq_sig_drain(mq_sig_t *s)
 {
+#ifdef __linux__
+    /* One read resets an eventfd's counter. */
+    uint64_t v;
+    ssize_t n;
+    do { n = read(s->rfd, &v, sizeof v); } while (n < 0 && errno == EINTR);
+#else
     char buf[64];
     ssize_t n;
     do { n = read(s->rfd, buf, sizeof buf); } while (n > 0 || (n < 0 && errno == EINTR));
+#endif
 }
 
 /* Waits for the fd to become readable. Returns 1 when signalled, 0 on

@@ -52,6 +52,9 @@ cdef struct session_t:
     bint no_reconnect
     long long t_timer           # reconnect or handshake deadline, -1 none
     long long t_linger          # -1 none
+    long long t_ping            # next heartbeat PING, -1 none
+    long long t_hb_timeout      # no traffic since our PING: give up at, -1 none
+    long long t_hb_ttl          # the peer's PING TTL runs out at, -1 none
     int cur_ivl
     unsigned char greet_in[64]
     int greet_got
@@ -94,6 +97,9 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.transport = transport
     s.t_timer = -1
     s.t_linger = -1
+    s.t_ping = -1
+    s.t_hb_timeout = -1
+    s.t_hb_ttl = -1
     s.cur_ivl = o.reconnect_ivl
     msg_init(&s.big)
     decoder_init(&s.dec, o.maxmsgsize)
@@ -184,6 +190,9 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
     disconnect is dropped in both directions: its frames already queued
     inbound are taken back, and the rest of one being sent is skipped."""
     s.greet_got = 0
+    s.t_ping = -1
+    s.t_hb_timeout = -1
+    s.t_hb_ttl = -1
     s.in_pos = 0
     s.in_len = 0
     s.in_blocked = False
@@ -282,6 +291,8 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     s.state = S_ACTIVE
     s.t_timer = -1
     s.cur_ivl = s.o.reconnect_ivl
+    if s.o.heartbeat_ivl > 0:
+        s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe == NULL:
         # Accepted connections, and IMMEDIATE connections, get their pipe
         # only now. End 0 belongs to the socket (outbound limit SNDHWM),
@@ -378,6 +389,7 @@ cdef int session_deliver(session_t *s) noexcept nogil:
     if m.flags & MSG_COMMAND:
         if command_is(m, b"PING"):
             session_queue_pong(s, m)
+            session_note_ping_ttl(s, m)
         msg_close(m)
         return 0
     if s.pipe == NULL or s.pipe.closed:
@@ -394,6 +406,37 @@ cdef int session_deliver(session_t *s) noexcept nogil:
         return 1
     pipe_write(s.pipe, m)
     return 0
+
+
+cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
+    # The peer's PING says how long it may stay silent before we give up.
+    cdef unsigned int ttl
+    if ping.size < 7 or s.t_hb_ttl >= 0:
+        return
+    ttl = (msg_data(ping)[5] << 8) | msg_data(ping)[6]
+    if ttl > 0:
+        s.t_hb_ttl = mq_now_ms() + <long long>ttl * 100
+
+
+cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
+    """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
+    whatever the other traffic; a missing answer ends the connection."""
+    cdef unsigned int ttl = s.o.heartbeat_ttl // 100
+    cdef unsigned char *p
+    s.t_ping = now + s.o.heartbeat_ivl
+    if s.t_hb_timeout < 0:
+        s.t_hb_timeout = now + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl)
+    if s.out_len + 16 > OUT_BATCH + 1024:
+        return
+    p = s.outbuf + s.out_len
+    p[0] = ZMTP_COMMAND
+    p[1] = 7
+    p[2] = 4
+    memcpy(p + 3, b"PING", 4)
+    p[7] = <unsigned char>(ttl >> 8)
+    p[8] = <unsigned char>ttl
+    s.out_len += 9
+    session_write(s)
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
@@ -476,6 +519,8 @@ cdef void session_read(session_t *s) noexcept nogil:
             if n > 0:
                 s.in_pos = 0
                 s.in_len = n
+                s.t_hb_timeout = -1     # the peer is alive
+                s.t_hb_ttl = -1
                 continue
         if n == 0 or (errno != EAGAIN and errno != EINTR):
             session_flush_in(s)
@@ -585,17 +630,25 @@ cdef inline void session_pump_out(session_t *s) noexcept nogil:
 
 # ---------------------------------------------------------------- timers
 
+cdef inline long long earliest(long long a, long long b) noexcept nogil:
+    if a < 0:
+        return b
+    if b < 0 or a < b:
+        return a
+    return b
+
+
+cdef inline long long session_next_deadline(session_t *s) noexcept nogil:
+    return earliest(earliest(s.t_timer, s.t_linger),
+                    earliest(s.t_ping, earliest(s.t_hb_timeout, s.t_hb_ttl)))
+
+
 cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
     cdef long long now = -1
     cdef long long best = -1
-    cdef long long t
     cdef session_t *s = io.sessions
     while s != NULL:
-        t = s.t_timer
-        if s.t_linger >= 0 and (t < 0 or s.t_linger < t):
-            t = s.t_linger
-        if t >= 0 and (best < 0 or t < best):
-            best = t
+        best = earliest(best, session_next_deadline(s))
         s = s.next
     if best < 0:
         return -1
@@ -613,6 +666,10 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
         nx = s.next
         if s.t_linger >= 0 and s.t_linger <= now:
             session_destroy(s)
+        elif (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now):
+            session_on_disconnect(s, False)         # heartbeat lost
+        elif s.t_ping >= 0 and s.t_ping <= now:
+            session_send_ping(s, now)
         elif s.t_timer >= 0 and s.t_timer <= now:
             s.t_timer = -1
             if s.state == S_IDLE:

@@ -1,0 +1,381 @@
+"""Shared pieces of the mqcore-vs-pyzmq benchmarks in bench/.
+
+thr.py, lat.py and compare.py all import this module so that they agree on
+the case matrix (transports, sizes, message counts), on how an
+implementation is imported as `zmq`, and on how a peer process is started,
+released and reaped.  Every blocking step has a timeout: a benchmark of a
+half-finished implementation must fail with a message, never hang.
+
+Run directly to check that an implementation imports:
+    python bench/_common.py probe mqcore
+"""
+
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(BENCH_DIR)
+
+IMPLS = ("zmq", "mqcore")
+IMPL_LABELS = {"zmq": "pyzmq", "mqcore": "mqcore"}
+TRANSPORTS = ("tcp", "ipc", "inproc")
+
+KiB = 1024
+MiB = 1024 * 1024
+THR_SIZES = (1, 64, KiB, 64 * KiB, MiB)
+# Zero-copy only pays off (and pyzmq only really does it) for big frames;
+# below COPY_THRESHOLD (64 KiB) pyzmq copies anyway.
+ZEROCOPY_SIZES = (64 * KiB, MiB)
+LAT_SIZES = (1, KiB)
+
+# Rough pyzmq 27.3 / libzmq 4.3.5 rates (msg/s) measured on the 2-core dev
+# box, keyed by (transport, size, zerocopy).  Message counts are derived from
+# them so each pyzmq case lasts about THR_TARGET_SECONDS; both
+# implementations always get the same count, so ratios stay comparable even
+# when one of them is much slower.  Re-calibrate with
+#   python bench/thr.py --impl zmq --count N --transport T --size S
+_PYZMQ_RATES = {
+    # size:        tcp          ipc          inproc     (copy mode)
+    1:          (2_200_000,  2_200_000,  1_600_000),
+    64:         (2_000_000,  2_200_000,  1_500_000),
+    KiB:        (1_000_000,    900_000,  1_300_000),
+    64 * KiB:   (   30_000,     30_000,     60_000),
+    MiB:        (    2_500,      4_300,     17_000),
+}
+_PYZMQ_ZEROCOPY_RATES = {
+    64 * KiB:   (   30_000,     30_000,    110_000),
+    MiB:        (    8_000,      4_000,    130_000),
+}
+THR_TARGET_SECONDS = 0.8
+QUICK_DIVISOR = 10
+LAT_ROUND_TRIPS = 10_000
+LAT_WARMUP = 200
+
+# Per blocking socket call; generous because the peer process has to start
+# Python and import the implementation before the first message arrives.
+DEFAULT_IO_TIMEOUT_MS = 10_000
+PEER_EXIT_TIMEOUT_S = 10.0
+
+
+class BenchError(RuntimeError):
+    """A benchmark case could not produce a number (peer died, timeout...)."""
+
+
+def load_impl(name):
+    """Import the implementation under test; callers bind it to `zmq`.
+
+    The repo root is appended (not prepended) to sys.path so an in-place
+    build works without `pip install -e .`, while an installed mqcore still
+    wins.  An empty or unbuilt `mqcore/` directory imports as a namespace
+    package, so we insist on a Context class to fail with a clear message.
+    """
+    if name not in IMPLS:
+        raise ValueError("unknown implementation %r (want one of %s)" % (name, ", ".join(IMPLS)))
+    if REPO_ROOT not in sys.path:
+        sys.path.append(REPO_ROOT)
+    module = importlib.import_module(name)
+    if not hasattr(module, "Context"):
+        raise ImportError("%s imported from %s has no Context (not built?)"
+                          % (name, getattr(module, "__path__", "?")))
+    return module
+
+
+def describe_impl(module):
+    """Version and location of an imported implementation, for the record."""
+    info = {"module": module.__name__, "file": getattr(module, "__file__", None)}
+    for attr in ("__version__", "pyzmq_version", "zmq_version"):
+        value = getattr(module, attr, None)
+        if callable(value):
+            try:
+                value = value()
+            except Exception as exc:  # a broken version call is not fatal
+                value = "error: %s" % exc
+        if value is not None:
+            info[attr.strip("_")] = str(value)
+    return info
+
+
+# ---------------------------------------------------------------- sizes/counts
+
+def format_size(size):
+    """1 -> '1B', 1024 -> '1KiB', 1048576 -> '1MiB' (exact multiples only)."""
+    for unit, factor in (("MiB", MiB), ("KiB", KiB)):
+        if size >= factor and size % factor == 0:
+            return "%d%s" % (size // factor, unit)
+    return "%dB" % size
+
+
+def parse_size(text):
+    """Inverse of format_size; also accepts plain byte counts like '65536'."""
+    text = text.strip()
+    for unit, factor in (("MiB", MiB), ("KiB", KiB), ("B", 1)):
+        if text.endswith(unit):
+            return int(text[: -len(unit)]) * factor
+    return int(text)
+
+
+def thr_count(transport, size, zerocopy=False, quick=False):
+    """Messages for one throughput case: ~THR_TARGET_SECONDS at pyzmq speed."""
+    table = _PYZMQ_ZEROCOPY_RATES if zerocopy and size in _PYZMQ_ZEROCOPY_RATES else _PYZMQ_RATES
+    if size in table:
+        rate = table[size][TRANSPORTS.index(transport)]
+    else:
+        # Odd sizes: about 2 GB/s, but never more than ~2M msg/s.
+        rate = min(2_000_000, 2e9 / max(size, 1))
+    count = _round_to_2_digits(rate * THR_TARGET_SECONDS)
+    if quick:
+        count //= QUICK_DIVISOR
+    return max(count, 2)  # the timer starts at message 1, so we need >= 2
+
+
+def _round_to_2_digits(x):
+    """1_760_000.0 -> 1_800_000: counts that read well in tables."""
+    digits = len(str(int(x))) - 2
+    return int(round(x, -digits)) if digits > 0 else int(x)
+
+
+def lat_round_trips(quick=False):
+    return LAT_ROUND_TRIPS // QUICK_DIVISOR if quick else LAT_ROUND_TRIPS
+
+
+# ----------------------------------------------------------------- endpoints
+
+# compare.py points this at a directory it owns, so files left by a crashed
+# run are removed with it.
+IPC_PARENT_ENV = "MQCORE_BENCH_TMPDIR"
+
+
+def make_ipc_dir():
+    """Private directory under /tmp for ipc socket files (removed afterwards)."""
+    return tempfile.mkdtemp(prefix="mqcore-bench-", dir=os.environ.get(IPC_PARENT_ENV, "/tmp"))
+
+
+def bind_endpoint(zmq, sock, transport, name, ipc_dir=None):
+    """Bind `sock` for `transport` and return the endpoint a peer can connect to.
+
+    tcp binds an ephemeral loopback port and reads it back via LAST_ENDPOINT
+    so concurrent runs never collide on a fixed port.
+    """
+    if transport == "tcp":
+        sock.bind("tcp://127.0.0.1:*")
+        endpoint = sock.getsockopt(zmq.LAST_ENDPOINT)
+        return endpoint.decode() if isinstance(endpoint, bytes) else endpoint
+    if transport == "ipc":
+        endpoint = "ipc://%s/%s.sock" % (ipc_dir, name)
+    elif transport == "inproc":
+        endpoint = "inproc://%s-%d" % (name, os.getpid())
+    else:
+        raise ValueError("unknown transport %r" % transport)
+    sock.bind(endpoint)
+    return endpoint
+
+
+def set_io_timeouts(zmq, sock, timeout_ms):
+    """Bound every send/recv so a broken peer gives zmq.Again, not a hang."""
+    sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    sock.setsockopt(zmq.SNDTIMEO, timeout_ms)
+
+
+def close_and_term(sock, ctx):
+    """Tear down after the numbers are in; linger=0 since nothing is pending."""
+    try:
+        sock.close(linger=0)
+    finally:
+        ctx.term()
+
+
+def exception_text(exc):
+    """Short, table-friendly description of why a case failed."""
+    if isinstance(exc, BenchError):
+        return str(exc)
+    if type(exc).__name__ == "Again":  # zmq.Again / mqcore.Again: RCVTIMEO/SNDTIMEO hit
+        return "timed out (Again)"
+    return "%s: %s" % (type(exc).__name__, exc)
+
+
+def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_timeout_ms):
+    """The skeleton every case shares: bind, start the peer, measure, report, clean up.
+
+    `case` holds the fields that identify the case (copied into the result),
+    `start_peer(ctx, endpoint)` returns a Peer or ThreadPeer, and
+    `measure(sock)` returns a dict of numbers.  `report` gets the result or
+    {..., "error": ...} *before* Context.term() runs, so a hang during
+    teardown (which compare.py's timeout ends) cannot swallow the outcome.
+    Raises after reporting an error so callers can count failures.
+    """
+    ipc_dir = make_ipc_dir() if case["transport"] == "ipc" else None
+    ctx = sock = peer = None
+    try:
+        ctx = zmq.Context()
+        sock = ctx.socket(socket_type)
+        set_io_timeouts(zmq, sock, io_timeout_ms)
+        endpoint = bind_endpoint(zmq, sock, case["transport"], case["bench"], ipc_dir)
+        peer = start_peer(ctx, endpoint)
+        try:
+            numbers = measure(sock)
+        except Exception as exc:
+            raise BenchError("%s; %s" % (exception_text(exc), peer.describe_failure())) from exc
+        warning = peer.release()
+        peer = None
+        result = dict(case, **numbers)
+        if warning:
+            result["warning"] = warning
+        report(result)
+    except Exception as exc:
+        report(dict(case, error=exception_text(exc)))
+        raise
+    finally:
+        stuck = False
+        if peer is not None:
+            peer.release(timeout=1.0)
+            stuck = peer.is_stuck()
+        try:
+            if sock is not None:
+                sock.close(linger=0)
+        finally:
+            # A wedged peer thread still owns a socket, so term() would block
+            # forever; leaking the Context of a failing run is harmless.
+            if ctx is not None and not stuck:
+                ctx.term()
+            cleanup_dir(ipc_dir)
+
+
+def describe_exit(rc):
+    """'exit code 1' or 'killed by SIGSEGV' for a process return code."""
+    if rc is not None and rc < 0:
+        try:
+            return "killed by %s" % signal.Signals(-rc).name
+        except ValueError:
+            return "killed by signal %d" % -rc
+    return "exit code %s" % rc
+
+
+# ------------------------------------------------------------- peer processes
+
+class Peer:
+    """A benchmark peer running `script --role ...` in a child process.
+
+    The child keeps its sockets open until we close its stdin ("release"),
+    so a benchmark never depends on LINGER semantics to get its last
+    messages delivered.  stderr goes to a temp file (a pipe could fill up
+    and block the child) and is quoted in errors.
+    """
+
+    def __init__(self, script, args):
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(
+            # faulthandler: if the implementation crashes, stderr says where.
+            [sys.executable, "-X", "faulthandler", script] + [str(a) for a in args],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+        )
+
+    def stderr_tail(self, limit=600):
+        """End of the peer's stderr on one line (it ends up in a table note)."""
+        self._stderr.seek(0)
+        text = " | ".join(l.strip() for l in self._stderr.read().splitlines() if l.strip())
+        return text[-limit:]
+
+    def describe_failure(self):
+        """One string saying whether the peer is alive and what it printed."""
+        rc = self.proc.poll()
+        state = "peer still running" if rc is None else "peer " + describe_exit(rc)
+        tail = self.stderr_tail()
+        return "%s%s" % (state, (": " + tail) if tail else "")
+
+    def release(self, timeout=PEER_EXIT_TIMEOUT_S):
+        """Let the peer close and exit; kill it if it does not. Returns a warning or None."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "peer did not exit within %.0fs after release (killed)" % timeout
+        if rc != 0:
+            return "peer %s: %s" % (describe_exit(rc), self.stderr_tail(200))
+        return None
+
+    def is_stuck(self):
+        return False  # release() kills a process that does not exit
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_for_release():
+    """Peer side of Peer.release(): block until the parent closes our stdin."""
+    sys.stdin.read()
+
+
+class ThreadPeer:
+    """In-process peer for inproc: runs `target(release_event)` in a thread.
+
+    Daemon thread so a wedged implementation cannot keep the process alive;
+    its exception, if any, is kept and shows up in describe_failure()/release().
+    """
+
+    def __init__(self, target):
+        self.released = threading.Event()
+        self.error = None
+
+        def run():
+            try:
+                target(self.released)
+            except BaseException as exc:  # reported to the main thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="bench-peer", daemon=True)
+        self.thread.start()
+
+    def describe_failure(self):
+        if self.error is not None:
+            return "peer thread failed: " + exception_text(self.error)
+        return "peer thread still running" if self.thread.is_alive() else "peer thread finished"
+
+    def release(self, timeout=PEER_EXIT_TIMEOUT_S):
+        self.released.set()
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            return "peer thread did not finish within %.0fs after release" % timeout
+        if self.error is not None:
+            return "peer thread failed: " + exception_text(self.error)
+        return None
+
+    def is_stuck(self):
+        return self.thread.is_alive()
+
+
+# --------------------------------------------------------------------- output
+
+def emit_json(result):
+    """One JSON object per line on stdout; compare.py reads the last one."""
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def cleanup_dir(path):
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def probe(name):
+    """Import `name` and print where it came from (used by compare.py)."""
+    module = load_impl(name)
+    emit_json(describe_impl(module))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "probe":
+        sys.exit("usage: python bench/_common.py probe zmq|mqcore")
+    probe(sys.argv[2])

@@ -1,0 +1,176 @@
+"""PAIR round-trip latency benchmark for pyzmq or mqcore (`--impl zmq|mqcore`).
+
+The measuring side binds a PAIR socket, an echo peer connects and sends
+every message straight back.  Each round trip (send + recv of the reply) is
+timed on its own with perf_counter_ns, after a warm-up, and we report the
+median and the 99th percentile in microseconds: the median is the typical
+cost, p99 shows stalls (GC, scheduling, batching gone wrong).  For tcp and
+ipc the echo peer is a separate process (this script re-run with
+`--role echo`); for inproc it is a thread sharing the Context.
+
+Examples:
+    python bench/lat.py --impl zmq                 # tcp, ipc, inproc x 1B, 1KiB
+    python bench/lat.py --impl mqcore --quick
+    python bench/lat.py --impl zmq --transport ipc --size 1KiB --json
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import _common as common
+
+
+# ---------------------------------------------------------------- the loops
+
+def time_round_trips(sock, size, round_trips, warmup):
+    """Return `round_trips` round-trip times in ns, after `warmup` untimed ones."""
+    msg = b"x" * size
+    send, recv, clock = sock.send, sock.recv, time.perf_counter_ns
+    for _ in range(warmup):
+        send(msg)
+        recv()
+    samples = [0] * round_trips
+    for i in range(round_trips):
+        start = clock()
+        send(msg)
+        reply = recv()
+        samples[i] = clock() - start
+    if len(reply) != size:
+        raise common.BenchError("reply has %d bytes, expected %d" % (len(reply), size))
+    return samples
+
+
+def echo(sock, total):
+    """Send each of `total` messages straight back."""
+    send, recv = sock.send, sock.recv
+    for _ in range(total):
+        send(recv())
+
+
+def percentile(sorted_samples, fraction):
+    """Nearest-rank percentile: a value that was actually observed."""
+    index = max(0, min(len(sorted_samples) - 1, math.ceil(fraction * len(sorted_samples)) - 1))
+    return sorted_samples[index]
+
+
+# ----------------------------------------------------------------- one case
+
+def start_peer(zmq, impl, ctx, transport, endpoint, total, io_timeout_ms):
+    """Start the echo peer: a thread for inproc, a separate process otherwise."""
+    if transport == "inproc":
+        def echo_thread(released):
+            sock = ctx.socket(zmq.PAIR)
+            try:
+                common.set_io_timeouts(zmq, sock, io_timeout_ms)
+                sock.connect(endpoint)
+                echo(sock, total)
+                released.wait(common.PEER_EXIT_TIMEOUT_S * 3)
+            finally:
+                sock.close(linger=0)
+        return common.ThreadPeer(echo_thread)
+    args = ["--role", "echo", "--impl", impl, "--endpoint", endpoint,
+            "--total", total, "--io-timeout", io_timeout_ms]
+    return common.Peer(os.path.abspath(__file__), args)
+
+
+def run_case(zmq, impl, transport, size, round_trips, warmup, io_timeout_ms, report):
+    """Measure one (transport, size) case; the outcome goes to `report`."""
+    case = {"bench": "lat", "impl": impl, "transport": transport, "size": size,
+            "round_trips": round_trips}
+
+    def start(ctx, endpoint):
+        return start_peer(zmq, impl, ctx, transport, endpoint, warmup + round_trips, io_timeout_ms)
+
+    def measure(sock):
+        return latency_stats(time_round_trips(sock, size, round_trips, warmup))
+
+    common.run_case_with_peer(zmq, case, zmq.PAIR, start, measure, report, io_timeout_ms)
+
+
+def latency_stats(samples_ns):
+    samples = sorted(samples_ns)
+    return {
+        "p50_us": percentile(samples, 0.50) / 1e3,
+        "p99_us": percentile(samples, 0.99) / 1e3,
+        "min_us": samples[0] / 1e3,
+        "mean_us": sum(samples) / len(samples) / 1e3,
+    }
+
+
+# --------------------------------------------------------------- peer role
+
+def run_echo_role(zmq, args):
+    """Child process: connect, echo `total` messages, hold the socket until released."""
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.PAIR)
+    try:
+        common.set_io_timeouts(zmq, sock, args.io_timeout)
+        sock.connect(args.endpoint)
+        echo(sock, args.total)
+        common.wait_for_release()
+    finally:
+        common.close_and_term(sock, ctx)
+
+
+# ---------------------------------------------------------------------- CLI
+
+def format_result(result):
+    head = "%-6s %6s %7d round trips" % (result["transport"], common.format_size(result["size"]),
+                                          result["round_trips"])
+    if "error" in result:
+        return head + "   FAILED: " + result["error"]
+    return head + "   p50 %8.1f us   p99 %8.1f us   min %8.1f us%s" % (
+        result["p50_us"], result["p99_us"], result["min_us"],
+        ("   WARNING: " + result["warning"]) if "warning" in result else "")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--impl", choices=common.IMPLS, default="zmq")
+    parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
+                        help="repeatable; default: all")
+    parser.add_argument("--size", action="append", type=common.parse_size,
+                        help="message size, e.g. 1, 1KiB; repeatable; default: 1B and 1KiB")
+    parser.add_argument("--round-trips", type=int, help="timed round trips per case (default %d)"
+                        % common.LAT_ROUND_TRIPS)
+    parser.add_argument("--warmup", type=int, default=common.LAT_WARMUP,
+                        help="untimed round trips first (default %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="1/%d of the round trips" % common.QUICK_DIVISOR)
+    parser.add_argument("--json", action="store_true", help="one JSON object per case on stdout")
+    parser.add_argument("--io-timeout", type=int, default=common.DEFAULT_IO_TIMEOUT_MS,
+                        help="ms per blocking send/recv before giving up (default %(default)s)")
+    # Internal: how the measuring side re-runs this script as its echo process.
+    parser.add_argument("--role", choices=("echo",), help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    zmq = common.load_impl(args.impl)
+    if args.role == "echo":
+        run_echo_role(zmq, args)
+        return 0
+
+    report = common.emit_json if args.json else (lambda r: print(format_result(r), flush=True))
+    if not args.json:
+        print("# lat.py --impl %s: %s" % (args.impl, common.describe_impl(zmq)), flush=True)
+    round_trips = max(1, args.round_trips or common.lat_round_trips(args.quick))
+    failures = 0
+    for transport in args.transport or common.TRANSPORTS:
+        for size in args.size or common.LAT_SIZES:
+            try:
+                run_case(zmq, args.impl, transport, size, round_trips, args.warmup,
+                         args.io_timeout, report)
+            except Exception:
+                failures += 1  # already reported; go on with the next case
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
