@@ -180,8 +180,11 @@ cdef class Context:
         if binder is None:
             # Connect before bind: the connector can queue at once; the
             # binder takes the other end when it binds.
-            inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm,
-                            1000, 1000)
+            # Until then each direction holds the connector's own limit.
+            p.ends[0].hwm = conn.s.o.sndhwm
+            p.ends[1].hwm = conn.s.o.rcvhwm
+            p.ends[0].lwm = lwm_for(p.ends[1].hwm)
+            p.ends[1].lwm = lwm_for(p.ends[0].hwm)
             self._inproc_pending.setdefault(name, []).append(
                 (<size_t>&p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm))
         else:

@@ -118,9 +118,11 @@ cdef class Socket:
         drain_deferred_releases()
 
     cdef void _stop_endpoint(self, tuple rec, long long linger):
-        kind, addr, io = rec
+        kind, addr, io = rec[:3]
         if kind == "listener":
             io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
+            if rec[3] is not None:
+                _remove_ipc_file(rec[3][0], rec[3][1])
         elif kind == "session":
             # The command carries the socket's reference to the session.
             io_send(<io_thread_t *><size_t>io, CMD_TERM_SESSION, <void *><size_t>addr, linger)
@@ -178,10 +180,11 @@ cdef class Socket:
         else:
             resolved = "ipc://" + rest
         l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport)
-        if transport == T_IPC and not rest.startswith("@"):
-            strncpy(l.unlink_path, path, 255)
         io_send(io, CMD_ADD_LISTENER, l, 0)
-        self._record(resolved, ("listener", <size_t>l, <size_t>io))
+        ipc_file = None
+        if transport == T_IPC and not rest.startswith("@"):
+            ipc_file = (rest, _os.stat(rest).st_ino)
+        self._record(resolved, ("listener", <size_t>l, <size_t>io, ipc_file))
         if resolved != endpoint:
             self._record(endpoint, None)
         self._last_endpoint = resolved.encode()
@@ -226,6 +229,8 @@ cdef class Socket:
             raise MemoryError()
         memcpy(&sess.addr, &a, sizeof(mq_addr_t))
         sess.refcnt = 2         # the io thread's and this socket's
+        g_endpoint_ids += 1
+        sess.tag = g_endpoint_ids
         if not self.s.o.immediate:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
@@ -233,9 +238,10 @@ cdef class Socket:
             pipe_set_owner(&p.ends[0], self.s.mb, self.s, OWNER_SOCKET)
             pipe_set_owner(&p.ends[1], io.mb, sess, OWNER_SESSION)
             sess.pipe = &p.ends[1]
+            p.ends[0].tag = <void *>sess.tag
             sock_attach(self.s, &p.ends[0])
         io_send(io, CMD_ADD_SESSION, sess, 0)
-        self._record(endpoint, ("session", <size_t>sess, <size_t>io))
+        self._record(endpoint, ("session", <size_t>sess, <size_t>io, sess.tag))
         self._last_endpoint = endpoint.encode()
 
     cdef void _record(self, str endpoint, object rec):
@@ -268,6 +274,10 @@ cdef class Socket:
             elif rec[0] == "inproc-connect":
                 self._drop_tagged_pipes(rec[1])
             else:
+                if rec[0] == "session":
+                    # Leave the load-balancer now, as libzmq does, so no
+                    # later message goes to the peer being disconnected.
+                    self._drop_tagged_pipes(rec[3])
                 self._stop_endpoint(rec, self.s.o.linger)
         if not found:
             raise_errno(ENOENT)
@@ -282,7 +292,7 @@ cdef class Socket:
         cdef int i = 0
         while i < self.s.npipes:
             if self.s.pipes[i].tag == <void *>tag:
-                sock_drop_pipe(self.s, self.s.pipes[i])
+                sock_drop_pipe(self.s, self.s.pipes[i], self.s.o.linger)
             else:
                 i += 1
 
@@ -545,6 +555,17 @@ cdef str _endpoint_str(addr):
     if "://" not in addr:
         raise_errno(EINVAL)
     return addr
+
+
+cdef void _remove_ipc_file(str path, ino):
+    # Done here, in the closing thread, so that a bind() of the same path
+    # right after close() is not undone by the io thread; and only if the
+    # file is still the one this socket made.
+    try:
+        if _os.stat(path).st_ino == ino:
+            _os.unlink(path)
+    except OSError:
+        pass
 
 
 cdef tuple _split_host_port(str rest):

@@ -44,6 +44,7 @@ cdef struct session_t:
     mailbox_t *sock_mb          # where ATTACH goes (ref held)
     void *sock                  # sock_t*, only passed back in ATTACH
     bint connecter
+    long long tag               # the socket's id for the endpoint, set on its pipes
     int transport
     mq_addr_t addr
     int state
@@ -267,7 +268,6 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
     s.out_len = GREETING_SIZE
     s.out_pos = 0
-    session_queue_handshake_commands(s)
     if s.o.handshake_ivl > 0:
         s.t_timer = mq_now_ms() + s.o.handshake_ivl
     handle_want(s.io, &s.h, MQ_POLLIN)
@@ -304,7 +304,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
         cmd.end = &p.ends[0]
-        cmd.arg = 0
+        cmd.arg = s.tag
         mq_int_add(&p.refcnt, 1)        # the command's reference
         if mailbox_send(s.sock_mb, &cmd) < 0:
             # The socket is gone; its end will never be closed by it.
@@ -476,6 +476,14 @@ cdef int session_decode(session_t *s) noexcept nogil:
                 return 0
             if session_greet(s) < 0:
                 return -1
+            if s.greet_got == GREETING_SIZE:
+                # The peer speaks our mechanism: only now start its
+                # handshake (as libzmq, nothing of ours goes to a peer that
+                # does not).
+                session_queue_handshake_commands(s)
+                session_write(s)
+                if s.state == S_DEAD:
+                    return -1
             continue
         if s.in_pos == s.in_len:
             return 0

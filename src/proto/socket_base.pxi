@@ -82,7 +82,7 @@ cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         pa_add_active(&s.fq, e)
 
 
-cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept nogil:
     """Forgets e and closes it (the peer is told unless it left first)."""
     cdef int i
     pa_remove(&s.lb, e)
@@ -94,7 +94,7 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:
             s.pipes[i] = s.pipes[s.npipes - 1]
             s.npipes -= 1
             break
-    pipe_close(e, 0)
+    pipe_close(e, linger)
 
 
 cdef void sock_peer_terminated(sock_t *s, pipe_end_t *e) noexcept nogil:
@@ -136,6 +136,7 @@ cdef void sock_process_commands(sock_t *s) noexcept nogil:
 cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     cdef pipe_end_t *e = c.end
     if c.type == CMD_ATTACH:
+        e.tag = <void *>c.arg       # the endpoint it belongs to, for disconnect
         sock_attach(s, e)
         return
     if e.closed or not sock_owns(s, e):

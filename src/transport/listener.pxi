@@ -11,7 +11,6 @@ cdef struct listener_t:
     void *sock
     int transport
     bint closed
-    char unlink_path[256]       # ipc: the file to remove on close ("" none)
 
 
 cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport) noexcept nogil:
@@ -74,8 +73,6 @@ cdef void listener_close(listener_t *l, long long linger) noexcept nogil:
         s = nx
     handle_forget(io, &l.h)
     close(l.h.fd)
-    if l.unlink_path[0]:
-        unlink(l.unlink_path)
     io.nobjects -= 1
     mailbox_decref(l.sock_mb)
     # Freed after the current batch of events, which may still name it.
