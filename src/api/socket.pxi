@@ -322,6 +322,9 @@ cdef class Socket:
         if track and not copy:
             tracker = tracker_for(&m)
         rc = sock_try(self.s, &m, True)
+        if self.s.nwakes:
+            with nogil:
+                sock_send_wakes(self.s)
         if rc == EAGAIN and not (flags & 1) and self.s.o.sndtimeo != 0:
             rc = self._wait_and_retry(&m, True, self.s.o.sndtimeo)
         if rc != 0:

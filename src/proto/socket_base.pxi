@@ -28,6 +28,8 @@ cdef struct sock_t:
     int npipes
     int cap
     pipe_end_t *out_cur         # pipe of the multipart message being sent
+    pipe_end_t *wakes[16]       # readers to wake once the GIL is released
+    int nwakes
     bint rcvmore
     bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
     bint closed
@@ -118,6 +120,28 @@ cdef bint sock_owns(sock_t *s, pipe_end_t *e) noexcept nogil:
     return False
 
 
+# ---------------------------------------------------------------- wake-ups
+
+cdef inline void sock_flush_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Publishes what was written to e. Waking a sleeping reader is left
+    for sock_send_wakes, which the Python layer calls without the GIL: the
+    woken thread (often a Python thread of this process) may then run at
+    once instead of blocking on the GIL we would still hold."""
+    if ypipe_flush(e.outq):
+        return
+    if s.nwakes == 16:
+        sock_send_wakes(s)
+    s.wakes[s.nwakes] = e
+    s.nwakes += 1
+
+
+cdef void sock_send_wakes(sock_t *s) noexcept nogil:
+    cdef int i
+    for i in range(s.nwakes):
+        pipe_send_command(s.wakes[i].peer, CMD_ACTIVATE_READ, 0)
+    s.nwakes = 0
+
+
 # ---------------------------------------------------------------- commands
 
 cdef void sock_process_commands(sock_t *s) noexcept nogil:
@@ -161,6 +185,7 @@ cdef void sock_close(sock_t *s) noexcept nogil:
     cdef int i, n
     cdef command_t *c
     s.closed = True
+    sock_send_wakes(s)
     for i in range(s.npipes):
         pipe_close(s.pipes[i], s.o.linger)
     s.npipes = 0
@@ -223,6 +248,7 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline)
     while True:
         rc = sock_try(s, m, sending)
         if rc != EAGAIN:
+            sock_send_wakes(s)
             return rc
         rc = sock_wait(s, deadline)
         if rc != 0:

@@ -28,7 +28,7 @@ cdef int lb_send(sock_t *s, msg_t *m) noexcept nogil:
         s.out_cur = e
     else:
         s.out_cur = NULL
-        pipe_flush(e)
+        sock_flush_pipe(s, e)
         if a.active:
             a.cur = (a.cur + 1) % a.active
     return 0
