@@ -164,6 +164,7 @@ cdef class Context:
             e = <pipe_end_t *><size_t>addr
             inproc_set_hwms(e.peer, e, c_snd, c_rcv, binder.s.o.sndhwm, binder.s.o.rcvhwm)
             pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
+            inproc_send_identity(e, &binder.s.o)
             sock_attach(binder.s, e)
         return 0
 
@@ -177,6 +178,8 @@ cdef class Context:
         cdef command_t cmd
         pipe_set_owner(&p.ends[0], conn.s.mb, conn.s, OWNER_SOCKET)
         p.ends[0].tag = <void *>tag
+        conn._apply_connect_rid(&p.ends[0])
+        inproc_send_identity(&p.ends[0], &conn.s.o)
         if binder is None:
             # Connect before bind: the connector can queue at once; the
             # binder takes the other end when it binds.
@@ -191,6 +194,7 @@ cdef class Context:
             inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm,
                             binder.s.o.sndhwm, binder.s.o.rcvhwm)
             pipe_set_owner(&p.ends[1], binder.s.mb, binder.s, OWNER_SOCKET)
+            inproc_send_identity(&p.ends[1], &binder.s.o)
             if binder is conn:
                 sock_attach(conn.s, &p.ends[1])
             else:
@@ -206,6 +210,13 @@ cdef class Context:
                     pipe_decref(p)      # the end's reference
         sock_attach(conn.s, &p.ends[0])
         return 0
+
+
+cdef void inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
+    # As a session does for a network peer: the first message on an inproc
+    # pipe is the writer's routing id (only ROUTER-like readers keep it).
+    pipe_write_identity(e, o.routing_id, o.routing_id_len)
+    ypipe_flush(e.outq)
 
 
 cdef inline int hwm_sum(int a, int b) noexcept nogil:

@@ -239,10 +239,21 @@ cdef class Socket:
             pipe_set_owner(&p.ends[1], io.mb, sess, OWNER_SESSION)
             sess.pipe = &p.ends[1]
             p.ends[0].tag = <void *>sess.tag
+            self._apply_connect_rid(&p.ends[0])
             sock_attach(self.s, &p.ends[0])
         io_send(io, CMD_ADD_SESSION, sess, 0)
         self._record(endpoint, ("session", <size_t>sess, <size_t>io, sess.tag))
         self._last_endpoint = endpoint.encode()
+
+    cdef void _apply_connect_rid(self, pipe_end_t *e):
+        """CONNECT_ROUTING_ID names the peer of the next connect."""
+        if self.s.connect_rid_len < 0:
+            return
+        e.rid = <unsigned char *>malloc(self.s.connect_rid_len)
+        memcpy(e.rid, self.s.connect_rid, self.s.connect_rid_len)
+        e.rid_len = self.s.connect_rid_len
+        e.rid_fixed = True
+        self.s.connect_rid_len = -1
 
     cdef void _record(self, str endpoint, object rec):
         records = self._endpoints.setdefault(endpoint, [])
@@ -429,6 +440,9 @@ cdef class Socket:
         if option in (55, 92):                            # ZAP_DOMAIN, BINDTODEVICE: stored, unused
             _bytes_value(value)
             return
+        if option in _TYPE_OPTIONS:
+            self._set_type_option(option, value)
+            return
         if option not in _INT_OPTIONS:
             # Options of other socket types or of features not built
             # (security mechanisms) are refused rather than ignored.
@@ -508,6 +522,63 @@ cdef class Socket:
         elif option == 89:
             o.use_fd = _at_least(iv, -1)
 
+    cdef _set_type_option(self, int option, value):
+        """Options that only some socket types take (EINVAL for the others)."""
+        cdef options_t *o = &self.s.o
+        cdef bytes v
+        cdef int t = o.type
+        if t not in _TYPE_OPTIONS[option]:
+            raise_errno(EINVAL)
+        if option in (6, 7, 72, 61):
+            v = _bytes_value(value)
+            if option == 72:
+                free(self.s.welcome)
+                self.s.welcome = <unsigned char *>malloc(len(v) + 1)
+                memcpy(self.s.welcome, <char *>v, len(v))
+                self.s.welcome_len = len(v)
+            elif option == 61:
+                if len(v) == 0 or len(v) > 255:
+                    raise_errno(EINVAL)
+                memcpy(self.s.connect_rid, <char *>v, len(v))
+                self.s.connect_rid_len = len(v)
+            elif t == 2:
+                sub_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
+                if self.s.nwakes:
+                    with nogil:
+                        sock_send_wakes(self.s)
+            elif o.xpub_manual:
+                xpub_manual_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
+            else:
+                raise_errno(EINVAL)
+            return
+        flag = _flag(_int_value(value))
+        if option == 33:
+            o.router_mandatory = flag
+        elif option == 56:
+            o.router_handover = flag
+        elif option == 51:
+            o.probe_router = flag
+        elif option == 52:
+            o.req_correlate = flag
+        elif option == 53:
+            o.req_relaxed = flag
+        elif option == 40:
+            o.xpub_verbose = flag
+        elif option == 78:
+            o.xpub_verboser = flag
+        elif option == 71:
+            o.xpub_manual = flag
+        elif option == 69:
+            o.xpub_nodrop = flag
+        elif option == 74:
+            o.invert_matching = flag
+        elif option == 108:
+            o.only_first_subscribe = flag
+        elif option == 115:
+            o.xsub_verbose_unsubscribe = flag
+        elif option == 73:
+            o.stream_notify = flag
+
     def get(self, int option):
         """getsockopt: int options give int, binary ones bytes."""
         cdef options_t *o
@@ -529,6 +600,10 @@ cdef class Socket:
             return 0
         if option == 55 or option == 92:
             return b""
+        if option == 74 and o.type in (1, 2, 9):
+            return o.invert_matching
+        if option == 116 and o.type in (1, 2, 9, 10):    # TOPICS_COUNT
+            return trie_count(self.s.subs)
         values = {
             23: o.sndhwm, 24: o.rcvhwm, 17: o.linger, 27: o.rcvtimeo, 28: o.sndtimeo,
             18: o.reconnect_ivl, 21: o.reconnect_ivl_max, 22: o.maxmsgsize, 19: o.backlog,
@@ -544,6 +619,20 @@ cdef class Socket:
             return values[option]
         raise_errno(EINVAL)
 
+
+# Options only some socket types take: option -> those types (zmq.h numbers).
+_TYPE_OPTIONS = {
+    6: (2, 9), 7: (2, 9),                       # SUBSCRIBE, UNSUBSCRIBE (XPUB: manual mode)
+    33: (6,), 56: (6,),                         # ROUTER_MANDATORY, ROUTER_HANDOVER
+    51: (3, 5, 6),                              # PROBE_ROUTER
+    52: (3,), 53: (3,),                         # REQ_CORRELATE, REQ_RELAXED
+    40: (9,), 78: (9,), 71: (9,), 72: (9,),     # XPUB_VERBOSE(R), _MANUAL, _WELCOME_MSG
+    69: (1, 9),                                 # XPUB_NODROP
+    74: (1, 2, 9),                              # INVERT_MATCHING
+    108: (9, 10), 115: (10,),                   # ONLY_FIRST_SUBSCRIBE, XSUB_VERBOSE_UNSUBSCRIBE
+    73: (11,),                                  # STREAM_NOTIFY
+    61: (6, 11),                                # CONNECT_ROUTING_ID
+}
 
 # The int options set() takes (zmq.h numbers).
 _INT_OPTIONS = frozenset((4, 8, 9, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 27, 28, 31, 34, 35, 36,

@@ -13,6 +13,8 @@ cdef enum:
     MSG_MORE = 1
     MSG_COMMAND = 2
     MSG_DELIMITER = 4       # end-of-pipe marker, never seen by users
+    MSG_IDENTITY = 8        # session -> ROUTER-like socket: the peer's routing id
+    MSG_SUBSCRIBE = 16      # SUB/XSUB's own (un)subscription: a command to 3.1 peers
 
 cdef struct chunk_t:
     chunk_t *next_free      # [any] link in the deferred-release stack; must stay first

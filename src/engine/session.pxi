@@ -44,6 +44,7 @@ cdef struct session_t:
     mailbox_t *sock_mb          # where ATTACH goes (ref held)
     void *sock                  # sock_t*, only passed back in ATTACH
     bint connecter
+    bint connected_before       # a reconnect tells the socket (HICCUP)
     long long tag               # the socket's id for the endpoint, set on its pipes
     int transport
     mq_addr_t addr
@@ -293,7 +294,13 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     s.cur_ivl = s.o.reconnect_ivl
     if s.o.heartbeat_ivl > 0:
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
-    if s.pipe == NULL:
+    if s.pipe != NULL:
+        session_send_identity(s)
+        if s.connected_before:
+            # The same pipe over a new connection: SUB/XSUB re-send their
+            # subscriptions on it.
+            pipe_send_command(s.pipe.peer, CMD_HICCUP, 0)
+    else:
         # Accepted connections, and IMMEDIATE connections, get their pipe
         # only now. End 0 belongs to the socket (outbound limit SNDHWM),
         # end 1 to this session (inbound limit RCVHWM).
@@ -301,6 +308,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         pipe_set_owner(&p.ends[1], s.io.mb, s, OWNER_SESSION)
         pipe_set_owner(&p.ends[0], s.sock_mb, s.sock, OWNER_SOCKET)
         s.pipe = &p.ends[1]
+        session_send_identity(s)
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
         cmd.end = &p.ends[0]
@@ -314,7 +322,17 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             pipe_decref(p)
             session_destroy(s)
             return
+    s.connected_before = True
     session_pump_out(s)
+
+
+cdef void session_send_identity(session_t *s) noexcept nogil:
+    """ROUTER-like sockets learn the peer's routing id in band, as the first
+    message of each connection."""
+    if not routes_by_id(s.o.type):
+        return
+    pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len)
+    pipe_flush(s.pipe)
 
 
 # ---------------------------------------------------------------- events
@@ -387,11 +405,16 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             return -1
         return 0
     if m.flags & MSG_COMMAND:
-        if command_is(m, b"PING"):
-            session_queue_pong(s, m)
-            session_note_ping_ttl(s, m)
-        msg_close(m)
-        return 0
+        if command_is(m, b"SUBSCRIBE"):
+            command_to_subscription(m, 10, 1)
+        elif command_is(m, b"CANCEL"):
+            command_to_subscription(m, 7, 0)
+        else:
+            if command_is(m, b"PING"):
+                session_queue_pong(s, m)
+                session_note_ping_ttl(s, m)
+            msg_close(m)        # other commands are dropped, as libzmq does
+            return 0
     if s.pipe == NULL or s.pipe.closed:
         msg_close(m)
         return 0
@@ -437,6 +460,19 @@ cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     p[8] = <unsigned char>ttl
     s.out_len += 9
     session_write(s)
+
+
+cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
+    """SUBSCRIBE/CANCEL (ZMTP 3.1) become the 0x01/0x00 + topic messages
+    that publishers take from every peer, whatever its version."""
+    cdef msg_t sub
+    cdef size_t n = m.size - name_len
+    msg_init_size(&sub, n + 1)
+    msg_data(&sub)[0] = kind
+    if n:
+        memcpy(msg_data(&sub) + 1, msg_data(m) + name_len, n)
+    msg_close(m)
+    memcpy(m, &sub, sizeof(msg_t))
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
@@ -569,6 +605,9 @@ cdef bint session_fill(session_t *s) noexcept nogil:
             s.skip_out = (m.flags & MSG_MORE) != 0
             msg_close(&m)
             continue
+        if m.flags & MSG_SUBSCRIBE and s.peer_minor >= 1 and m.size > 0:
+            session_encode_subscription(s, &m)
+            continue
         flags = ZMTP_MORE if m.flags & MSG_MORE else 0
         s.out_len += frame_header(s.outbuf + s.out_len, flags, m.size)
         if m.size <= COPY_MAX:
@@ -581,6 +620,23 @@ cdef bint session_fill(session_t *s) noexcept nogil:
             s.big_off = 0
             s.has_big = True
     return s.out_len > s.out_pos or s.has_big
+
+
+cdef void session_encode_subscription(session_t *s, msg_t *m) noexcept nogil:
+    """The socket's own (un)subscriptions go to ZMTP 3.1 peers as SUBSCRIBE
+    or CANCEL commands (older peers get the 0x01/0x00 data form)."""
+    cdef const char *name = b"SUBSCRIBE" if msg_data(m)[0] == 1 else b"CANCEL"
+    cdef size_t nlen = strlen(name)
+    cdef size_t body = 1 + nlen + m.size - 1
+    if body > COPY_MAX:
+        msg_close(m)        # an absurd topic: dropped rather than sent half
+        return
+    s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, body)
+    s.outbuf[s.out_len] = <unsigned char>nlen
+    memcpy(s.outbuf + s.out_len + 1, name, nlen)
+    memcpy(s.outbuf + s.out_len + 1 + nlen, msg_data(m) + 1, m.size - 1)
+    s.out_len += body
+    msg_close(m)
 
 
 cdef void session_write(session_t *s) noexcept nogil:

@@ -136,3 +136,12 @@ cdef extern from "<poll.h>" nogil:
         POLLPRI
         POLLHUP
         POLLNVAL
+
+cdef extern from "mq_idmap.h" nogil:
+    ctypedef struct mq_idmap_t:
+        size_t live
+    mq_idmap_t *mq_idmap_new()
+    void mq_idmap_free(mq_idmap_t *m)
+    void *mq_idmap_get(mq_idmap_t *m, const unsigned char *k, size_t n)
+    int mq_idmap_put(mq_idmap_t *m, const unsigned char *k, size_t n, void *v)
+    void mq_idmap_del(mq_idmap_t *m, const unsigned char *k, size_t n)

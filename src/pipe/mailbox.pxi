@@ -21,6 +21,7 @@ cdef enum:
     CMD_ADD_SESSION = 7     # obj: session_t to start
     CMD_TERM_SESSION = 8    # obj: session_t to end (arg = linger, ms)
     CMD_STOP = 9            # socket: context terminated; io thread: finish
+    CMD_HICCUP = 10         # end: its connection was lost and re-made
 
 cdef struct pipe_end_t
 cdef struct pipe_t

@@ -41,6 +41,11 @@ cdef struct pipe_end_t:
     int lb_index
     int fq_index
     void *tag                   # [owner] free for the owner (endpoint record)
+    unsigned char *rid          # [owner] routing id (ROUTER-like sockets), malloc'd
+    int rid_len                 # -1: not known yet
+    bint rid_fixed              # CONNECT_ROUTING_ID chose it: peer identities are ignored
+    bint ignored                # ROUTER: duplicate id, kept but never read
+    unsigned int match_gen      # [owner] dist: matched the current message
 
 cdef struct pipe_t:
     int refcnt                  # [any] atomic
@@ -85,6 +90,8 @@ cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
     p.ends[1].lb_index = -1
     p.ends[0].fq_index = -1
     p.ends[1].fq_index = -1
+    p.ends[0].rid_len = -1
+    p.ends[1].rid_len = -1
     return p
 
 
@@ -100,6 +107,8 @@ cdef void pipe_decref(pipe_t *p) noexcept nogil:
         return
     ypipe_free(p.ends[0].outq)
     ypipe_free(p.ends[1].outq)
+    free(p.ends[0].rid)
+    free(p.ends[1].rid)
     mailbox_decref(<mailbox_t *>p.ends[0].owner_mb)
     mailbox_decref(<mailbox_t *>p.ends[1].owner_mb)
     free(p)
@@ -169,9 +178,17 @@ cdef inline int pipe_read(pipe_end_t *e, msg_t *m) noexcept nogil:
         e.peer_gone = True
         return -1
     e.more_in = (m.flags & MSG_MORE) != 0
-    if not e.more_in:
+    if not e.more_in and not (m.flags & MSG_IDENTITY):
         pipe_note_read(e)
     return 1
+
+
+cdef inline void pipe_write_identity(pipe_end_t *e, const unsigned char *rid, size_t n) noexcept nogil:
+    """The writer's routing id, in band but outside the HWM count."""
+    cdef msg_t m
+    msg_init_bytes(&m, rid, n)
+    m.flags = MSG_IDENTITY
+    ypipe_write(e.outq, &m, False)
 
 
 cdef inline bint pipe_has_message(pipe_end_t *e) noexcept nogil:

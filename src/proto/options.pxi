@@ -39,6 +39,15 @@ cdef struct options_t:
     int router_mandatory
     int router_handover
     int invert_matching
+    int req_relaxed
+    int req_correlate
+    int xpub_verbose
+    int xpub_verboser
+    int xpub_manual
+    int xpub_nodrop
+    int only_first_subscribe
+    int xsub_verbose_unsubscribe
+    int stream_notify
     unsigned char routing_id[256]
     int routing_id_len
 
@@ -68,3 +77,4 @@ cdef void options_defaults(options_t *o, int socket_type) noexcept nogil:
     o.recovery_ivl = 10000
     o.multicast_maxtpdu = 1500
     o.use_fd = -1
+    o.stream_notify = 1

@@ -16,6 +16,20 @@ cdef struct proto_t:
     int (*xrecv)(sock_t *, msg_t *) noexcept nogil
     bint (*xhas_in)(sock_t *) noexcept nogil
     bint (*xhas_out)(sock_t *) noexcept nogil
+    # optional hooks (NULL: nothing to do)
+    void (*xattach)(sock_t *, pipe_end_t *) noexcept nogil          # a pipe joined
+    void (*xdetach)(sock_t *, pipe_end_t *) noexcept nogil          # a pipe is leaving
+    void (*xread_activated)(sock_t *, pipe_end_t *) noexcept nogil  # instead of fq activation
+    void (*xhiccup)(sock_t *, pipe_end_t *) noexcept nogil          # its connection was re-made
+
+cdef struct sock_stats_t:
+    unsigned long long msgs_sent
+    unsigned long long bytes_sent
+    unsigned long long msgs_received
+    unsigned long long bytes_received
+    unsigned long long msgs_dropped
+    unsigned long long pipes_attached
+    unsigned long long pipes_detached
 
 cdef struct sock_t:
     proto_t *proto
@@ -28,11 +42,46 @@ cdef struct sock_t:
     int npipes
     int cap
     pipe_end_t *out_cur         # pipe of the multipart message being sent
+    pipe_end_t *lb_last         # pipe the last frame went to
+    pipe_end_t *fq_last         # pipe the last frame came from
     pipe_end_t *wakes[16]       # readers to wake once the GIL is released
     int nwakes
     bint rcvmore
     bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
     bint closed
+    sock_stats_t stats
+    # routing by id (ROUTER, STREAM)
+    mq_idmap_t *ids
+    unsigned int next_rid
+    msg_t prefetched            # body frame held back while its id frame is returned
+    bint has_prefetched
+    pipe_end_t *route_out       # ROUTER send: the peer of the message being sent
+    bint route_in_msg           # ROUTER send: inside a message (after the id frame)
+    bint route_recv_in_msg      # ROUTER recv: inside a message (after the id frame)
+    unsigned char connect_rid[256]
+    int connect_rid_len         # -1: none set for the next connect
+    # REQ / REP
+    bint req_receiving_reply
+    bint req_message_begins
+    bint req_reply_started      # REQ recv: envelope already taken off
+    unsigned int request_id
+    pipe_end_t *reply_pipe
+    msgq_t envelope             # REP: frames to put back in front of the reply
+    bint rep_sending_reply
+    bint rep_reply_started
+    bint rep_reply_dropping
+    # publish / subscribe
+    tnode_t *subs
+    msgq_t pending              # messages made up for the user (XPUB notices, ...)
+    pipe_end_t **matching
+    int nmatching
+    int capmatching
+    unsigned int match_gen
+    bint dist_in_msg            # inside a message being distributed
+    pipe_end_t *last_sub_pipe   # XPUB_MANUAL: where the last subscription came from
+    bint sub_in_msg             # SUB recv: inside a message whose first frame matched
+    unsigned char *welcome
+    int welcome_len
 
 
 cdef int no_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -59,6 +108,16 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     memcpy(&s.o, o, sizeof(options_t))
     s.lb.which = PA_LB
     s.fq.which = PA_FQ
+    s.connect_rid_len = -1
+    s.req_message_begins = True
+    s.next_rid = <unsigned int>rand()
+    s.request_id = <unsigned int>rand()
+    s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
+    msg_init(&s.prefetched)
+    if s.subs == NULL:
+        abort()
+    if routes_by_id(proto.type):
+        s.ids = mq_idmap_new()
     return s
 
 
@@ -82,15 +141,21 @@ cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         pa_add_active(&s.lb, e)
     if s.proto.uses_fq:
         pa_add_active(&s.fq, e)
+    s.stats.pipes_attached += 1
+    if s.proto.xattach != NULL:
+        s.proto.xattach(s, e)
 
 
 cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept nogil:
     """Forgets e and closes it (the peer is told unless it left first)."""
     cdef int i
+    if s.proto.xdetach != NULL:
+        s.proto.xdetach(s, e)
     pa_remove(&s.lb, e)
     pa_remove(&s.fq, e)
     if s.out_cur == e:
         s.out_cur = NULL
+    sock_forget_pipe_refs(s, e)
     for i in range(s.npipes):
         if s.pipes[i] == e:
             s.pipes[i] = s.pipes[s.npipes - 1]
@@ -99,12 +164,33 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept 
     pipe_close(e, linger)
 
 
+cdef void sock_forget_pipe_refs(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Clears every socket field that points at e."""
+    if s.lb_last == e:
+        s.lb_last = NULL
+    if s.fq_last == e:
+        s.fq_last = NULL
+    if s.route_out == e:
+        s.route_out = NULL
+    if s.reply_pipe == e:
+        s.reply_pipe = NULL
+    if s.last_sub_pipe == e:
+        s.last_sub_pipe = NULL
+    cdef int i
+    for i in range(s.nmatching):
+        if s.matching[i] == e:
+            s.nmatching -= 1
+            s.matching[i] = s.matching[s.nmatching]
+            break
+
+
 cdef void sock_peer_terminated(sock_t *s, pipe_end_t *e) noexcept nogil:
     e.peer_gone = True
+    s.stats.pipes_detached += 1
     pa_remove(&s.lb, e)
     if s.out_cur == e:
         s.out_cur = NULL
-    if pa_contains(&s.fq, e):
+    if pa_contains(&s.fq, e) and not e.ignored:
         # Still deliver what arrived before the end: the fair-queue lets go
         # of the pipe when it reads the delimiter.
         pa_activate(&s.fq, e)
@@ -166,16 +252,24 @@ cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     if e.closed or not sock_owns(s, e):
         return
     if c.type == CMD_ACTIVATE_READ:
-        pa_activate(&s.fq, e)
+        if s.proto.xread_activated != NULL:
+            s.proto.xread_activated(s, e)
+        elif not e.ignored:
+            pa_activate(&s.fq, e)
     elif c.type == CMD_ACTIVATE_WRITE:
         pa_activate(&s.lb, e)
     elif c.type == CMD_PIPE_TERM:
         sock_peer_terminated(s, e)
+    elif c.type == CMD_HICCUP:
+        if s.proto.xhiccup != NULL:
+            s.proto.xhiccup(s, e)
 
 
 cdef inline void sock_poll_commands(sock_t *s) noexcept nogil:
     if mq_int_load(&s.mb.signaled):
         sock_process_commands(s)
+        # Attaching a pipe may have written to it (subscriptions, probes).
+        sock_send_wakes(s)
 
 
 cdef void sock_close(sock_t *s) noexcept nogil:
@@ -202,6 +296,14 @@ cdef void sock_close(sock_t *s) noexcept nogil:
 
 
 cdef void sock_free(sock_t *s) noexcept nogil:
+    msg_close(&s.prefetched)
+    msgq_clear(&s.envelope)
+    msgq_clear(&s.pending)
+    tnode_free(s.subs)
+    free(s.matching)
+    free(s.welcome)
+    if s.ids != NULL:
+        mq_idmap_free(s.ids)
     free(s.lb.items)
     free(s.fq.items)
     free(s.pipes)
@@ -234,12 +336,27 @@ cdef int sock_wait(sock_t *s, long long deadline) noexcept nogil:
 
 
 cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
+    cdef size_t size
+    cdef bint more
+    cdef int rc
     sock_poll_commands(s)
     if s.ctx_terminated:
         return ETERM_
     if sending:
-        return s.proto.xsend(s, m)
-    return s.proto.xrecv(s, m)
+        size = m.size
+        more = (m.flags & MSG_MORE) != 0
+        rc = s.proto.xsend(s, m)
+        if rc == 0:
+            s.stats.bytes_sent += size
+            if not more:
+                s.stats.msgs_sent += 1
+        return rc
+    rc = s.proto.xrecv(s, m)
+    if rc == 0:
+        s.stats.bytes_received += m.size
+        if not (m.flags & MSG_MORE):
+            s.stats.msgs_received += 1
+    return rc
 
 
 cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:

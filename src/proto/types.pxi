@@ -1,45 +1,65 @@
-# The socket types of the pipeline and exclusive-pair patterns (RFC 30, 31).
-# Each is a row: which helpers it routes with and its hooks.
+# Every socket type as a row: which helpers it routes with and its hooks
+# (nng's protocol tables). proto_for() maps zmq.h numbers to rows.
 
-cdef proto_t PROTO_PAIR
-cdef proto_t PROTO_PUSH
-cdef proto_t PROTO_PULL
+cdef proto_t PROTOS[12]
+cdef bint PROTO_KNOWN[12]
 
-PROTO_PAIR.type = 0
-PROTO_PAIR.uses_lb = True
-PROTO_PAIR.uses_fq = True
-PROTO_PAIR.max_pipes = 1
-PROTO_PAIR.xsend = lb_send
-PROTO_PAIR.xrecv = fq_recv
-PROTO_PAIR.xhas_in = fq_has_in
-PROTO_PAIR.xhas_out = lb_has_out
 
-# PUSH: load-balances, blocks at HWM, cannot receive.
-PROTO_PUSH.type = 8
-PROTO_PUSH.uses_lb = True
-PROTO_PUSH.uses_fq = False
-PROTO_PUSH.max_pipes = 0
-PROTO_PUSH.xsend = lb_send
-PROTO_PUSH.xrecv = no_recv
-PROTO_PUSH.xhas_in = never
-PROTO_PUSH.xhas_out = lb_has_out
+cdef void proto_row(int t, bint lb, bint fq, int max_pipes,
+                    int (*xsend)(sock_t *, msg_t *) noexcept nogil,
+                    int (*xrecv)(sock_t *, msg_t *) noexcept nogil,
+                    bint (*xhas_in)(sock_t *) noexcept nogil,
+                    bint (*xhas_out)(sock_t *) noexcept nogil) noexcept nogil:
+    memset(&PROTOS[t], 0, sizeof(proto_t))
+    PROTOS[t].type = t
+    PROTOS[t].uses_lb = lb
+    PROTOS[t].uses_fq = fq
+    PROTOS[t].max_pipes = max_pipes
+    PROTOS[t].xsend = xsend
+    PROTOS[t].xrecv = xrecv
+    PROTOS[t].xhas_in = xhas_in
+    PROTOS[t].xhas_out = xhas_out
+    PROTO_KNOWN[t] = True
 
-# PULL: fair-queues, cannot send.
-PROTO_PULL.type = 7
-PROTO_PULL.uses_lb = False
-PROTO_PULL.uses_fq = True
-PROTO_PULL.max_pipes = 0
-PROTO_PULL.xsend = no_send
-PROTO_PULL.xrecv = fq_recv
-PROTO_PULL.xhas_in = fq_has_in
-PROTO_PULL.xhas_out = never
+
+cdef void define_protocols() noexcept nogil:
+    cdef int t
+    #          type  lb     fq     max  xsend        xrecv        has_in        has_out
+    proto_row(0,  True,  True,  1,  lb_send,     fq_recv,     fq_has_in,     lb_has_out)    # PAIR
+    proto_row(8,  True,  False, 0,  lb_send,     no_recv,     never,         lb_has_out)    # PUSH
+    proto_row(7,  False, True,  0,  no_send,     fq_recv,     fq_has_in,     never)         # PULL
+    proto_row(5,  True,  True,  0,  lb_send,     fq_recv,     fq_has_in,     lb_has_out)    # DEALER
+    proto_row(6,  False, True,  0,  router_send, router_recv, router_has_in, router_has_out) # ROUTER
+    proto_row(3,  True,  True,  0,  req_send,    req_recv,    req_has_in,    req_has_out)   # REQ
+    proto_row(4,  False, True,  0,  rep_send,    rep_recv,    rep_has_in,    rep_has_out)   # REP
+    proto_row(9,  False, False, 0,  dist_send,   xpub_recv,   xpub_has_in,   always)        # XPUB
+    proto_row(1,  False, False, 0,  dist_send,   no_recv,     never,         always)        # PUB
+    proto_row(10, False, True,  0,  xsub_send,   fq_recv,     fq_has_in,     always)        # XSUB
+    proto_row(2,  False, True,  0,  no_send,     sub_recv,    sub_has_in,    never)         # SUB
+    PROTOS[5].xattach = dealer_attach
+    PROTOS[3].xattach = dealer_attach
+    PROTOS[6].xattach = router_attach
+    PROTOS[6].xdetach = router_detach
+    PROTOS[6].xread_activated = router_read_activated
+    for t in range(12):
+        if t == 1 or t == 9:                                # PUB, XPUB
+            PROTOS[t].xattach = xpub_attach
+            PROTOS[t].xdetach = xpub_detach
+            PROTOS[t].xread_activated = xpub_read
+        elif t == 2 or t == 10:                             # SUB, XSUB
+            PROTOS[t].xattach = xsub_attach
+            PROTOS[t].xhiccup = xsub_resend_all
+
+
+define_protocols()
 
 
 cdef proto_t *proto_for(int socket_type) noexcept nogil:
-    if socket_type == 0:
-        return &PROTO_PAIR
-    if socket_type == 8:
-        return &PROTO_PUSH
-    if socket_type == 7:
-        return &PROTO_PULL
-    return NULL
+    if socket_type < 0 or socket_type >= 12 or not PROTO_KNOWN[socket_type]:
+        return NULL
+    return &PROTOS[socket_type]
+
+
+cdef inline bint routes_by_id(int socket_type) noexcept nogil:
+    """Types whose sessions hand the peer's routing id to the socket."""
+    return socket_type == 6 or socket_type == 11

@@ -16,6 +16,14 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
         if rc == 1:
             if not e.more_in:
                 a.cur = (a.cur + 1) % a.active
+            if m.flags & MSG_IDENTITY:
+                # In-band routing id from the peer's session (or inproc
+                # connector): only ROUTER-like sockets care.
+                if s.ids != NULL:
+                    router_take_identity(s, e, m)
+                msg_close(m)
+                continue
+            s.fq_last = e
             return 0
         if rc < 0:
             sock_drop_pipe(s, e)
@@ -35,6 +43,17 @@ cdef bint fq_has_in(sock_t *s) noexcept nogil:
             pa_deactivate(a, e)
         elif front.flags & MSG_DELIMITER:
             sock_drop_pipe(s, e)
+        elif front.flags & MSG_IDENTITY:
+            fq_take_identity(s, e)
         else:
             return True
     return False
+
+
+cdef void fq_take_identity(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef msg_t m
+    msg_init(&m)
+    if pipe_read(e, &m) == 1:
+        if s.ids != NULL:
+            router_take_identity(s, e, &m)
+        msg_close(&m)

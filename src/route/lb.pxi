@@ -23,6 +23,7 @@ cdef int lb_send(sock_t *s, msg_t *m) noexcept nogil:
             if pipe_check_write(e):
                 break
             pa_deactivate(a, e)
+    s.lb_last = e
     pipe_write(e, m)
     if e.more_out:
         s.out_cur = e

@@ -1,0 +1,323 @@
+# Publish-subscribe (RFC 29): XPUB, PUB, XSUB, SUB.
+#
+# XPUB keeps, per topic prefix, the pipes subscribed to it (mtrie) and
+# sends each message to the pipes whose subscriptions match its first frame
+# (dist), dropping it for a pipe at its HWM. It reads its pipes as soon as
+# they have data (xread_activated): subscriptions arrive as 0x01/0x00 +
+# topic messages (the session turns ZMTP 3.1 SUBSCRIBE/CANCEL commands into
+# that form) and are applied, then shown to the user as XPUB's rules say.
+# XSUB keeps a counted trie of its own subscriptions, sends them to every
+# publisher and again on every new connection; SUB is XSUB with the
+# subscriptions set by option and a local prefix filter on what arrives.
+
+cdef enum:
+    TOPIC_BUF = 65536
+
+
+# ---------------------------------------------------------------- dist
+
+cdef void dist_pick(sock_t *s, msg_t *m) noexcept nogil:
+    """Fills s.matching with the pipes this message goes to."""
+    cdef int i
+    cdef pipe_end_t *e
+    s.match_gen += 1
+    s.nmatching = 0
+    mtrie_match(s.subs, msg_data(m), m.size, s.match_gen, &s.matching, &s.nmatching, &s.capmatching)
+    if s.o.invert_matching:
+        # Everyone who did not match, instead.
+        s.nmatching = 0
+        for i in range(s.npipes):
+            e = s.pipes[i]
+            if e.match_gen != s.match_gen:
+                if s.nmatching == s.capmatching:
+                    s.capmatching = s.capmatching * 2 + 8
+                    s.matching = <pipe_end_t **>realloc(s.matching, sizeof(pipe_end_t *) * s.capmatching)
+                s.matching[s.nmatching] = e
+                s.nmatching += 1
+
+
+cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
+    """Sends to s.matching; at the start of a message, chooses it. A full
+    pipe misses the message (or, with XPUB_NODROP, nothing is sent: EAGAIN)."""
+    cdef int i = 0
+    cdef pipe_end_t *e
+    cdef msg_t copy
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    if not s.dist_in_msg:
+        dist_pick(s, m)
+        if s.o.xpub_nodrop:
+            for i in range(s.nmatching):
+                if not pipe_check_write(s.matching[i]):
+                    return EAGAIN
+        else:
+            while i < s.nmatching:
+                if pipe_check_write(s.matching[i]):
+                    i += 1
+                else:
+                    s.stats.msgs_dropped += 1
+                    s.nmatching -= 1
+                    s.matching[i] = s.matching[s.nmatching]
+    for i in range(s.nmatching):
+        e = s.matching[i]
+        msg_copy(&copy, m)
+        pipe_write(e, &copy)
+        if not more:
+            sock_flush_pipe(s, e)
+    msg_close(m)
+    s.dist_in_msg = more
+    if not more:
+        s.nmatching = 0
+    return 0
+
+
+cdef void send_to_all(sock_t *s, msg_t *m) noexcept nogil:
+    """A one-frame message to every pipe with room (subscriptions upstream)."""
+    cdef int i
+    cdef msg_t copy
+    for i in range(s.npipes):
+        if pipe_check_write(s.pipes[i]):
+            msg_copy(&copy, m)
+            pipe_write(s.pipes[i], &copy)
+            sock_flush_pipe(s, s.pipes[i])
+    msg_close(m)
+
+
+# ---------------------------------------------------------------- XPUB / PUB
+
+cdef void xpub_notify(sock_t *s, bint subscribe, const unsigned char *topic, size_t n) noexcept nogil:
+    cdef msg_t m
+    if s.o.type != 9:
+        return              # PUB shows the user nothing
+    msg_init_size(&m, n + 1)
+    msg_data(&m)[0] = 1 if subscribe else 0
+    if n:
+        memcpy(msg_data(&m) + 1, topic, n)
+    msgq_push(&s.pending, &m)
+
+
+cdef void xpub_emptied(void *ctx, const unsigned char *topic, size_t n) noexcept nogil:
+    cdef sock_t *s = <sock_t *>ctx
+    if not s.o.xpub_manual:
+        xpub_notify(s, False, topic, n)
+
+
+cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+    cdef unsigned char *p = msg_data(m)
+    cdef int rc
+    if s.o.xpub_manual:
+        # The user decides; it applies them with setsockopt on this pipe.
+        s.last_sub_pipe = e
+        xpub_notify(s, p[0] == 1, p + 1, m.size - 1)
+        return
+    if p[0] == 1:
+        rc = mtrie_add(s.subs, p + 1, m.size - 1, e)
+        if rc == 1 or s.o.xpub_verbose or s.o.xpub_verboser:
+            xpub_notify(s, True, p + 1, m.size - 1)
+    else:
+        rc = mtrie_rm(s.subs, p + 1, m.size - 1, e)
+        if rc == 1 or (rc == 0 and s.o.xpub_verboser):
+            xpub_notify(s, False, p + 1, m.size - 1)
+
+
+cdef void xpub_read(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Reads everything a subscriber sent: subscriptions and, for XPUB,
+    other messages, which are passed up as they are."""
+    cdef msg_t m
+    cdef int rc
+    cdef bint first
+    while True:
+        msg_init(&m)
+        first = not e.more_in
+        rc = pipe_read(e, &m)
+        if rc == 0:
+            return
+        if rc < 0:
+            sock_drop_pipe(s, e)
+            return
+        if m.size > 0 and msg_data(&m)[0] <= 1 and not (m.flags & MSG_IDENTITY) and \
+                (first or not s.o.only_first_subscribe):
+            xpub_take_subscription(s, e, &m)
+            if s.o.type == 9 and m.flags & MSG_MORE:
+                msgq_push(&s.pending, &m)
+            msg_close(&m)
+        elif s.o.type == 9 and not (m.flags & MSG_IDENTITY):
+            msgq_push(&s.pending, &m)
+        else:
+            msg_close(&m)
+
+
+cdef void xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef msg_t m
+    if s.welcome != NULL and pipe_check_write(e):
+        msg_init_bytes(&m, s.welcome, s.welcome_len)
+        pipe_write(e, &m)
+        sock_flush_pipe(s, e)
+    xpub_read(s, e)
+
+
+cdef void xpub_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef unsigned char *buf = <unsigned char *>malloc(TOPIC_BUF)
+    if buf == NULL:
+        abort()
+    mtrie_rm_pipe(s.subs, e, buf, 0, xpub_emptied, s)
+    free(buf)
+
+
+cdef int xpub_recv(sock_t *s, msg_t *m) noexcept nogil:
+    if msgq_pop(&s.pending, m):
+        return 0
+    return EAGAIN
+
+
+cdef bint xpub_has_in(sock_t *s) noexcept nogil:
+    return s.pending.n > 0
+
+
+cdef bint always(sock_t *s) noexcept nogil:
+    return True
+
+
+cdef int xpub_manual_subscribe(sock_t *s, const unsigned char *topic, size_t n, bint add) noexcept nogil:
+    """XPUB_MANUAL: the user applies a subscription to the last pipe that
+    sent one."""
+    if s.last_sub_pipe == NULL:
+        return 0
+    if add:
+        mtrie_add(s.subs, topic, n, s.last_sub_pipe)
+    else:
+        mtrie_rm(s.subs, topic, n, s.last_sub_pipe)
+    return 0
+
+
+# ---------------------------------------------------------------- XSUB / SUB
+
+cdef void xsub_send_one(void *ctx, const unsigned char *topic, size_t n) noexcept nogil:
+    cdef pipe_end_t *e = <pipe_end_t *>ctx
+    cdef msg_t m
+    if not pipe_check_write(e):
+        return      # at SNDHWM: that subscription is lost for this pipe
+    msg_init_size(&m, n + 1)
+    msg_data(&m)[0] = 1
+    if n:
+        memcpy(msg_data(&m) + 1, topic, n)
+    m.flags = MSG_SUBSCRIBE
+    pipe_write(e, &m)
+
+
+cdef void xsub_resend_all(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """On each new or re-made connection, every current subscription."""
+    cdef unsigned char *buf = <unsigned char *>malloc(TOPIC_BUF)
+    if buf == NULL:
+        abort()
+    trie_each(s.subs, buf, 0, xsub_send_one, e)
+    free(buf)
+    sock_flush_pipe(s, e)
+
+
+cdef void subscription_to_all(sock_t *s, bint add, const unsigned char *topic, size_t n, bint flagged) noexcept nogil:
+    cdef msg_t m
+    msg_init_size(&m, n + 1)
+    msg_data(&m)[0] = 1 if add else 0
+    if n:
+        memcpy(msg_data(&m) + 1, topic, n)
+    if flagged:
+        m.flags = MSG_SUBSCRIBE
+    send_to_all(s, &m)
+
+
+cdef int sub_subscribe(sock_t *s, const unsigned char *topic, size_t n, bint add) noexcept nogil:
+    """SUB's SUBSCRIBE/UNSUBSCRIBE: counted; a subscribe always goes
+    upstream, a cancel only when the last one for that topic goes."""
+    if add:
+        trie_add(s.subs, topic, n)
+        subscription_to_all(s, True, topic, n, True)
+    elif trie_rm(s.subs, topic, n) == 1:
+        subscription_to_all(s, False, topic, n, True)
+    return 0
+
+
+cdef int xsub_send(sock_t *s, msg_t *m) noexcept nogil:
+    """What the user writes goes to every publisher as it is (as data, even
+    to 3.1 peers); subscriptions among it are also kept for reconnects."""
+    cdef unsigned char *p = msg_data(m)
+    cdef int rc
+    cdef bint forward = True
+    if not s.dist_in_msg and m.size > 0:
+        if p[0] == 1:
+            trie_add(s.subs, p + 1, m.size - 1)
+        elif p[0] == 0:
+            rc = trie_rm(s.subs, p + 1, m.size - 1)
+            forward = rc == 1 or s.o.xsub_verbose_unsubscribe
+    if not forward and not (m.flags & MSG_MORE):
+        msg_close(m)
+        return 0
+    return xsub_dist_all(s, m)
+
+
+cdef int xsub_dist_all(sock_t *s, msg_t *m) noexcept nogil:
+    cdef int i
+    cdef msg_t copy
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    if not s.dist_in_msg:
+        s.nmatching = 0
+        for i in range(s.npipes):
+            if pipe_check_write(s.pipes[i]):
+                if s.nmatching == s.capmatching:
+                    s.capmatching = s.capmatching * 2 + 8
+                    s.matching = <pipe_end_t **>realloc(s.matching, sizeof(pipe_end_t *) * s.capmatching)
+                s.matching[s.nmatching] = s.pipes[i]
+                s.nmatching += 1
+            else:
+                s.stats.msgs_dropped += 1
+    for i in range(s.nmatching):
+        msg_copy(&copy, m)
+        pipe_write(s.matching[i], &copy)
+        if not more:
+            sock_flush_pipe(s, s.matching[i])
+    msg_close(m)
+    s.dist_in_msg = more
+    return 0
+
+
+cdef bint sub_matches(sock_t *s, msg_t *m) noexcept nogil:
+    return trie_match(s.subs, msg_data(m), m.size) != (s.o.invert_matching != 0)
+
+
+cdef int sub_recv(sock_t *s, msg_t *m) noexcept nogil:
+    """Fair-queued, keeping only messages whose first frame matches."""
+    cdef int rc
+    if s.has_prefetched:
+        memcpy(m, &s.prefetched, sizeof(msg_t))
+        msg_init(&s.prefetched)
+        s.has_prefetched = False
+        s.sub_in_msg = (m.flags & MSG_MORE) != 0
+        return 0
+    while True:
+        rc = fq_recv(s, m)
+        if rc != 0:
+            return rc
+        if s.sub_in_msg:
+            # The later frames of a kept message pass.
+            s.sub_in_msg = (m.flags & MSG_MORE) != 0
+            return 0
+        if sub_matches(s, m):
+            s.sub_in_msg = (m.flags & MSG_MORE) != 0
+            return 0
+        drop_rest_of_message(s, m)
+
+
+cdef bint sub_has_in(sock_t *s) noexcept nogil:
+    if s.has_prefetched:
+        return True
+    if s.sub_in_msg:
+        return fq_has_in(s)
+    # Only a matching message counts: fetch one ahead (sub_recv drops the
+    # others) and keep it for the next recv.
+    if sub_recv(s, &s.prefetched) == 0:
+        s.has_prefetched = True
+        return True
+    return False
+
+
+cdef void xsub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    xsub_resend_all(s, e)

@@ -1,0 +1,344 @@
+# Request-reply (RFC 28): DEALER, ROUTER, REQ, REP.
+#
+# DEALER is load-balance out, fair-queue in. ROUTER routes by the peer's
+# routing id: every incoming message gets the id of its pipe as a first
+# frame, and a sent message's first frame names the pipe. REQ is a DEALER
+# that adds the empty delimiter (and, with REQ_CORRELATE, a request id) and
+# enforces send/recv alternation; REP stores the envelope of each request
+# and puts it back in front of the reply.
+
+# ---------------------------------------------------------------- routing ids
+
+cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int n) noexcept nogil:
+    """Gives e the id `rid`, following libzmq: a duplicate id keeps the old
+    connection (the new one is ignored) unless ROUTER_HANDOVER is set."""
+    cdef pipe_end_t *old
+    cdef unsigned char gen[5]
+    if n == 0:
+        # No identity from the peer: make one up, 0x00 + u32 counter.
+        gen[0] = 0
+        s.next_rid += 1
+        mq_put_u32(gen + 1, s.next_rid)
+        rid = gen
+        n = 5
+    if e.rid_len >= 0:
+        if e.rid_len == n and memcmp(e.rid, rid, n) == 0:
+            return
+        if mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
+            mq_idmap_del(s.ids, e.rid, e.rid_len)
+    old = <pipe_end_t *>mq_idmap_get(s.ids, rid, n)
+    if old != NULL and old != e:
+        if not s.o.router_handover:
+            e.ignored = True
+            pa_remove(&s.fq, e)
+            return
+        mq_idmap_del(s.ids, rid, n)
+        sock_drop_pipe(s, old)
+    free(e.rid)
+    e.rid = <unsigned char *>malloc(n if n else 1)
+    if e.rid == NULL:
+        abort()
+    memcpy(e.rid, rid, n)
+    e.rid_len = n
+    mq_idmap_put(s.ids, rid, n, e)
+
+
+cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+    if e.rid_fixed:
+        return
+    router_set_rid(s, e, msg_data(m), <int>m.size)
+
+
+cdef void router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef msg_t *front
+    if e.rid_fixed:
+        mq_idmap_put(s.ids, e.rid, e.rid_len, e)
+    else:
+        # An accepted connection's session put the peer's identity first.
+        front = ypipe_peek(e.inq)
+        if front != NULL and front.flags & MSG_IDENTITY:
+            fq_take_identity(s, e)
+    if s.o.probe_router:
+        send_empty_to(s, e)
+
+
+cdef void router_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    if e.rid_len >= 0 and mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
+        mq_idmap_del(s.ids, e.rid, e.rid_len)
+
+
+cdef void router_read_activated(sock_t *s, pipe_end_t *e) noexcept nogil:
+    # Learn a connecting pipe's id as soon as it arrives, so that sends to
+    # that id work before the user ever receives.
+    cdef msg_t *front = ypipe_peek(e.inq)
+    if front != NULL and front.flags & MSG_IDENTITY and not e.more_in:
+        fq_take_identity(s, e)
+    if not e.ignored:
+        pa_activate(&s.fq, e)
+
+
+cdef void send_empty_to(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef msg_t m
+    msg_init(&m)
+    if pipe_check_write(e):
+        pipe_write(e, &m)
+        sock_flush_pipe(s, e)
+
+
+cdef int router_send(sock_t *s, msg_t *m) noexcept nogil:
+    cdef pipe_end_t *e
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    if not s.route_in_msg:
+        # The routing-id frame. Without MORE it is silently ignored.
+        if not more:
+            msg_close(m)
+            return 0
+        e = <pipe_end_t *>mq_idmap_get(s.ids, msg_data(m), m.size)
+        if e == NULL or e.closed or e.peer_gone:
+            if s.o.router_mandatory:
+                return EHOSTUNREACH
+            e = NULL
+        elif not pipe_check_write(e):
+            if s.o.router_mandatory:
+                return EAGAIN
+            e = NULL
+            s.stats.msgs_dropped += 1
+        s.route_out = e
+        s.route_in_msg = True
+        msg_close(m)
+        return 0
+    e = s.route_out
+    if e != NULL and not e.closed:
+        pipe_write(e, m)
+        if not more:
+            sock_flush_pipe(s, e)
+    else:
+        msg_close(m)
+    if not more:
+        s.route_in_msg = False
+        s.route_out = NULL
+    return 0
+
+
+cdef int router_recv(sock_t *s, msg_t *m) noexcept nogil:
+    """Each message comes as [routing id][frames...]."""
+    cdef int rc
+    cdef pipe_end_t *e
+    if s.has_prefetched:
+        memcpy(m, &s.prefetched, sizeof(msg_t))
+        msg_init(&s.prefetched)
+        s.has_prefetched = False
+        return 0
+    rc = fq_recv(s, m)
+    if rc != 0:
+        return rc
+    e = s.fq_last
+    if s.route_recv_in_msg:
+        s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
+        return 0
+    # First frame of a message: hand out the id, keep the frame for later.
+    if e.rid_len < 0:
+        router_set_rid(s, e, NULL, 0)
+    memcpy(&s.prefetched, m, sizeof(msg_t))
+    s.has_prefetched = True
+    s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
+    msg_init_bytes(m, e.rid, e.rid_len)
+    m.flags = MSG_MORE
+    return 0
+
+
+cdef bint router_has_in(sock_t *s) noexcept nogil:
+    return s.has_prefetched or fq_has_in(s)
+
+
+cdef bint router_has_out(sock_t *s) noexcept nogil:
+    cdef int i
+    if not s.o.router_mandatory:
+        return True
+    for i in range(s.npipes):
+        if not s.pipes[i].ignored and pipe_check_write(s.pipes[i]):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- DEALER
+
+cdef void dealer_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    if s.o.probe_router:
+        send_empty_to(s, e)
+
+
+# ---------------------------------------------------------------- REQ
+
+cdef int req_send_envelope(sock_t *s) noexcept nogil:
+    """Starts a request: [request id] + empty delimiter, through the
+    load-balancer, which so picks the pipe the reply must come from."""
+    cdef msg_t m
+    cdef int rc
+    if s.o.req_correlate:
+        msg_init_size(&m, 4)
+        memcpy(msg_data(&m), &s.request_id, 4)     # host order, as libzmq
+        m.flags = MSG_MORE
+        rc = lb_send(s, &m)
+        if rc != 0:
+            msg_close(&m)
+            return rc
+    msg_init(&m)
+    m.flags = MSG_MORE
+    rc = lb_send(s, &m)
+    if rc != 0:
+        msg_close(&m)
+        return rc
+    s.reply_pipe = s.lb_last
+    return 0
+
+
+cdef int req_send(sock_t *s, msg_t *m) noexcept nogil:
+    cdef int rc
+    if s.req_receiving_reply:
+        if not s.o.req_relaxed:
+            return EFSM_
+        # Relaxed: give up on the outstanding reply and start anew.
+        s.req_receiving_reply = False
+        s.req_reply_started = False
+        s.req_message_begins = True
+    if s.req_message_begins:
+        s.request_id += 1
+        rc = req_send_envelope(s)
+        if rc != 0:
+            s.request_id -= 1
+            return rc
+        s.req_message_begins = False
+    rc = lb_send(s, m)
+    if rc == 0 and not (m.flags & MSG_MORE) and s.out_cur == NULL:
+        s.req_receiving_reply = True
+        s.req_message_begins = True
+    return rc
+
+
+cdef void drop_rest_of_message(sock_t *s, msg_t *m) noexcept nogil:
+    """m was a frame with MORE that is not wanted: read and drop the rest."""
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    msg_close(m)
+    while more:
+        if fq_recv(s, m) != 0:
+            return
+        more = (m.flags & MSG_MORE) != 0
+        msg_close(m)
+
+
+cdef int req_recv(sock_t *s, msg_t *m) noexcept nogil:
+    cdef int rc
+    cdef pipe_end_t *e
+    if not s.req_receiving_reply:
+        return EFSM_
+    while not s.req_reply_started:
+        rc = fq_recv(s, m)
+        if rc != 0:
+            return rc
+        e = s.fq_last
+        if s.reply_pipe != NULL and e != s.reply_pipe:
+            drop_rest_of_message(s, m)      # a late reply from another peer
+            continue
+        if s.o.req_correlate:
+            if m.size != 4 or not (m.flags & MSG_MORE) or memcmp(msg_data(m), &s.request_id, 4) != 0:
+                drop_rest_of_message(s, m)
+                continue
+            msg_close(m)
+            if fq_recv(s, m) != 0:
+                return EAGAIN
+        if m.size != 0 or not (m.flags & MSG_MORE):
+            drop_rest_of_message(s, m)      # not a reply envelope
+            continue
+        msg_close(m)
+        s.req_reply_started = True
+    rc = fq_recv(s, m)
+    if rc != 0:
+        return rc
+    if not (m.flags & MSG_MORE):
+        s.req_receiving_reply = False
+        s.req_reply_started = False
+    return 0
+
+
+cdef bint req_has_in(sock_t *s) noexcept nogil:
+    return s.req_receiving_reply and fq_has_in(s)
+
+
+cdef bint req_has_out(sock_t *s) noexcept nogil:
+    if s.req_receiving_reply and not s.o.req_relaxed:
+        return False
+    return lb_has_out(s)
+
+
+# ---------------------------------------------------------------- REP
+
+cdef int rep_recv(sock_t *s, msg_t *m) noexcept nogil:
+    cdef int rc
+    cdef bint more
+    if s.rep_sending_reply:
+        return EFSM_
+    while not s.rep_reply_started:
+        rc = fq_recv(s, m)
+        if rc != 0:
+            return rc
+        more = (m.flags & MSG_MORE) != 0
+        if not more:
+            # The message ended before any delimiter: not a request.
+            msgq_clear(&s.envelope)
+            msg_close(m)
+            continue
+        if m.size == 0:
+            msg_close(m)
+            s.reply_pipe = s.fq_last
+            s.rep_reply_started = True
+            break
+        msgq_push(&s.envelope, m)           # a routing frame to give back
+    rc = fq_recv(s, m)
+    if rc != 0:
+        return rc
+    if not (m.flags & MSG_MORE):
+        s.rep_reply_started = False
+        s.rep_sending_reply = True
+    return 0
+
+
+cdef int rep_send(sock_t *s, msg_t *m) noexcept nogil:
+    cdef pipe_end_t *e = s.reply_pipe
+    cdef msg_t env
+    cdef bint more = (m.flags & MSG_MORE) != 0
+    if not s.rep_sending_reply:
+        return EFSM_
+    if not s.rep_reply_started:
+        s.rep_reply_started = True
+        if e == NULL or e.closed or e.peer_gone or not pipe_check_write(e):
+            # The requester is gone or full: the reply is dropped.
+            s.rep_reply_dropping = True
+            s.stats.msgs_dropped += 1
+            msgq_clear(&s.envelope)
+        else:
+            while msgq_pop(&s.envelope, &env):
+                env.flags = MSG_MORE
+                pipe_write(e, &env)
+            msg_init(&env)
+            env.flags = MSG_MORE
+            pipe_write(e, &env)
+    if s.rep_reply_dropping:
+        msg_close(m)
+    else:
+        pipe_write(e, m)
+    if not more:
+        if not s.rep_reply_dropping:
+            sock_flush_pipe(s, e)
+        s.rep_sending_reply = False
+        s.rep_reply_started = False
+        s.rep_reply_dropping = False
+    return 0
+
+
+cdef bint rep_has_in(sock_t *s) noexcept nogil:
+    return not s.rep_sending_reply and fq_has_in(s)
+
+
+cdef bint rep_has_out(sock_t *s) noexcept nogil:
+    return s.rep_sending_reply
