@@ -42,4 +42,6 @@ include "api/frame.pxi"
 include "api/context.pxi"
 include "api/socket.pxi"
 include "api/poll.pxi"
+
+include "proxy.pxi"
 include "api/testing.pxi"

@@ -125,7 +125,7 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
 
 cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef pipe_end_t **grown
-    if s.closed or (s.proto.max_pipes and s.npipes >= s.proto.max_pipes):
+    if s.closed or (s.proto.max_pipes and sock_live_pipes(s) >= s.proto.max_pipes):
         # PAIR takes one peer; later ones are turned away at once.
         pipe_close(e, 0)
         return
@@ -144,6 +144,16 @@ cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     s.stats.pipes_attached += 1
     if s.proto.xattach != NULL:
         s.proto.xattach(s, e)
+
+
+cdef int sock_live_pipes(sock_t *s) noexcept nogil:
+    """Pipes whose peer is still there (one that left may stay until what it
+    sent has been read, but no longer counts as a peer)."""
+    cdef int i, n = 0
+    for i in range(s.npipes):
+        if not s.pipes[i].peer_gone:
+            n += 1
+    return n
 
 
 cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept nogil:
