@@ -154,6 +154,8 @@ cdef int proxy_run(proxy_t *p) noexcept nogil:
         if (not p.paused and ((sock_events(p.front) & 1) or (sock_events(p.back) & 1))) or \
                 (p.control != NULL and sock_events(p.control) & 1):
             continue
+        if p.front.ctx_terminated or p.back.ctx_terminated:
+            return ETERM_       # seen while looking at events just now
         rc = proxy_wait(p)
         if rc != 0:
             return rc
@@ -170,15 +172,24 @@ cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket co
     p.back = backend.s
     p.capture = capture.s if capture is not None else NULL
     p.control = control.s if control is not None else NULL
-    while True:
-        with nogil:
-            rc = proxy_run(&p)
-        if rc == WAIT_INTR:
-            PyErr_CheckSignals()
-            continue
-        if rc == 0:
-            return None
-        raise_errno(rc)
+    users = [s for s in (frontend, backend, capture, control) if s is not None]
+    for s in users:
+        (<Socket>s)._enter()
+    try:
+        while True:
+            with nogil:
+                rc = proxy_run(&p)
+            if rc == WAIT_INTR:
+                PyErr_CheckSignals()
+                continue
+            if rc == 0:
+                return None
+            if any((<Socket>s)._close_pending for s in users):
+                rc = ETERM_
+            raise_errno(rc)
+    finally:
+        for s in users:
+            (<Socket>s)._leave()
 
 
 def proxy(Socket frontend, Socket backend, Socket capture=None):

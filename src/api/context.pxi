@@ -11,6 +11,7 @@ cdef class Context:
     cdef int _rr
     cdef readonly bint closed
     cdef bint _terminating
+    cdef bint _term_done            # [_lock] term() finished (other callers wait for it)
     cdef pthread_mutex_t _lock
     cdef pthread_cond_t _cond
     cdef int _nsockets
@@ -120,6 +121,14 @@ cdef class Context:
         lingering messages are sent (or their linger ran out)."""
         if self.closed:
             return
+        if self._terminating:
+            # Another thread is terminating: wait until it is done.
+            with nogil:
+                pthread_mutex_lock(&self._lock)
+                while not self._term_done:
+                    pthread_cond_wait(&self._cond, &self._lock)
+                pthread_mutex_unlock(&self._lock)
+            return
         self._terminating = True
         for sock in list(self._socket_refs):
             (<Socket>sock)._context_stopping()
@@ -132,6 +141,10 @@ cdef class Context:
         self._drop_pending_inproc()
         drain_deferred_releases()
         self.closed = True
+        pthread_mutex_lock(&self._lock)
+        self._term_done = True
+        pthread_cond_broadcast(&self._cond)
+        pthread_mutex_unlock(&self._lock)
 
     cdef void _stop_io_threads(self):
         cdef int i
@@ -155,32 +168,47 @@ cdef class Context:
 
     # ------------------------------------------------------------ inproc
 
-    cdef int _inproc_bind(self, str name, Socket binder) except -1:
+    cdef int _inproc_bind(self, str name, object binder) except -1:
         cdef pipe_end_t *e
         if name in self._inproc_bound:
             raise_errno(EADDRINUSE)
         self._inproc_bound[name] = binder
         for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
             e = <pipe_end_t *><size_t>addr
-            inproc_set_hwms(e.peer, e, c_snd, c_rcv, binder.s.o.sndhwm, binder.s.o.rcvhwm)
-            pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
-            inproc_send_identity(e, &binder.s.o)
-            sock_attach(binder.s, e)
+            if isinstance(binder, MonitorEndpoint):
+                (<MonitorEndpoint>binder).take(e)
+            else:
+                self._inproc_attach_pending(<Socket>binder, e, c_snd, c_rcv)
         return 0
+
+    cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
+        inproc_set_hwms(e.peer, e, c_snd, c_rcv, binder.s.o.sndhwm, binder.s.o.rcvhwm)
+        pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
+        inproc_send_identity(e, &binder.s.o)
+        sock_attach(binder.s, e)
 
     cdef void _inproc_unbind(self, str name, Socket binder):
         if self._inproc_bound.get(name) is binder:
             del self._inproc_bound[name]
 
+    cdef void _inproc_unbind_any(self, str name):
+        self._inproc_bound.pop(name, None)
+
     cdef int _inproc_connect(self, str name, Socket conn, long long tag) except -1:
-        cdef Socket binder = self._inproc_bound.get(name)
+        cdef object bound = self._inproc_bound.get(name)
+        cdef Socket binder = bound if isinstance(bound, Socket) else None
         cdef pipe_t *p = pipe_new(0, 0)
         cdef command_t cmd
+        p.ends[0].inproc = True
+        p.ends[1].inproc = True
         pipe_set_owner(&p.ends[0], conn.s.mb, conn.s, OWNER_SOCKET)
         p.ends[0].tag = <void *>tag
         conn._apply_connect_rid(&p.ends[0])
         inproc_send_identity(&p.ends[0], &conn.s.o)
-        if binder is None:
+        if isinstance(bound, MonitorEndpoint):
+            inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm, 1000, 1000)
+            (<MonitorEndpoint>bound).take(&p.ends[1])
+        elif binder is None:
             # Connect before bind: the connector can queue at once; the
             # binder takes the other end when it binds.
             # Until then each direction holds the connector's own limit.
@@ -233,3 +261,24 @@ cdef void inproc_set_hwms(pipe_end_t *conn_end, pipe_end_t *bind_end, int c_snd,
     bind_end.hwm = hwm_sum(b_snd, c_rcv)
     conn_end.lwm = lwm_for(bind_end.hwm)
     bind_end.lwm = lwm_for(conn_end.hwm)
+
+
+cdef class MonitorEndpoint:
+    """An inproc name that a monitored socket's events are read from: the
+    PAIR that connects there gets them."""
+    cdef evsink_t *ev
+
+    @staticmethod
+    cdef MonitorEndpoint new(evsink_t *ev):
+        cdef MonitorEndpoint m = MonitorEndpoint.__new__(MonitorEndpoint)
+        evsink_incref(ev)
+        m.ev = ev
+        return m
+
+    def __dealloc__(self):
+        if self.ev != NULL:
+            evsink_decref(self.ev)
+
+    cdef void take(self, pipe_end_t *e):
+        pipe_set_owner(e, self.ev.mb, NULL, OWNER_SOCKET)
+        evsink_attach(self.ev, e)

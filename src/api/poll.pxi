@@ -29,6 +29,7 @@ def zmq_poll(sockets, long timeout=-1):
     cdef int i, rc, wait_ms
     cdef int ev
     cdef Socket sock
+    cdef bint entered = False
     if pfds == NULL:
         raise MemoryError()
     if timeout > 0:
@@ -37,18 +38,24 @@ def zmq_poll(sockets, long timeout=-1):
         items = []
         for obj, events in sockets:
             if isinstance(obj, Socket):
+                (<Socket>obj)._check_open()
                 items.append((obj, int(events), -1))
             else:
                 fd = obj if isinstance(obj, int) else obj.fileno()
                 items.append((obj, int(events), int(fd)))
         wait_ms = 0         # first look at the plain fds without waiting
+        for obj, _, fd in items:
+            if fd < 0:
+                (<Socket>obj)._enter()
+        entered = True
         while True:
             ready = []
             for i in range(n):
                 obj, events, fd = items[i]
                 if fd < 0:
                     sock = <Socket>obj
-                    sock._check_open()
+                    if sock._close_pending:
+                        raise_errno(ENOTSOCK)
                     pfds[i].fd = sock.s.mb.sig.rfd
                     pfds[i].events = POLLIN
                 else:
@@ -65,9 +72,9 @@ def zmq_poll(sockets, long timeout=-1):
                 obj, events, fd = items[i]
                 if fd < 0:
                     sock = <Socket>obj
+                    ev = sock_events(sock.s) & events
                     if sock.s.ctx_terminated:
                         raise_errno(ETERM_)
-                    ev = sock_events(sock.s) & events
                 else:
                     ev = sys_to_zmq_events(pfds[i].revents) & (events | 4)
                 if ev:
@@ -82,3 +89,7 @@ def zmq_poll(sockets, long timeout=-1):
                 wait_ms = -1
     finally:
         free(pfds)
+        if entered:
+            for obj, _, fd in items:
+                if fd < 0:
+                    (<Socket>obj)._leave()

@@ -34,6 +34,9 @@ cdef class Socket:
     cdef bint _closed
     cdef dict _endpoints            # endpoint -> list of (kind, address, io)
     cdef bytes _last_endpoint
+    cdef object _monitor_name
+    cdef int _users                 # threads inside a GIL-free wait on this socket
+    cdef bint _close_pending        # close() came while _users > 0
     cdef object __weakref__
 
     def __cinit__(self, Context context=None, int socket_type=-1, *args, **kwargs):
@@ -82,9 +85,11 @@ cdef class Socket:
         return 0
 
     cdef void _context_stopping(self):
+        if not self._closed:
+            self._context_stopping_now()
+
+    cdef void _context_stopping_now(self):
         cdef command_t cmd
-        if self._closed:
-            return
         cmd.type = CMD_STOP
         cmd.obj = NULL
         cmd.end = NULL
@@ -100,10 +105,33 @@ cdef class Socket:
             return
         if linger is not None:
             self.s.o.linger = max(-1, int(linger))
+        if self._users:
+            # Another thread waits in this socket (a device, a poller):
+            # wake it; the last one out finishes the close.
+            self._closed = True
+            self._close_pending = True
+            self._context_stopping_now()
+            return
         self._close_core()
+
+    cdef inline void _enter(self):
+        self._users += 1
+
+    cdef void _leave(self):
+        self._users -= 1
+        if self._users == 0 and self._close_pending:
+            self._close_pending = False
+            self._close_core()
+
+    cdef void _send_wakes(self):
+        self._enter()
+        with nogil:
+            sock_send_wakes(self.s)
+        self._leave()
 
     cdef void _close_core(self):
         cdef long long linger = self.s.o.linger
+        self._stop_monitor()
         sock_close(self.s)
         for name, records in self._endpoints.items():
             for rec in records:
@@ -172,14 +200,17 @@ cdef class Socket:
                 # A file left by an earlier run would make bind fail.
                 unlink(path)
         if mq_listen(&a, self.s.o.backlog, &fd) < 0:
-            raise_errno(errno)
+            err = errno
+            evsink_emit(self.s.ev, EV_BIND_FAILED, err, endpoint.encode())
+            raise_errno(err)
         if transport == T_TCP:
             mq_local_addr(fd, &a)
             mq_tcp_endpoint(&a, buf, sizeof(buf))
             resolved = (<bytes>buf).decode()
         else:
             resolved = "ipc://" + rest
-        l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport)
+        l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
+        evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
         ipc_file = None
         if transport == T_IPC and not rest.startswith("@"):
@@ -224,7 +255,7 @@ cdef class Socket:
         else:
             raise_errno(EPROTONOSUPPORT)
         io = self.context._pick_io_thread()
-        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport)
+        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport, self.s.ev, endpoint.encode())
         if sess == NULL:
             raise MemoryError()
         memcpy(&sess.addr, &a, sizeof(mq_addr_t))
@@ -307,6 +338,53 @@ cdef class Socket:
             else:
                 i += 1
 
+    # ------------------------------------------------------------ monitor, stats
+
+    def monitor(self, addr, int events=0xFFFF):
+        """Sends this socket's events (libzmq's two-frame format) to a PAIR
+        socket that connects to the inproc endpoint `addr`; addr None stops."""
+        self._check_open()
+        if addr is None:
+            self._stop_monitor()
+            return
+        addr = _endpoint_str(addr)
+        if not addr.startswith("inproc://"):
+            raise_errno(EPROTONOSUPPORT)
+        if events & ~0xFFFF:
+            raise_errno(EINVAL)
+        self._stop_monitor()
+        evsink_start(self.s.ev, events)
+        self.context._inproc_bind(addr[9:], MonitorEndpoint.new(self.s.ev))
+        self._monitor_name = addr[9:]
+
+    cdef void _stop_monitor(self):
+        if self._monitor_name is None:
+            return
+        self.context._inproc_unbind_any(self._monitor_name)
+        self._monitor_name = None
+        evsink_stop(self.s.ev, b"")
+
+    def stats(self):
+        """Counters none of libzmq and pyzmq keep: messages and bytes sent
+        and received (a multipart message counts once), messages dropped at
+        a high-water mark or for want of a peer, and connections made and
+        lost (network handshakes done and broken, inproc peers attached and
+        gone)."""
+        cdef sock_stats_t *st
+        cdef unsigned long long conns, disconns
+        self._check_open()
+        st = &self.s.stats
+        pthread_mutex_lock(&self.s.ev.lock)
+        conns = self.s.ev.connects
+        disconns = self.s.ev.disconnects
+        pthread_mutex_unlock(&self.s.ev.lock)
+        return {
+            "msgs_sent": st.msgs_sent, "bytes_sent": st.bytes_sent,
+            "msgs_received": st.msgs_received, "bytes_received": st.bytes_received,
+            "msgs_dropped": st.msgs_dropped,
+            "connects": conns + st.inproc_attached, "disconnects": disconns + st.inproc_detached,
+        }
+
     # ------------------------------------------------------------ send/recv
 
     def send(self, data, int flags=0, bint copy=True, bint track=False, routing_id=None, group=None):
@@ -334,8 +412,9 @@ cdef class Socket:
             tracker = tracker_for(&m)
         rc = sock_try(self.s, &m, True)
         if self.s.nwakes:
-            with nogil:
-                sock_send_wakes(self.s)
+            self._send_wakes()
+            if self.s == NULL:
+                return tracker          # closed meanwhile by another thread; it was sent
         if rc == EAGAIN and not (flags & 1) and self.s.o.sndtimeo != 0:
             rc = self._wait_and_retry(&m, True, self.s.o.sndtimeo)
         if rc != 0:
@@ -372,7 +451,8 @@ cdef class Socket:
             rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo)
         if rc != 0:
             raise_errno(rc)
-        self.s.rcvmore = (m.flags & MSG_MORE) != 0
+        if self.s != NULL:
+            self.s.rcvmore = (m.flags & MSG_MORE) != 0
         if copy:
             if m.size < GIL_FREE_COPY_MIN:
                 out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
@@ -390,17 +470,21 @@ cdef class Socket:
         cdef int rc
         if timeout_ms > 0:
             deadline = mq_now_ms() + timeout_ms
-        while True:
-            with nogil:
-                rc = sock_io_blocking(self.s, m, sending, deadline)
-            if rc != WAIT_INTR:
-                return rc
-            try:
-                PyErr_CheckSignals()
-            except BaseException:
-                if sending:
-                    msg_close(m)
-                raise
+        self._enter()
+        try:
+            while True:
+                with nogil:
+                    rc = sock_io_blocking(self.s, m, sending, deadline)
+                if rc != WAIT_INTR:
+                    return rc
+                try:
+                    PyErr_CheckSignals()
+                except BaseException:
+                    if sending:
+                        msg_close(m)
+                    raise
+        finally:
+            self._leave()
 
     def _poll(self, int events, long timeout_ms):
         """Waits up to timeout_ms (-1: forever) for any of `events`
@@ -410,18 +494,22 @@ cdef class Socket:
         self._check_open()
         if timeout_ms > 0:
             deadline = mq_now_ms() + timeout_ms
-        while True:
-            ev = sock_events(self.s) & events
-            if ev or timeout_ms == 0 or self.s.ctx_terminated:
-                if self.s.ctx_terminated and not ev:
-                    raise_errno(ETERM_)
-                return ev
-            with nogil:
-                rc = sock_wait(self.s, deadline)
-            if rc == EAGAIN:
-                return 0
-            if rc == WAIT_INTR:
-                PyErr_CheckSignals()
+        self._enter()
+        try:
+            while True:
+                ev = sock_events(self.s) & events
+                if ev or timeout_ms == 0 or self.s.ctx_terminated:
+                    if self.s.ctx_terminated and not ev:
+                        raise_errno(ETERM_)
+                    return ev
+                with nogil:
+                    rc = sock_wait(self.s, deadline)
+                if rc == EAGAIN:
+                    return 0
+                if rc == WAIT_INTR:
+                    PyErr_CheckSignals()
+        finally:
+            self._leave()
 
     # ------------------------------------------------------------ options
 
@@ -544,8 +632,7 @@ cdef class Socket:
             elif t == 2:
                 sub_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
                 if self.s.nwakes:
-                    with nogil:
-                        sock_send_wakes(self.s)
+                    self._send_wakes()
             elif o.xpub_manual:
                 xpub_manual_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
             else:

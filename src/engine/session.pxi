@@ -43,6 +43,9 @@ cdef struct session_t:
     options_t o
     mailbox_t *sock_mb          # where ATTACH goes (ref held)
     void *sock                  # sock_t*, only passed back in ATTACH
+    evsink_t *ev                # the socket's events and counters (ref held)
+    char endpoint[256]          # for events: the connect or bound endpoint
+    int err_code                # protocol error to report, 0: none
     bint connecter
     bint connected_before       # a reconnect tells the socket (HICCUP)
     long long tag               # the socket's id for the endpoint, set on its pipes
@@ -80,7 +83,8 @@ cdef struct session_t:
     bint pipe_done              # the socket ended the pipe: flush, then finish
 
 
-cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport) noexcept nogil:
+cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
+                            evsink_t *ev, const char *endpoint) noexcept nogil:
     cdef session_t *s = <session_t *>calloc(1, sizeof(session_t))
     if s == NULL:
         return NULL
@@ -95,6 +99,9 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.sock_mb = sock_mb
     mailbox_incref(sock_mb)
     s.sock = sock
+    s.ev = ev
+    evsink_incref(ev)
+    strncpy(s.endpoint, endpoint, 255)
     s.connecter = connecter
     s.transport = transport
     s.t_timer = -1
@@ -114,6 +121,7 @@ cdef void session_decref(session_t *s) noexcept nogil:
     msg_close(&s.dec.msg)
     msg_close(&s.big)
     mailbox_decref(s.sock_mb)
+    evsink_decref(s.ev)
     free(s.inbuf)
     free(s.outbuf)
     free(s)
@@ -215,8 +223,20 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
 
 
 cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogil:
+    cdef int fd = s.h.fd
     if s.state == S_DEAD:
         return
+    if s.state == S_HANDSHAKE:
+        if protocol_error:
+            if s.err_code:
+                evsink_emit(s.ev, EV_HANDSHAKE_FAILED_PROTOCOL, s.err_code, s.endpoint)
+        else:
+            evsink_emit(s.ev, EV_HANDSHAKE_FAILED_NO_DETAIL, errno, s.endpoint)
+    elif s.state == S_ACTIVE:
+        evsink_count(s.ev, 0, 1)
+    if fd >= 0 and (s.state == S_HANDSHAKE or s.state == S_ACTIVE):
+        evsink_emit(s.ev, EV_DISCONNECTED, fd, s.endpoint)
+    s.err_code = 0
     session_close_fd(s)
     session_reset_codec(s)
     if protocol_error:
@@ -242,6 +262,7 @@ cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
     else:
         ivl = ivl + <int>(rand() % (ivl if ivl > 0 else 1))
     s.t_timer = mq_now_ms() + ivl
+    evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.endpoint)
 
 
 cdef void session_connect(session_t *s) noexcept nogil:
@@ -253,8 +274,10 @@ cdef void session_connect(session_t *s) noexcept nogil:
         return
     s.h.fd = fd
     if rc == 0:
+        evsink_emit(s.ev, EV_CONNECTED, fd, s.endpoint)
         session_begin_handshake(s)
         return
+    evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.endpoint)
     s.state = S_CONNECTING
     handle_want(s.io, &s.h, MQ_POLLOUT)
 
@@ -292,6 +315,8 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     s.state = S_ACTIVE
     s.t_timer = -1
     s.cur_ivl = s.o.reconnect_ivl
+    evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
+    evsink_count(s.ev, 1, 0)
     if s.o.heartbeat_ivl > 0:
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe != NULL:
@@ -345,6 +370,7 @@ cdef void session_on_event(session_t *s, int events) noexcept nogil:
             session_close_fd(s)
             session_schedule_reconnect(s)
             return
+        evsink_emit(s.ev, EV_CONNECTED, s.h.fd, s.endpoint)
         session_begin_handshake(s)
         return
     if events & MQ_POLLOUT:
@@ -394,6 +420,7 @@ cdef int session_deliver(session_t *s) noexcept nogil:
         rc = s.mech.process_handshake_command(&s.mech, m) if m.flags & MSG_COMMAND else -1
         msg_close(m)
         if rc < 0:
+            s.err_code = s.mech.error_code if s.mech.error_code >= 0 else PROTO_ERR_UNEXPECTED_COMMAND
             session_on_disconnect(s, True)
             return -1
         session_queue_handshake_commands(s)
@@ -491,7 +518,9 @@ cdef int session_greet(session_t *s) noexcept nogil:
     memcpy(s.greet_in + s.greet_got, s.inbuf + s.in_pos, take)
     s.greet_got += take
     s.in_pos += take
-    if greeting_check(s.greet_in, s.greet_got, s.mech.name, &s.peer_minor) != 0:
+    cdef int rc = greeting_check(s.greet_in, s.greet_got, s.mech.name, &s.peer_minor)
+    if rc != 0:
+        s.err_code = PROTO_ERR_MECHANISM_MISMATCH if rc == -2 else PROTO_ERR_UNSPECIFIED
         session_on_disconnect(s, True)
         return -1
     return 0

@@ -17,6 +17,7 @@ cdef struct mechanism_t:
     peer_meta_t peer                # the peer's metadata, once received
     bint ready_sent
     bint ready_received
+    int error_code              # monitor value of a failed handshake (0: no event, -1: unexpected command)
     # 0 with a command in *out; EAGAIN when there is nothing to send now
     int (*next_handshake_command)(mechanism_t *, msg_t *out) noexcept nogil
     # 0 when the command was acceptable; -1 (status ERROR) when not
@@ -30,9 +31,12 @@ cdef int mech_accept_metadata(mechanism_t *m, const unsigned char *props, size_t
     """Shared by every mechanism: the READY/INITIATE properties must parse
     and name a socket type ours may talk to (a missing Socket-Type is
     accepted, as libzmq does)."""
-    if metadata_parse(props, n, &m.peer) < 0 or m.peer.socket_type == -2:
+    if metadata_parse(props, n, &m.peer) < 0:
+        m.error_code = PROTO_ERR_INVALID_METADATA
         return -1
-    if m.peer.socket_type >= 0 and not socket_types_compatible(m.o.type, m.peer.socket_type):
+    if m.peer.socket_type == -2 or (m.peer.socket_type >= 0 and
+                                     not socket_types_compatible(m.o.type, m.peer.socket_type)):
+        m.error_code = 0        # libzmq reports no protocol event for this
         return -1
     return 0
 
@@ -42,4 +46,5 @@ cdef void mech_init(mechanism_t *m, options_t *o) noexcept nogil:
     memset(m, 0, sizeof(mechanism_t))
     m.o = o
     m.peer.socket_type = -1
+    m.error_code = -1
     null_mech_init(m)

@@ -45,6 +45,7 @@ cdef struct pipe_end_t:
     int rid_len                 # -1: not known yet
     bint rid_fixed              # CONNECT_ROUTING_ID chose it: peer identities are ignored
     bint ignored                # ROUTER: duplicate id, kept but never read
+    bint inproc                 # joins two sockets directly (for stats)
     unsigned int match_gen      # [owner] dist: matched the current message
 
 cdef struct pipe_t:

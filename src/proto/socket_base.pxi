@@ -28,8 +28,8 @@ cdef struct sock_stats_t:
     unsigned long long msgs_received
     unsigned long long bytes_received
     unsigned long long msgs_dropped
-    unsigned long long pipes_attached
-    unsigned long long pipes_detached
+    unsigned long long inproc_attached
+    unsigned long long inproc_detached
 
 cdef struct sock_t:
     proto_t *proto
@@ -50,6 +50,7 @@ cdef struct sock_t:
     bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
     bint closed
     sock_stats_t stats
+    evsink_t *ev                # events for monitors; connection counters
     # routing by id (ROUTER, STREAM)
     mq_idmap_t *ids
     unsigned int next_rid
@@ -110,6 +111,7 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     s.fq.which = PA_FQ
     s.connect_rid_len = -1
     s.req_message_begins = True
+    s.ev = evsink_new()
     s.next_rid = <unsigned int>rand()
     s.request_id = <unsigned int>rand()
     s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
@@ -141,7 +143,8 @@ cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         pa_add_active(&s.lb, e)
     if s.proto.uses_fq:
         pa_add_active(&s.fq, e)
-    s.stats.pipes_attached += 1
+    if e.inproc:
+        s.stats.inproc_attached += 1
     if s.proto.xattach != NULL:
         s.proto.xattach(s, e)
 
@@ -196,7 +199,8 @@ cdef void sock_forget_pipe_refs(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void sock_peer_terminated(sock_t *s, pipe_end_t *e) noexcept nogil:
     e.peer_gone = True
-    s.stats.pipes_detached += 1
+    if e.inproc:
+        s.stats.inproc_detached += 1
     pa_remove(&s.lb, e)
     if s.out_cur == e:
         s.out_cur = NULL
@@ -306,6 +310,7 @@ cdef void sock_close(sock_t *s) noexcept nogil:
 
 
 cdef void sock_free(sock_t *s) noexcept nogil:
+    evsink_decref(s.ev)
     msg_close(&s.prefetched)
     msgq_clear(&s.envelope)
     msgq_clear(&s.pending)

@@ -9,11 +9,14 @@ cdef struct listener_t:
     options_t o
     mailbox_t *sock_mb          # ref held
     void *sock
+    evsink_t *ev                # ref held
+    char endpoint[256]
     int transport
     bint closed
 
 
-cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport) noexcept nogil:
+cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport,
+                              evsink_t *ev, const char *endpoint) noexcept nogil:
     cdef listener_t *l = <listener_t *>calloc(1, sizeof(listener_t))
     if l == NULL:
         return NULL
@@ -24,6 +27,9 @@ cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *so
     mailbox_incref(sock_mb)
     l.sock = sock
     l.transport = transport
+    l.ev = ev
+    evsink_incref(ev)
+    strncpy(l.endpoint, endpoint, 255)
     return l
 
 
@@ -42,8 +48,12 @@ cdef void listener_on_event(listener_t *l) noexcept nogil:
     for i in range(64):
         fd = mq_accept(l.h.fd)
         if fd < 0:
-            return      # EAGAIN, or a transient error (EMFILE...) retried on the next wake
-        s = session_new(&l.o, l.sock_mb, l.sock, False, l.transport)
+            # EAGAIN, or a transient error (EMFILE...) retried on the next wake
+            if errno != EAGAIN:
+                evsink_emit(l.ev, EV_ACCEPT_FAILED, errno, l.endpoint)
+            return
+        evsink_emit(l.ev, EV_ACCEPTED, fd, l.endpoint)
+        s = session_new(&l.o, l.sock_mb, l.sock, False, l.transport, l.ev, l.endpoint)
         if s == NULL:
             close(fd)
             continue
@@ -72,9 +82,11 @@ cdef void listener_close(listener_t *l, long long linger) noexcept nogil:
                 session_destroy(s)
         s = nx
     handle_forget(io, &l.h)
+    evsink_emit(l.ev, EV_CLOSED, l.h.fd, l.endpoint)
     close(l.h.fd)
     io.nobjects -= 1
     mailbox_decref(l.sock_mb)
+    evsink_decref(l.ev)
     # Freed after the current batch of events, which may still name it.
     l.next = io.listeners
     io.listeners = l
