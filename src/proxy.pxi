@@ -39,6 +39,7 @@ cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, 
                 return rc
             more = (m.flags & MSG_MORE) != 0
             size = m.size
+            sin.msgs_in += 1            # libzmq counts frames, not messages
             sin.bytes_in += size
             if p.capture != NULL:
                 msg_copy(&copy, &m)
@@ -48,11 +49,10 @@ cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, 
             if rc != 0:
                 msg_close(&m)
                 return rc
+            sout.msgs_out += 1
             sout.bytes_out += size
             if not more:
                 break
-        sin.msgs_in += 1
-        sout.msgs_out += 1
     return 0
 
 
@@ -80,10 +80,20 @@ cdef int proxy_reply_stats(proxy_t *p) noexcept nogil:
     return 0
 
 
+cdef int proxy_ack(proxy_t *p) noexcept nogil:
+    """A REP control socket owes a reply to every command: libzmq answers
+    PAUSE, RESUME and TERMINATE with an empty frame."""
+    cdef msg_t m
+    if p.control.o.type != 4:
+        return 0
+    msg_init(&m)
+    return sock_io_blocking(p.control, &m, True, -1)
+
+
 cdef int proxy_control(proxy_t *p) noexcept nogil:
     """Runs the control commands waiting. 1: TERMINATE; 0: go on; else error."""
     cdef msg_t m
-    cdef int rc
+    cdef int rc, cmd
     cdef bint more
     while sock_events(p.control) & 1:
         msg_init(&m)
@@ -91,26 +101,39 @@ cdef int proxy_control(proxy_t *p) noexcept nogil:
         if rc != 0:
             return rc
         more = (m.flags & MSG_MORE) != 0
-        if m.size == 5 and memcmp(msg_data(&m), b"PAUSE", 5) == 0:
-            p.paused = True
-        elif m.size == 6 and memcmp(msg_data(&m), b"RESUME", 6) == 0:
-            p.paused = False
-        elif m.size == 9 and memcmp(msg_data(&m), b"TERMINATE", 9) == 0:
-            msg_close(&m)
-            return 1
-        elif m.size == 10 and memcmp(msg_data(&m), b"STATISTICS", 10) == 0:
-            msg_close(&m)
-            rc = proxy_reply_stats(p)
-            if rc != 0:
-                return rc
-            continue
+        cmd = proxy_command(&m)
         msg_close(&m)
-        while more:             # the rest of an unknown command
+        while more:             # commands are one frame; drop the rest
             msg_init(&m)
             if sock_try(p.control, &m, False) != 0:
                 break
             more = (m.flags & MSG_MORE) != 0
             msg_close(&m)
+        if cmd == 4:
+            rc = proxy_reply_stats(p)
+        else:
+            if cmd == 1:
+                p.paused = True
+            elif cmd == 2:
+                p.paused = False
+            rc = proxy_ack(p)
+        if rc != 0:
+            return rc
+        if cmd == 3:
+            return 1
+    return 0
+
+
+cdef int proxy_command(msg_t *m) noexcept nogil:
+    """1 PAUSE, 2 RESUME, 3 TERMINATE, 4 STATISTICS, 0 anything else."""
+    if m.size == 5 and memcmp(msg_data(m), b"PAUSE", 5) == 0:
+        return 1
+    if m.size == 6 and memcmp(msg_data(m), b"RESUME", 6) == 0:
+        return 2
+    if m.size == 9 and memcmp(msg_data(m), b"TERMINATE", 9) == 0:
+        return 3
+    if m.size == 10 and memcmp(msg_data(m), b"STATISTICS", 10) == 0:
+        return 4
     return 0
 
 

@@ -262,7 +262,7 @@ cdef class Socket:
         sess.refcnt = 2         # the io thread's and this socket's
         g_endpoint_ids += 1
         sess.tag = g_endpoint_ids
-        if not self.s.o.immediate:
+        if not self.s.o.immediate and self.s.o.type != 11:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
             p = pipe_new(self.s.o.sndhwm, self.s.o.rcvhwm)
@@ -272,6 +272,11 @@ cdef class Socket:
             p.ends[0].tag = <void *>sess.tag
             self._apply_connect_rid(&p.ends[0])
             sock_attach(self.s, &p.ends[0])
+        elif self.s.connect_rid_len >= 0:
+            # The pipe comes with each connection: the session names it.
+            memcpy(sess.connect_rid, self.s.connect_rid, self.s.connect_rid_len)
+            sess.connect_rid_len = self.s.connect_rid_len
+            self.s.connect_rid_len = -1
         io_send(io, CMD_ADD_SESSION, sess, 0)
         self._record(endpoint, ("session", <size_t>sess, <size_t>io, sess.tag))
         self._last_endpoint = endpoint.encode()

@@ -47,8 +47,12 @@ cdef struct session_t:
     char endpoint[256]          # for events: the connect or bound endpoint
     int err_code                # protocol error to report, 0: none
     bint connecter
+    bint raw                    # STREAM: plain bytes, no ZMTP
+    bint raw_close              # STREAM: the user asked to close after what is queued
     bint connected_before       # a reconnect tells the socket (HICCUP)
     long long tag               # the socket's id for the endpoint, set on its pipes
+    unsigned char connect_rid[256]  # CONNECT_ROUTING_ID for pipes made per connection
+    int connect_rid_len         # -1: none
     int transport
     mq_addr_t addr
     int state
@@ -103,7 +107,9 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     evsink_incref(ev)
     strncpy(s.endpoint, endpoint, 255)
     s.connecter = connecter
+    s.raw = o.type == 11
     s.transport = transport
+    s.connect_rid_len = -1
     s.t_timer = -1
     s.t_linger = -1
     s.t_ping = -1
@@ -244,8 +250,9 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
     if not s.connecter or s.no_reconnect or s.pipe_done or s.o.reconnect_ivl <= 0:
         session_destroy(s)
         return
-    if s.o.immediate and s.pipe != NULL:
-        # With IMMEDIATE the pipe exists only while connected.
+    if (s.o.immediate or s.raw) and s.pipe != NULL:
+        # With IMMEDIATE (and for STREAM, whose user sees each connection
+        # come and go) the pipe exists only while connected.
         pipe_close(s.pipe, 0)
         s.pipe = NULL
     session_schedule_reconnect(s)
@@ -289,6 +296,12 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
                          s.o.tcp_keepalive_idle, s.o.tcp_keepalive_intvl)
     s.state = S_HANDSHAKE
     mech_init(&s.mech, &s.o)
+    if s.raw:
+        # STREAM speaks to any TCP peer: no greeting, no handshake.
+        s.greet_got = GREETING_SIZE
+        handle_want(s.io, &s.h, MQ_POLLIN)
+        session_handshake_done(s)
+        return
     greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
     s.out_len = GREETING_SIZE
     s.out_pos = 0
@@ -315,7 +328,8 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     s.state = S_ACTIVE
     s.t_timer = -1
     s.cur_ivl = s.o.reconnect_ivl
-    evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
+    if not s.raw:
+        evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
     evsink_count(s.ev, 1, 0)
     if s.o.heartbeat_ivl > 0:
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
@@ -332,6 +346,11 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         p = pipe_new(s.o.sndhwm, s.o.rcvhwm)
         pipe_set_owner(&p.ends[1], s.io.mb, s, OWNER_SESSION)
         pipe_set_owner(&p.ends[0], s.sock_mb, s.sock, OWNER_SOCKET)
+        if s.connect_rid_len >= 0:
+            p.ends[0].rid = <unsigned char *>malloc(s.connect_rid_len + 1)
+            memcpy(p.ends[0].rid, s.connect_rid, s.connect_rid_len)
+            p.ends[0].rid_len = s.connect_rid_len
+            p.ends[0].rid_fixed = True
         s.pipe = &p.ends[1]
         session_send_identity(s)
         cmd.type = CMD_ATTACH
@@ -526,10 +545,25 @@ cdef int session_greet(session_t *s) noexcept nogil:
     return 0
 
 
+cdef int session_take_raw(session_t *s) noexcept nogil:
+    """STREAM: whatever one read() brought is one message."""
+    cdef msg_t m
+    if s.in_pos == s.in_len or s.pipe == NULL:
+        return 0
+    if not pipe_check_write(s.pipe):
+        return 0 if s.pipe.peer_gone else 1
+    msg_init_bytes(&m, s.inbuf + s.in_pos, s.in_len - s.in_pos)
+    s.in_pos = s.in_len
+    pipe_write(s.pipe, &m)
+    return 0
+
+
 cdef int session_decode(session_t *s) noexcept nogil:
     """Decodes what is buffered. 0: all consumed; 1: blocked on HWM; -1: over."""
     cdef size_t used
     cdef int rc
+    if s.raw:
+        return session_take_raw(s)
     while True:
         if s.frame_pending:
             rc = session_deliver(s)
@@ -621,7 +655,7 @@ cdef bint session_fill(session_t *s) noexcept nogil:
     cdef unsigned char flags
     if s.state != S_ACTIVE or s.pipe == NULL:
         return s.out_len > s.out_pos
-    while not s.has_big and not s.pipe_done and s.out_len + 9 + COPY_MAX <= OUT_BATCH:
+    while not s.has_big and not s.pipe_done and not s.raw_close and s.out_len + 9 + COPY_MAX <= OUT_BATCH:
         msg_init(&m)
         rc = pipe_read(s.pipe, &m)
         if rc == 0:
@@ -633,6 +667,10 @@ cdef bint session_fill(session_t *s) noexcept nogil:
         if s.skip_out:
             s.skip_out = (m.flags & MSG_MORE) != 0
             msg_close(&m)
+            continue
+        if s.raw:
+            if not session_queue_raw(s, &m):
+                break
             continue
         if m.flags & MSG_SUBSCRIBE and s.peer_minor >= 1 and m.size > 0:
             session_encode_subscription(s, &m)
@@ -649,6 +687,24 @@ cdef bint session_fill(session_t *s) noexcept nogil:
             s.big_off = 0
             s.has_big = True
     return s.out_len > s.out_pos or s.has_big
+
+
+cdef bint session_queue_raw(session_t *s, msg_t *m) noexcept nogil:
+    """STREAM: bytes go out as they are; an empty message closes the
+    connection once what came before it is written."""
+    if m.size == 0:
+        s.raw_close = True
+        msg_close(m)
+        return False
+    if m.size <= COPY_MAX:
+        memcpy(s.outbuf + s.out_len, msg_data(m), m.size)
+        s.out_len += m.size
+        msg_close(m)
+        return True
+    memcpy(&s.big, m, sizeof(msg_t))
+    s.big_off = 0
+    s.has_big = True
+    return True
 
 
 cdef void session_encode_subscription(session_t *s, msg_t *m) noexcept nogil:
@@ -712,7 +768,7 @@ cdef void session_write(session_t *s) noexcept nogil:
     # Everything queued went out.
     if s.h.fd >= 0:
         handle_want(s.io, &s.h, s.h.events & ~MQ_POLLOUT)
-    if s.pipe_done and s.state == S_ACTIVE:
+    if (s.pipe_done or s.raw_close) and s.state == S_ACTIVE:
         session_destroy(s)
 
 

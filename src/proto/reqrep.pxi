@@ -193,6 +193,14 @@ cdef int req_send_envelope(sock_t *s) noexcept nogil:
     return 0
 
 
+cdef void req_drop_queued(sock_t *s) noexcept nogil:
+    """A new request makes every reply already queued stale."""
+    cdef msg_t m
+    msg_init(&m)
+    while fq_recv(s, &m) == 0:
+        msg_close(&m)
+
+
 cdef int req_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef int rc
     if s.req_receiving_reply:
@@ -203,6 +211,7 @@ cdef int req_send(sock_t *s, msg_t *m) noexcept nogil:
         s.req_reply_started = False
         s.req_message_begins = True
     if s.req_message_begins:
+        req_drop_queued(s)
         s.request_id += 1
         rc = req_send_envelope(s)
         if rc != 0:

@@ -36,11 +36,14 @@ cdef void define_protocols() noexcept nogil:
     proto_row(1,  False, False, 0,  dist_send,   no_recv,     never,         always)        # PUB
     proto_row(10, False, True,  0,  xsub_send,   fq_recv,     fq_has_in,     always)        # XSUB
     proto_row(2,  False, True,  0,  no_send,     sub_recv,    sub_has_in,    never)         # SUB
+    proto_row(11, False, True,  0,  stream_send, stream_recv, stream_has_in, always)        # STREAM
     PROTOS[5].xattach = dealer_attach
     PROTOS[3].xattach = dealer_attach
     PROTOS[6].xattach = router_attach
     PROTOS[6].xdetach = router_detach
     PROTOS[6].xread_activated = router_read_activated
+    PROTOS[11].xattach = stream_attach
+    PROTOS[11].xdetach = stream_detach
     for t in range(12):
         if t == 1 or t == 9:                                # PUB, XPUB
             PROTOS[t].xattach = xpub_attach
