@@ -12,6 +12,7 @@ cdef class Frame:
     cdef object _bytes
     cdef public bint more
     cdef public object tracker
+    cdef object _routing_id
 
     def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
         msg_init(&self.msg)
@@ -70,6 +71,21 @@ cdef class Frame:
     @property
     def buffer(self):
         return memoryview(self)
+
+    @property
+    def routing_id(self):
+        """The u32 peer id of SERVER/PEER messages (0 or None: unset)."""
+        if self._owns_msg:
+            return self.msg.routing_id
+        return self._routing_id
+
+    @routing_id.setter
+    def routing_id(self, value):
+        if value is not None and not (0 < value < 2 ** 32):
+            raise_errno(EINVAL)
+        self._routing_id = value
+        if self._owns_msg:
+            self.msg.routing_id = value or 0
 
     def get(self, option):
         if option == 1 or option == "more":      # MORE

@@ -281,6 +281,17 @@ cdef class Socket:
         self._record(endpoint, ("session", <size_t>sess, <size_t>io, sess.tag))
         self._last_endpoint = endpoint.encode()
 
+    def connect_peer(self, addr):
+        """PEER: connects like connect() and returns the routing id to send
+        to that peer with (zmq_connect_peer)."""
+        self._check_open()
+        if self.s.o.type != 19:
+            raise_errno(ENOTSUP)
+        if self.s.o.immediate:
+            raise_errno(EFAULT)     # the pipe, and so its id, would come later
+        self.connect(addr)
+        return pipe_u32_id(self.s.pipes[self.s.npipes - 1])
+
     cdef void _apply_connect_rid(self, pipe_end_t *e):
         """CONNECT_ROUTING_ID names the peer of the next connect."""
         if self.s.connect_rid_len < 0:
@@ -413,9 +424,13 @@ cdef class Socket:
             self._msg_from_object(&m, data, not copy)
         if flags & 2:
             m.flags = MSG_MORE
+        if routing_id is None and isinstance(data, Frame):
+            routing_id = (<Frame>data).routing_id
+        if routing_id:
+            m.routing_id = routing_id
         if track and not copy:
             tracker = tracker_for(&m)
-        rc = sock_try(self.s, &m, True)
+        rc = sock_try_locked(self.s, &m, True)
         if self.s.nwakes:
             self._send_wakes()
             if self.s == NULL:
@@ -451,7 +466,7 @@ cdef class Socket:
         if self._closed:
             raise_errno(ENOTSOCK)
         msg_init(&m)
-        rc = sock_try(self.s, &m, False)
+        rc = sock_try_locked(self.s, &m, False)
         if rc == EAGAIN and not (flags & 1) and self.s.o.rcvtimeo != 0:
             rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo)
         if rc != 0:
@@ -679,7 +694,11 @@ cdef class Socket:
         if option == 13:
             return int(self.s.rcvmore)
         if option == 14:
+            if self.s.threadsafe:
+                raise_errno(EINVAL)     # thread-safe sockets have no FD
             return self.s.mb.sig.rfd
+        if option == 81:
+            return int(self.s.threadsafe)
         if option == 15:
             return sock_events(self.s)
         if option == 16:
@@ -688,7 +707,7 @@ cdef class Socket:
             return self._last_endpoint
         if option == 5:
             return PyBytes_FromStringAndSize(<char *>o.routing_id, o.routing_id_len)
-        if option in (43, 81, 44, 47, 65, 62):            # MECHANISM, THREAD_SAFE, *_SERVER
+        if option in (43, 44, 47, 65, 62):                # MECHANISM, *_SERVER
             return 0
         if option == 55 or option == 92:
             return b""

@@ -9,7 +9,12 @@ cdef enum:
     EMTHREAD_ = HAUSNUMERO + 54
 
 
+cdef int g_last_errno = 0
+
+
 cdef object raise_errno(int err):
     """The one place core error numbers become Python exceptions."""
+    global g_last_errno
     from mqcore.error import error_for
+    g_last_errno = err
     raise error_for(err)

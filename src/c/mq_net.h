@@ -24,6 +24,9 @@
 #define MSG_NOSIGNAL 0
 #endif
 
+/* Longest ipc path: sun_path less its terminating NUL. */
+#define IPC_PATH_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
 typedef struct {
     struct sockaddr_storage ss;
     socklen_t len;

@@ -81,3 +81,19 @@ static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
 }
 
 #endif
+
+#ifndef MQ_COND_WAIT
+#define MQ_COND_WAIT
+#include <pthread.h>
+#include <time.h>
+/* pthread_cond_timedwait for `ms` milliseconds from now (the caller holds m). */
+static inline int mq_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    return pthread_cond_timedwait(c, m, &ts);
+}
+#endif

@@ -18,6 +18,12 @@ cdef extern from "mq_atomic.h" nogil:
     void mq_stack_push(void **head, void *node)
     void *mq_stack_take_all(void **head)
 
+cdef extern from "<pthread.h>" nogil:
+    ctypedef struct pthread_mutex_t:
+        pass
+    ctypedef struct pthread_cond_t:
+        pass
+
 cdef extern from "mq_signaler.h" nogil:
     ctypedef struct mq_sig_t:
         int rfd
@@ -27,6 +33,7 @@ cdef extern from "mq_signaler.h" nogil:
     void mq_sig_send(mq_sig_t *s)
     void mq_sig_drain(mq_sig_t *s)
     int mq_sig_wait(mq_sig_t *s, int timeout_ms)
+    int mq_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int ms)
 
 cdef extern from "mq_poller.h" nogil:
     enum:
@@ -78,10 +85,6 @@ cdef extern from "mq_wire.h" nogil:
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_t:
-        pass
-    ctypedef struct pthread_mutex_t:
-        pass
-    ctypedef struct pthread_cond_t:
         pass
     int pthread_create(pthread_t *t, void *attr, void *(*fn)(void *) noexcept nogil, void *arg)
     int pthread_join(pthread_t t, void **ret)

@@ -41,6 +41,9 @@ cdef struct mailbox_t:
     int cap                 # [lock]
     int signaled            # [any] atomic mirror: commands are waiting
     int closed              # [lock]
+    pthread_cond_t cond     # thread-safe sockets: their threads wait here
+    int gen                 # [lock] bumped whenever their state may have changed
+    int waiters             # [lock] threads waiting on cond
 
 
 cdef mailbox_t *mailbox_new() noexcept nogil:
@@ -51,6 +54,7 @@ cdef mailbox_t *mailbox_new() noexcept nogil:
         free(mb)
         return NULL
     pthread_mutex_init(&mb.lock, NULL)
+    pthread_cond_init(&mb.cond, NULL)
     mb.refcnt = 1
     return mb
 
@@ -64,6 +68,7 @@ cdef void mailbox_decref(mailbox_t *mb) noexcept nogil:
         return
     mq_sig_close(&mb.sig)
     pthread_mutex_destroy(&mb.lock)
+    pthread_cond_destroy(&mb.cond)
     free(mb.cmds)
     free(mb)
 
@@ -89,6 +94,8 @@ cdef int mailbox_send(mailbox_t *mb, command_t *cmd) noexcept nogil:
         wake = 1
     if wake:
         mq_sig_send(&mb.sig)
+    if mb.waiters:
+        pthread_cond_broadcast(&mb.cond)
     pthread_mutex_unlock(&mb.lock)
     return 0
 
@@ -116,8 +123,37 @@ cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
     mb.n = 0
     mq_sig_drain(&mb.sig)
     mq_int_store(&mb.signaled, 0)
+    mailbox_changed_locked(mb)
     pthread_mutex_unlock(&mb.lock)
     return n
+
+
+# Thread-safe sockets (the draft types) may have several threads blocked in
+# one socket. They do not sleep on the signal fd, where a thread draining it
+# could leave another asleep with work to do, but on `cond`: each wakes when
+# a command arrives or when another thread changed the socket's state
+# (`gen`), then tries again.
+
+cdef inline void mailbox_changed_locked(mailbox_t *mb) noexcept nogil:
+    mb.gen += 1
+    if mb.waiters:
+        pthread_cond_broadcast(&mb.cond)
+
+
+cdef void mailbox_changed(mailbox_t *mb) noexcept nogil:
+    pthread_mutex_lock(&mb.lock)
+    mailbox_changed_locked(mb)
+    pthread_mutex_unlock(&mb.lock)
+
+
+cdef void mailbox_wait_change(mailbox_t *mb, int seen_gen, int ms) noexcept nogil:
+    """Sleeps up to ms until a command is waiting or gen moved past seen_gen."""
+    pthread_mutex_lock(&mb.lock)
+    mb.waiters += 1
+    if mb.n == 0 and mb.gen == seen_gen:
+        mq_cond_wait_ms(&mb.cond, &mb.lock, ms)
+    mb.waiters -= 1
+    pthread_mutex_unlock(&mb.lock)
 
 
 cdef int mailbox_close(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:

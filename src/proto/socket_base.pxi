@@ -47,6 +47,8 @@ cdef struct sock_t:
     pipe_end_t *wakes[16]       # readers to wake once the GIL is released
     int nwakes
     bint rcvmore
+    bint threadsafe             # draft types: calls from any thread, under tlock
+    pthread_mutex_t tlock
     bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
     bint closed
     sock_stats_t stats
@@ -112,6 +114,8 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     s.connect_rid_len = -1
     s.req_message_begins = True
     s.ev = evsink_new()
+    s.threadsafe = is_thread_safe_type(proto.type)
+    pthread_mutex_init(&s.tlock, NULL)
     s.next_rid = <unsigned int>rand()
     s.request_id = <unsigned int>rand()
     s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
@@ -311,6 +315,7 @@ cdef void sock_close(sock_t *s) noexcept nogil:
 
 cdef void sock_free(sock_t *s) noexcept nogil:
     evsink_decref(s.ev)
+    pthread_mutex_destroy(&s.tlock)
     msg_close(&s.prefetched)
     msgq_clear(&s.envelope)
     msgq_clear(&s.pending)
@@ -374,9 +379,48 @@ cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
     return rc
 
 
+cdef int sock_try_locked(sock_t *s, msg_t *m, bint sending) noexcept nogil:
+    """sock_try, under the socket's lock for the thread-safe types."""
+    cdef int rc
+    if not s.threadsafe:
+        return sock_try(s, m, sending)
+    pthread_mutex_lock(&s.tlock)
+    rc = sock_try(s, m, sending)
+    sock_send_wakes(s)
+    pthread_mutex_unlock(&s.tlock)
+    if rc != EAGAIN:
+        mailbox_changed(s.mb)       # another thread may be able to go on now
+    return rc
+
+
+cdef int sock_io_blocking_ts(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:
+    """The blocking loop of the thread-safe types: sleeps on the mailbox's
+    condition in slices, returning WAIT_INTR after each so that Python can
+    run signal handlers."""
+    cdef int rc, gen
+    cdef long long left
+    while True:
+        gen = mq_int_load(&s.mb.gen)
+        rc = sock_try_locked(s, m, sending)
+        if rc != EAGAIN:
+            return rc
+        left = 100
+        if deadline >= 0:
+            left = deadline - mq_now_ms()
+            if left <= 0:
+                return EAGAIN
+            if left > 100:
+                left = 100
+        mailbox_wait_change(s.mb, gen, <int>left)
+        if deadline < 0 or left == 100:
+            return WAIT_INTR
+
+
 cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:
     """Retries xsend/xrecv until it succeeds, fails, or the deadline passes."""
     cdef int rc
+    if s.threadsafe:
+        return sock_io_blocking_ts(s, m, sending, deadline)
     while True:
         rc = sock_try(s, m, sending)
         if rc != EAGAIN:

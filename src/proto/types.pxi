@@ -1,8 +1,11 @@
 # Every socket type as a row: which helpers it routes with and its hooks
 # (nng's protocol tables). proto_for() maps zmq.h numbers to rows.
 
-cdef proto_t PROTOS[12]
-cdef bint PROTO_KNOWN[12]
+cdef enum:
+    NPROTOS = 21
+
+cdef proto_t PROTOS[NPROTOS]
+cdef bint PROTO_KNOWN[NPROTOS]
 
 
 cdef void proto_row(int t, bint lb, bint fq, int max_pipes,
@@ -37,6 +40,12 @@ cdef void define_protocols() noexcept nogil:
     proto_row(10, False, True,  0,  xsub_send,   fq_recv,     fq_has_in,     always)        # XSUB
     proto_row(2,  False, True,  0,  no_send,     sub_recv,    sub_has_in,    never)         # SUB
     proto_row(11, False, True,  0,  stream_send, stream_recv, stream_has_in, always)        # STREAM
+    proto_row(12, False, True,  0,  server_send, server_recv, fq_has_in,     always)        # SERVER
+    proto_row(13, True,  True,  0,  ts_send,     ts_recv,     fq_has_in,     lb_has_out)    # CLIENT
+    proto_row(16, False, True,  0,  no_send,     ts_recv,     fq_has_in,     never)         # GATHER
+    proto_row(17, True,  False, 0,  ts_send,     no_recv,     never,         lb_has_out)    # SCATTER
+    proto_row(19, False, True,  0,  server_send, server_recv, fq_has_in,     always)        # PEER
+    proto_row(20, True,  True,  1,  ts_send,     ts_recv,     fq_has_in,     lb_has_out)    # CHANNEL
     PROTOS[5].xattach = dealer_attach
     PROTOS[3].xattach = dealer_attach
     PROTOS[6].xattach = router_attach
@@ -44,7 +53,11 @@ cdef void define_protocols() noexcept nogil:
     PROTOS[6].xread_activated = router_read_activated
     PROTOS[11].xattach = stream_attach
     PROTOS[11].xdetach = stream_detach
-    for t in range(12):
+    for t in range(12, NPROTOS):
+        if t == 12 or t == 19:                              # SERVER, PEER
+            PROTOS[t].xattach = server_attach
+            PROTOS[t].xdetach = router_detach
+    for t in range(NPROTOS):
         if t == 1 or t == 9:                                # PUB, XPUB
             PROTOS[t].xattach = xpub_attach
             PROTOS[t].xdetach = xpub_detach
@@ -58,11 +71,11 @@ define_protocols()
 
 
 cdef proto_t *proto_for(int socket_type) noexcept nogil:
-    if socket_type < 0 or socket_type >= 12 or not PROTO_KNOWN[socket_type]:
+    if socket_type < 0 or socket_type >= NPROTOS or not PROTO_KNOWN[socket_type]:
         return NULL
     return &PROTOS[socket_type]
 
 
 cdef inline bint routes_by_id(int socket_type) noexcept nogil:
     """Types whose sessions hand the peer's routing id to the socket."""
-    return socket_type == 6 or socket_type == 11
+    return socket_type == 6 or socket_type == 11 or socket_type == 12 or socket_type == 19
