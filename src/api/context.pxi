@@ -182,7 +182,7 @@ cdef class Context:
         return 0
 
     cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
-        inproc_set_hwms(e.peer, e, c_snd, c_rcv, binder.s.o.sndhwm, binder.s.o.rcvhwm)
+        inproc_set_hwms(e.peer, e, c_snd, c_rcv, out_hwm(&binder.s.o), in_hwm(&binder.s.o))
         pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
         inproc_send_identity(e, &binder.s.o)
         sock_attach(binder.s, e)
@@ -212,15 +212,15 @@ cdef class Context:
             # Connect before bind: the connector can queue at once; the
             # binder takes the other end when it binds.
             # Until then each direction holds the connector's own limit.
-            p.ends[0].hwm = conn.s.o.sndhwm
-            p.ends[1].hwm = conn.s.o.rcvhwm
+            p.ends[0].hwm = out_hwm(&conn.s.o)
+            p.ends[1].hwm = in_hwm(&conn.s.o)
             p.ends[0].lwm = lwm_for(p.ends[1].hwm)
             p.ends[1].lwm = lwm_for(p.ends[0].hwm)
             self._inproc_pending.setdefault(name, []).append(
-                (<size_t>&p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm))
+                (<size_t>&p.ends[1], out_hwm(&conn.s.o), in_hwm(&conn.s.o)))
         else:
-            inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm,
-                            binder.s.o.sndhwm, binder.s.o.rcvhwm)
+            inproc_set_hwms(&p.ends[0], &p.ends[1], out_hwm(&conn.s.o), in_hwm(&conn.s.o),
+                            out_hwm(&binder.s.o), in_hwm(&binder.s.o))
             pipe_set_owner(&p.ends[1], binder.s.mb, binder.s, OWNER_SOCKET)
             inproc_send_identity(&p.ends[1], &binder.s.o)
             if binder is conn:

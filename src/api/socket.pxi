@@ -265,7 +265,7 @@ cdef class Socket:
         if not self.s.o.immediate and self.s.o.type != 11:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
-            p = pipe_new(self.s.o.sndhwm, self.s.o.rcvhwm)
+            p = pipe_new(out_hwm(&self.s.o), in_hwm(&self.s.o))
             pipe_set_owner(&p.ends[0], self.s.mb, self.s, OWNER_SOCKET)
             pipe_set_owner(&p.ends[1], io.mb, sess, OWNER_SESSION)
             sess.pipe = &p.ends[1]

@@ -343,7 +343,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         # Accepted connections, and IMMEDIATE connections, get their pipe
         # only now. End 0 belongs to the socket (outbound limit SNDHWM),
         # end 1 to this session (inbound limit RCVHWM).
-        p = pipe_new(s.o.sndhwm, s.o.rcvhwm)
+        p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
         pipe_set_owner(&p.ends[1], s.io.mb, s, OWNER_SESSION)
         pipe_set_owner(&p.ends[0], s.sock_mb, s.sock, OWNER_SOCKET)
         if s.connect_rid_len >= 0:
@@ -672,6 +672,8 @@ cdef bint session_fill(session_t *s) noexcept nogil:
             if not session_queue_raw(s, &m):
                 break
             continue
+        if conflating(&s.o):
+            pipe_read_newest(s.pipe, &m)
         if m.flags & MSG_SUBSCRIBE and s.peer_minor >= 1 and m.size > 0:
             session_encode_subscription(s, &m)
             continue

@@ -192,6 +192,20 @@ cdef inline void pipe_write_identity(pipe_end_t *e, const unsigned char *rid, si
     ypipe_write(e.outq, &m, False)
 
 
+cdef void pipe_read_newest(pipe_end_t *e, msg_t *m) noexcept nogil:
+    """CONFLATE: *m was just read; replace it with the newest message
+    waiting behind it (single-part messages only), dropping the others."""
+    cdef msg_t *front
+    if m.flags & MSG_MORE:
+        return          # multipart is not conflated: it passes as it is
+    while True:
+        front = ypipe_peek(e.inq)
+        if front == NULL or front.flags & (MSG_DELIMITER | MSG_IDENTITY | MSG_MORE):
+            return
+        msg_close(m)
+        pipe_read(e, m)
+
+
 cdef inline bint pipe_has_message(pipe_end_t *e) noexcept nogil:
     """[owner] True when a frame (or the delimiter) can be read now."""
     return ypipe_check_read(e.inq)

@@ -52,6 +52,20 @@ cdef struct options_t:
     int routing_id_len
 
 
+cdef inline bint conflating(options_t *o) noexcept nogil:
+    """CONFLATE acts only on these types (libzmq); it keeps just the newest
+    message in each queue, so HWM means nothing for them."""
+    return o.conflate and (o.type == 5 or o.type == 7 or o.type == 8 or o.type == 1 or o.type == 2)
+
+
+cdef inline int out_hwm(options_t *o) noexcept nogil:
+    return 0 if conflating(o) else o.sndhwm
+
+
+cdef inline int in_hwm(options_t *o) noexcept nogil:
+    return 0 if conflating(o) else o.rcvhwm
+
+
 cdef void options_defaults(options_t *o, int socket_type) noexcept nogil:
     memset(o, 0, sizeof(options_t))
     o.type = socket_type

@@ -23,6 +23,8 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
                     router_take_identity(s, e, m)
                 msg_close(m)
                 continue
+            if conflating(&s.o):
+                pipe_read_newest(e, m)
             s.fq_last = e
             return 0
         if rc < 0:
