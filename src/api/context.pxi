@@ -113,6 +113,12 @@ cdef class Context:
         self._rr = (self._rr + 1) % self._nio_started
         return self._io[self._rr]
 
+    def _poller_backend(self):
+        """Which poller the io threads run: "epoll", "kqueue" or "poll"
+        (MQCORE_POLLER=poll forces the portable one)."""
+        cdef io_thread_t *io = self._pick_io_thread()
+        return ("poll", "epoll", "kqueue")[io.poller.kind]
+
     # ------------------------------------------------------------ term
 
     def term(self):
