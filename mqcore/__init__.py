@@ -68,74 +68,30 @@ def pyzmq_version_info() -> tuple[int, int, int]:
     return _PYZMQ_VERSION_INFO
 
 
-def _has_nothing(capability: str) -> bool:
-    """Stand-in for ``has`` while the core does not report capabilities.
-
-    Answers False: a program that checks ``has("curve")`` must not be told
-    a feature exists when nobody has said so.
-    """
-    return False
-
-
-has = getattr(_core, "has", _has_nothing)
-
-# True when draft sockets and options (SERVER, RADIO, ...) are available.
-DRAFT_API: bool = bool(has("draft"))
-
-# Names the core may provide; each is exported only if it does.
-_OPTIONAL_CORE_NAMES = (
-    "MessageTracker",
-    "proxy",
-    "proxy_steerable",
-    "zmq_poll",
-    "zmq_errno",
-    "curve_keypair",
-    "curve_public",
-    "IPC_PATH_MAX_LEN",
+from mqcore._core import (  # noqa: E402
+    IPC_PATH_MAX_LEN,
+    MessageTracker,
+    curve_keypair,
+    curve_public,
+    has,
+    proxy,
+    proxy_steerable,
+    zmq_errno,
+    zmq_poll,
 )
+from mqcore.poll import Poller, select  # noqa: E402
 
-# Python modules that may be added alongside this one, and what they export.
-_OPTIONAL_MODULE_EXPORTS = {
-    "mqcore.poll": ("Poller", "select"),
-    "mqcore.proxy": ("proxy", "proxy_steerable"),
-}
-
-
-def _export_optional_names(namespace: dict) -> list[str]:
-    """Copy optional names from the core, then from optional modules.
-
-    A module that exists is imported normally, so an error inside it is
-    raised instead of being mistaken for "not there yet".
-    """
-    import importlib
-    import importlib.util
-
-    found = []
-    for name in _OPTIONAL_CORE_NAMES:
-        if hasattr(_core, name):
-            namespace[name] = getattr(_core, name)
-            found.append(name)
-    for module_name, names in _OPTIONAL_MODULE_EXPORTS.items():
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        for name in names:
-            if hasattr(module, name):
-                namespace[name] = getattr(module, name)
-                found.append(name)
-    return sorted(set(found))
-
-
-_optional_exports = _export_optional_names(globals())
+# True when draft sockets and options (SERVER, CLIENT, ...) are available.
+DRAFT_API: bool = bool(has("draft"))
 
 
 def device(device_type: int, frontend: Socket, backend: Socket) -> None:
     """Old name for ``proxy(frontend, backend)``; ``device_type`` is ignored."""
-    return proxy(frontend, backend)  # noqa: F821 - present when exported
+    return proxy(frontend, backend)
 
 
 # Names (besides the constants) that mqcore guarantees at top level; the
-# contract test_exports checks.  Optional names join it once they exist.
+# contract test_exports checks.
 PUBLIC_API = [
     "Context",
     "Socket",
@@ -160,11 +116,17 @@ PUBLIC_API = [
     "COPY_THRESHOLD",
     "DRAFT_API",
     "__version__",
-    *_optional_exports,
+    "IPC_PATH_MAX_LEN",
+    "MessageTracker",
+    "curve_keypair",
+    "curve_public",
+    "device",
+    "proxy",
+    "proxy_steerable",
+    "zmq_errno",
+    "zmq_poll",
+    "Poller",
+    "select",
 ]
-if "proxy" in _optional_exports:
-    PUBLIC_API.append("device")
-else:
-    del device
 
 __all__ = PUBLIC_API + constants.__all__

@@ -418,12 +418,7 @@ class Socket(_core.Socket):
         """
         if self.closed:
             raise ZMQError(Errno.ENOTSUP)
-        poll_once = getattr(_core.Socket, "_poll", None)
-        if poll_once is None:
-            raise NotImplementedError(
-                "Socket.poll needs mqcore._core.Socket._poll, which this build lacks"
-            )
-        return poll_once(self, int(flags), _timeout_ms(timeout))
+        return self._poll(int(flags), _timeout_ms(timeout))
 
     def get_monitor_socket(
         self, events: int | None = None, addr: str | None = None
@@ -437,7 +432,7 @@ class Socket(_core.Socket):
             addr = f"inproc://monitor.s-{id(self):x}"
         if events is None:
             events = Event.ALL
-        _core_monitor()(self, addr, int(events))
+        self.monitor(addr, int(events))
         monitor_socket = self.context.socket(SocketType.PAIR)
         monitor_socket.connect(addr)
         self._monitor_socket = monitor_socket
@@ -446,17 +441,7 @@ class Socket(_core.Socket):
     def disable_monitor(self) -> None:
         """Stop the monitor started by ``get_monitor_socket``."""
         self._monitor_socket = None
-        _core_monitor()(self, None, 0)
-
-
-def _core_monitor() -> Callable[..., None]:
-    """The core's ``Socket.monitor``, or a clear error if this build lacks it."""
-    start_monitor = getattr(_core.Socket, "monitor", None)
-    if start_monitor is None:
-        raise NotImplementedError(
-            "socket monitoring needs mqcore._core.Socket.monitor, which this build lacks"
-        )
-    return start_monitor
+        self.monitor(None, 0)
 
 
 _SNDMORE = 2  # Flag.SNDMORE as a plain int, for the send_multipart loop

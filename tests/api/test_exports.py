@@ -19,11 +19,6 @@ REQUIRED_NAMES = [
     "strerror", "has", "zmq_version", "zmq_version_info", "pyzmq_version",
     "pyzmq_version_info", "COPY_THRESHOLD", "DRAFT_API", "__version__",
     "constants", "error",
-]
-
-# pyzmq names that need core or module work not done yet; each one is
-# skipped (not failed) until it appears, then checked like the rest.
-PLANNED_NAMES = [
     "Poller", "select", "proxy", "proxy_steerable", "device", "zmq_poll",
     "MessageTracker", "curve_keypair", "curve_public", "zmq_errno",
     "IPC_PATH_MAX_LEN",
@@ -33,14 +28,16 @@ PLANNED_NAMES = [
 @pytest.mark.parametrize("name", REQUIRED_NAMES)
 def test_required_name_exists(name):
     assert hasattr(mqcore, name)
+    assert hasattr(zmq, name)       # and pyzmq has it too: the same API
 
 
-@pytest.mark.parametrize("name", PLANNED_NAMES)
-def test_planned_name(name):
-    if not hasattr(mqcore, name):
-        pytest.skip(f"mqcore.{name} not provided yet")
-    assert name in mqcore.PUBLIC_API
-    assert hasattr(zmq, name)
+def test_curve_without_libsodium_is_enotsup():
+    """As libzmq built without CURVE: has("curve") is False and the key
+    functions fail with ENOTSUP rather than returning keys."""
+    assert not mqcore.has("curve")
+    with pytest.raises(mqcore.ZMQError) as e:
+        mqcore.curve_keypair()
+    assert e.value.errno == mqcore.ENOTSUP
 
 
 def test_public_api_names_exist():

@@ -569,8 +569,6 @@ class TestWaiting:
         assert info.value.errno == zmq.EAGAIN
 
     def test_poll(self, zmq, push_pull):
-        if zmq is mqcore and not hasattr(_core.Socket, "_poll"):
-            pytest.skip("core has no Socket._poll yet")
         push, pull = push_pull
         assert pull.poll(0) == 0
         push.send(b"wake")
@@ -584,12 +582,6 @@ class TestWaiting:
         sock.close()
         with pytest.raises(zmq.ZMQError):
             sock.poll(0)
-
-    def test_poll_without_core_support(self, mq, mq_ctx):
-        if hasattr(_core.Socket, "_poll"):
-            pytest.skip("the core has Socket._poll")
-        with pytest.raises(NotImplementedError):
-            kept(mq_ctx.socket(mq.PULL)).poll(0)
 
 
 # ---------------------------------------------------------------------------
