@@ -84,6 +84,17 @@ static inline short mq__poll_mask(int events)
     return (short)(((events & MQ_POLLIN) ? POLLIN : 0) | ((events & MQ_POLLOUT) ? POLLOUT : 0));
 }
 
+#if defined(MQ_HAVE_EPOLL)
+static inline int mq__epoll_set(mq_poller_t *p, int op, int fd, void *ptr, int events)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = ((events & MQ_POLLIN) ? EPOLLIN : 0) | ((events & MQ_POLLOUT) ? EPOLLOUT : 0);
+    ev.data.ptr = ptr;
+    return epoll_ctl(p->kfd, op, fd, &ev);
+}
+#endif
+
 #if defined(MQ_HAVE_KQUEUE)
 static inline int mq__kq_set(mq_poller_t *p, int fd, void *ptr, int events)
 {
@@ -97,13 +108,7 @@ static inline int mq__kq_set(mq_poller_t *p, int fd, void *ptr, int events)
 static inline int mq_poller_add(mq_poller_t *p, int fd, void *ptr, int events)
 {
 #if defined(MQ_HAVE_EPOLL)
-    if (p->kind == 1) {
-        struct epoll_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.events = ((events & MQ_POLLIN) ? EPOLLIN : 0) | ((events & MQ_POLLOUT) ? EPOLLOUT : 0);
-        ev.data.ptr = ptr;
-        return epoll_ctl(p->kfd, EPOLL_CTL_ADD, fd, &ev);
-    }
+    if (p->kind == 1) return mq__epoll_set(p, EPOLL_CTL_ADD, fd, ptr, events);
 #elif defined(MQ_HAVE_KQUEUE)
     if (p->kind == 2) return mq__kq_set(p, fd, ptr, events);
 #endif
@@ -130,13 +135,7 @@ static inline int mq_poller_add(mq_poller_t *p, int fd, void *ptr, int events)
 static inline int mq_poller_mod(mq_poller_t *p, int fd, void *ptr, int events)
 {
 #if defined(MQ_HAVE_EPOLL)
-    if (p->kind == 1) {
-        struct epoll_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.events = ((events & MQ_POLLIN) ? EPOLLIN : 0) | ((events & MQ_POLLOUT) ? EPOLLOUT : 0);
-        ev.data.ptr = ptr;
-        return epoll_ctl(p->kfd, EPOLL_CTL_MOD, fd, &ev);
-    }
+    if (p->kind == 1) return mq__epoll_set(p, EPOLL_CTL_MOD, fd, ptr, events);
 #elif defined(MQ_HAVE_KQUEUE)
     if (p->kind == 2) return mq__kq_set(p, fd, ptr, events);
 #endif
