@@ -30,7 +30,7 @@ cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, 
     cdef bint more
     cdef size_t size
     for n in range(PROXY_BATCH):
-        if not (sock_events(src) & 1):
+        if not (sock_events(src, False) & 1):
             return 0
         while True:
             msg_init(&m)
@@ -95,7 +95,7 @@ cdef int proxy_control(proxy_t *p) noexcept nogil:
     cdef msg_t m
     cdef int rc, cmd
     cdef bint more
-    while sock_events(p.control) & 1:
+    while sock_events(p.control, False) & 1:
         msg_init(&m)
         rc = sock_try(p.control, &m, False)
         if rc != 0:
@@ -174,14 +174,19 @@ cdef int proxy_run(proxy_t *p) noexcept nogil:
                 rc = proxy_forward(p, p.back, p.front, &p.stats[1], &p.stats[0])
                 if rc != 0:
                     return rc
-        if (not p.paused and ((sock_events(p.front) & 1) or (sock_events(p.back) & 1))) or \
-                (p.control != NULL and sock_events(p.control) & 1):
+        if (not p.paused and ((sock_events(p.front, False) & 1) or (sock_events(p.back, False) & 1))) or \
+                (p.control != NULL and sock_events(p.control, False) & 1):
             continue
         if p.front.ctx_terminated or p.back.ctx_terminated:
             return ETERM_       # seen while looking at events just now
         rc = proxy_wait(p)
         if rc != 0:
             return rc
+        # Woken by a mailbox fd: drain them all.
+        sock_poll_commands(p.front, True)
+        sock_poll_commands(p.back, True)
+        if p.control != NULL:
+            sock_poll_commands(p.control, True)
 
 
 cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket control):

@@ -79,7 +79,7 @@ cdef void *io_thread_main(void *arg) noexcept nogil:
 
 
 cdef void io_process_commands(io_thread_t *io) noexcept nogil:
-    cdef int n = mailbox_take(io.mb, &io.cmdbuf)
+    cdef int n = mailbox_take(io.mb, &io.cmdbuf, True)
     cdef int i
     cdef command_t *c
     for i in range(n):

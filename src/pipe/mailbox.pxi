@@ -92,11 +92,15 @@ cdef int mailbox_send(mailbox_t *mb, command_t *cmd) noexcept nogil:
     if not mb.signaled:
         mq_int_store(&mb.signaled, 1)
         wake = 1
-    if wake:
-        mq_sig_send(&mb.sig)
     if mb.waiters:
         pthread_cond_broadcast(&mb.cond)
     pthread_mutex_unlock(&mb.lock)
+    # Signal after unlocking: the woken thread goes straight for the lock,
+    # and on a busy CPU it may run before we would have let go of it. (A
+    # late signal can leave the fd readable with nothing queued: owners
+    # woken by the fd take commands with `force`, which drains it.)
+    if wake:
+        mq_sig_send(&mb.sig)
     return 0
 
 
@@ -105,10 +109,12 @@ cdef struct cmdbuf_t:
     int cap
 
 
-cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
-    """[owner] Moves every waiting command into out; returns how many."""
+cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out, bint force=False) noexcept nogil:
+    """[owner] Moves every waiting command into out; returns how many.
+    Without `force` it costs one load when nothing was signalled; callers
+    woken by the fd pass force so that a stray signal is drained too."""
     cdef int n
-    if not mq_int_load(&mb.signaled):
+    if not force and not mq_int_load(&mb.signaled):
         return 0
     pthread_mutex_lock(&mb.lock)
     n = mb.n
@@ -163,5 +169,5 @@ cdef int mailbox_close(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
     mb.closed = 1
     pthread_mutex_unlock(&mb.lock)
     mq_int_store(&mb.signaled, 1)
-    n = mailbox_take(mb, out)
+    n = mailbox_take(mb, out, True)
     return n

@@ -248,8 +248,8 @@ cdef void sock_send_wakes(sock_t *s) noexcept nogil:
 
 # ---------------------------------------------------------------- commands
 
-cdef void sock_process_commands(sock_t *s) noexcept nogil:
-    cdef int n = mailbox_take(s.mb, &s.cmdbuf)
+cdef void sock_process_commands(sock_t *s, bint force=False) noexcept nogil:
+    cdef int n = mailbox_take(s.mb, &s.cmdbuf, force)
     cdef int i
     cdef command_t *c
     for i in range(n):
@@ -283,9 +283,9 @@ cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
             s.proto.xhiccup(s, e)
 
 
-cdef inline void sock_poll_commands(sock_t *s) noexcept nogil:
-    if mq_int_load(&s.mb.signaled):
-        sock_process_commands(s)
+cdef inline void sock_poll_commands(sock_t *s, bint force=False) noexcept nogil:
+    if force or mq_int_load(&s.mb.signaled):
+        sock_process_commands(s, force)
         # Attaching a pipe may have written to it (subscriptions, probes).
         sock_send_wakes(s)
 
@@ -429,11 +429,15 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline)
         rc = sock_wait(s, deadline)
         if rc != 0:
             return rc
+        sock_poll_commands(s, True)     # woken by the fd: drain it
 
 
-cdef int sock_events(sock_t *s) noexcept nogil:
+cdef int sock_events(sock_t *s, bint force=True) noexcept nogil:
+    """EVENTS. Also what FD users read after the fd fired, so by default it
+    drains the fd whatever the signalled flag says (loops that are not
+    woken by the fd pass force=False)."""
     cdef int ev = 0
-    sock_poll_commands(s)
+    sock_poll_commands(s, force)
     if s.proto.xhas_in(s):
         ev |= 1
     if s.proto.xhas_out(s):
