@@ -45,6 +45,7 @@ include "proto/types.pxi"
 include "api/frame.pxi"
 include "api/context.pxi"
 include "api/socket.pxi"
+include "api/options.pxi"
 include "api/poll.pxi"
 include "api/misc.pxi"
 

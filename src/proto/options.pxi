@@ -50,6 +50,8 @@ cdef struct options_t:
     int stream_notify
     unsigned char routing_id[256]
     int routing_id_len
+    unsigned char zap_domain[256]
+    int zap_domain_len
 
 
 cdef inline bint conflating(options_t *o) noexcept nogil:
