@@ -189,7 +189,7 @@ cdef class Context:
 
     cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
         inproc_set_hwms(e.peer, e, c_snd, c_rcv, out_hwm(&binder.s.o), in_hwm(&binder.s.o))
-        pipe_set_owner(e, binder.s.mb, binder.s, OWNER_SOCKET)
+        pipe_set_owner(e, binder.s.mb, binder.s)
         inproc_send_identity(e, &binder.s.o)
         sock_attach(binder.s, e)
 
@@ -207,7 +207,7 @@ cdef class Context:
         cdef command_t cmd
         p.ends[0].inproc = True
         p.ends[1].inproc = True
-        pipe_set_owner(&p.ends[0], conn.s.mb, conn.s, OWNER_SOCKET)
+        pipe_set_owner(&p.ends[0], conn.s.mb, conn.s)
         p.ends[0].tag = <void *>tag
         conn._apply_connect_rid(&p.ends[0])
         inproc_send_identity(&p.ends[0], &conn.s.o)
@@ -227,7 +227,7 @@ cdef class Context:
         else:
             inproc_set_hwms(&p.ends[0], &p.ends[1], out_hwm(&conn.s.o), in_hwm(&conn.s.o),
                             out_hwm(&binder.s.o), in_hwm(&binder.s.o))
-            pipe_set_owner(&p.ends[1], binder.s.mb, binder.s, OWNER_SOCKET)
+            pipe_set_owner(&p.ends[1], binder.s.mb, binder.s)
             inproc_send_identity(&p.ends[1], &binder.s.o)
             if binder is conn:
                 sock_attach(conn.s, &p.ends[1])
@@ -286,5 +286,5 @@ cdef class MonitorEndpoint:
             evsink_decref(self.ev)
 
     cdef void take(self, pipe_end_t *e):
-        pipe_set_owner(e, self.ev.mb, NULL, OWNER_SOCKET)
+        pipe_set_owner(e, self.ev.mb, NULL)
         evsink_attach(self.ev, e)

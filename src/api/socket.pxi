@@ -266,8 +266,8 @@ cdef class Socket:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
             p = pipe_new(out_hwm(&self.s.o), in_hwm(&self.s.o))
-            pipe_set_owner(&p.ends[0], self.s.mb, self.s, OWNER_SOCKET)
-            pipe_set_owner(&p.ends[1], io.mb, sess, OWNER_SESSION)
+            pipe_set_owner(&p.ends[0], self.s.mb, self.s)
+            pipe_set_owner(&p.ends[1], io.mb, sess)
             sess.pipe = &p.ends[1]
             p.ends[0].tag = <void *>sess.tag
             self._apply_connect_rid(&p.ends[0])

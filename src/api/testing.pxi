@@ -150,8 +150,8 @@ cdef class _PipeProbe:
         self.p = pipe_new(hwm0, hwm1)
         self.mb0 = mailbox_new()
         self.mb1 = mailbox_new()
-        pipe_set_owner(&self.p.ends[0], self.mb0, NULL, OWNER_SOCKET)
-        pipe_set_owner(&self.p.ends[1], self.mb1, NULL, OWNER_SOCKET)
+        pipe_set_owner(&self.p.ends[0], self.mb0, NULL)
+        pipe_set_owner(&self.p.ends[1], self.mb1, NULL)
 
     def __dealloc__(self):
         if self.p != NULL:

@@ -340,8 +340,8 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         # only now. End 0 belongs to the socket (outbound limit SNDHWM),
         # end 1 to this session (inbound limit RCVHWM).
         p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
-        pipe_set_owner(&p.ends[1], s.io.mb, s, OWNER_SESSION)
-        pipe_set_owner(&p.ends[0], s.sock_mb, s.sock, OWNER_SOCKET)
+        pipe_set_owner(&p.ends[1], s.io.mb, s)
+        pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
         if s.connect_rid_len >= 0:
             p.ends[0].rid = <unsigned char *>malloc(s.connect_rid_len + 1)
             memcpy(p.ends[0].rid, s.connect_rid, s.connect_rid_len)

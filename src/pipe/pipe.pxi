@@ -15,10 +15,6 @@
 # pipe struct is refcounted: one reference per live end and one per command in
 # flight, so no thread ever touches freed memory however the two ends race.
 
-cdef enum:
-    OWNER_SOCKET = 1
-    OWNER_SESSION = 2
-
 cdef struct pipe_end_t:
     pipe_t *pipe
     pipe_end_t *peer
@@ -26,7 +22,6 @@ cdef struct pipe_end_t:
     ypipe_t *outq               # [owner] write side
     void *owner_mb              # [any] mailbox_t*, atomic (NULL until attached)
     void *owner                 # [owner] sock_t* or session_t*
-    int owner_kind
     int hwm                     # [owner] outbound limit in messages, 0 = none
     int lwm                     # [owner] credit step for the inbound side
     uint64_t msgs_written       # [owner]
@@ -96,9 +91,8 @@ cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
     return p
 
 
-cdef inline void pipe_set_owner(pipe_end_t *e, mailbox_t *mb, void *owner, int kind) noexcept nogil:
+cdef inline void pipe_set_owner(pipe_end_t *e, mailbox_t *mb, void *owner) noexcept nogil:
     e.owner = owner
-    e.owner_kind = kind
     mailbox_incref(mb)
     mq_ptr_store(&e.owner_mb, mb)
 
@@ -204,11 +198,6 @@ cdef void pipe_read_newest(pipe_end_t *e, msg_t *m) noexcept nogil:
             return
         msg_close(m)
         pipe_read(e, m)
-
-
-cdef inline bint pipe_has_message(pipe_end_t *e) noexcept nogil:
-    """[owner] True when a frame (or the delimiter) can be read now."""
-    return ypipe_check_read(e.inq)
 
 
 cdef void pipe_close(pipe_end_t *e, long long linger) noexcept nogil:

@@ -17,7 +17,6 @@ import pickle
 import pytest
 
 import mqcore
-from mqcore import _core
 
 TIMEOUT_MS = 5000
 _names = itertools.count()
