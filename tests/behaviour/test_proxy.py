@@ -220,3 +220,21 @@ def test_steerable_answers_pause_and_resume_and_keeps_running(zmq, sock, proxy_c
     thread.join(5)
     assert not thread.is_alive()
     assert "error" not in outcome, outcome
+
+
+@pytest.mark.skipif(__import__("os").environ.get("MQCORE_TEST_IMPL", "mqcore") != "mqcore",
+                    reason="libzmq 4.3.5 swaps PAUSE and RESUME (libzmq PR #4600)")
+def test_paused_proxy_holds_messages_until_resumed(zmq, sock, proxy_ctx, endpoint, start_proxy,
+                                                   recv_multipart_timeout, recv_timeout,
+                                                   assert_no_message):
+    """PAUSE stops forwarding (messages wait in the queues); RESUME lets them through."""
+    frontend, backend, client, worker = pipeline_proxy(zmq, sock, proxy_ctx, endpoint)
+    control, req = steering(zmq, sock, proxy_ctx, endpoint)
+    start_proxy(zmq.proxy_steerable, frontend, backend, None, control)
+    client.send(b"before")
+    assert recv_timeout(worker) == b"before"
+    assert command(req, b"PAUSE", recv_multipart_timeout) == [b""]
+    client.send(b"held")
+    assert_no_message(worker, 300)
+    assert command(req, b"RESUME", recv_multipart_timeout) == [b""]
+    assert recv_timeout(worker) == b"held"
