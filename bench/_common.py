@@ -1,10 +1,11 @@
 """Shared pieces of the mqcore-vs-pyzmq benchmarks in bench/.
 
-thr.py, lat.py and compare.py all import this module so that they agree on
-the case matrix (transports, sizes, message counts), on how an
-implementation is imported as `zmq`, and on how a peer process is started,
-released and reaped.  Every blocking step has a timeout: a benchmark of a
-half-finished implementation must fail with a message, never hang.
+thr.py, lat.py, pubsub.py and compare.py all import this module so that
+they agree on the case matrix (patterns, transports, sizes, message
+counts), on how an implementation is imported as `zmq`, and on how peer
+processes are started, released and reaped.  Every blocking step has a
+timeout: a benchmark of a half-finished implementation must fail with a
+message, never hang.
 
 Run directly to check that an implementation imports:
     python bench/_common.py probe mqcore
@@ -35,6 +36,20 @@ THR_SIZES = (1, 64, KiB, 64 * KiB, MiB)
 ZEROCOPY_SIZES = (64 * KiB, MiB)
 LAT_SIZES = (1, KiB)
 
+# Socket patterns.  Socket types are named, not taken from a module, because
+# the implementation is only imported at run time.  The first type is the
+# measuring side (it binds), the second its peer (it connects).
+THR_PATTERNS = {"pushpull": ("PULL", "PUSH"), "routerdealer": ("ROUTER", "DEALER")}
+LAT_PATTERNS = {"pair": ("PAIR", "PAIR"), "reqrep": ("REQ", "REP")}
+ROUTERDEALER_SIZES = (64, KiB)
+PUBSUB_SIZES = (64,)
+PUBSUB_FANOUTS = (1, 4)  # subscribers per publisher
+
+
+def pubsub_pattern(subscribers):
+    """Name of a fan-out pattern in case names and count tables: 4 -> 'pubsub4'."""
+    return "pubsub%d" % subscribers
+
 # Rough pyzmq 27.3 / libzmq 4.3.5 rates (msg/s) measured on the 2-core dev
 # box, keyed by (transport, size, zerocopy).  Message counts are derived from
 # them so each pyzmq case lasts about THR_TARGET_SECONDS; both
@@ -53,7 +68,21 @@ _PYZMQ_ZEROCOPY_RATES = {
     64 * KiB:   (   30_000,     30_000,    110_000),
     MiB:        (    8_000,      4_000,    130_000),
 }
+# The other patterns run for a shorter time (THR_PATTERN_TARGET_SECONDS) so
+# that the whole compare.py matrix stays within about 5 minutes on 2 cores.
+# pubsubN rates are per subscriber (every subscriber gets every message).
+# Re-calibrate with
+#   python bench/thr.py --impl zmq --pattern routerdealer --count N
+#   python bench/pubsub.py --impl zmq --subscribers S --count N
+_PYZMQ_PATTERN_RATES = {
+    # (pattern, size):          tcp        ipc     inproc
+    ("routerdealer", 64):  (  580_000,   620_000,   400_000),
+    ("routerdealer", KiB): (  500_000,   500_000,   380_000),
+    ("pubsub1", 64):       (1_800_000, 1_800_000, 1_200_000),
+    ("pubsub4", 64):       (  800_000,   850_000,   500_000),
+}
 THR_TARGET_SECONDS = 0.8
+THR_PATTERN_TARGET_SECONDS = 0.5
 QUICK_DIVISOR = 10
 LAT_ROUND_TRIPS = 10_000
 LAT_WARMUP = 200
@@ -121,18 +150,34 @@ def parse_size(text):
     return int(text)
 
 
-def thr_count(transport, size, zerocopy=False, quick=False):
-    """Messages for one throughput case: ~THR_TARGET_SECONDS at pyzmq speed."""
-    table = _PYZMQ_ZEROCOPY_RATES if zerocopy and size in _PYZMQ_ZEROCOPY_RATES else _PYZMQ_RATES
-    if size in table:
-        rate = table[size][TRANSPORTS.index(transport)]
-    else:
-        # Odd sizes: about 2 GB/s, but never more than ~2M msg/s.
-        rate = min(2_000_000, 2e9 / max(size, 1))
-    count = _round_to_2_digits(rate * THR_TARGET_SECONDS)
+def thr_count(transport, size, zerocopy=False, quick=False, pattern="pushpull"):
+    """Messages for one throughput case: a fixed time at pyzmq speed.
+
+    That is THR_TARGET_SECONDS for PUSH/PULL and THR_PATTERN_TARGET_SECONDS
+    for the other patterns.
+    """
+    rate = _pyzmq_rate(transport, size, zerocopy, pattern)
+    seconds = THR_TARGET_SECONDS if pattern == "pushpull" else THR_PATTERN_TARGET_SECONDS
+    count = _round_to_2_digits(rate * seconds)
     if quick:
         count //= QUICK_DIVISOR
     return max(count, 2)  # the timer starts at message 1, so we need >= 2
+
+
+def _pyzmq_rate(transport, size, zerocopy, pattern):
+    """Expected pyzmq msg/s for a case, from the tables above."""
+    column = TRANSPORTS.index(transport)
+    if (pattern, size) in _PYZMQ_PATTERN_RATES:
+        return _PYZMQ_PATTERN_RATES[pattern, size][column]
+    table = _PYZMQ_ZEROCOPY_RATES if zerocopy and size in _PYZMQ_ZEROCOPY_RATES else _PYZMQ_RATES
+    if size in table:
+        rate = table[size][column]
+    else:
+        # Odd sizes: about 2 GB/s, but never more than ~2M msg/s.
+        rate = min(2_000_000, 2e9 / max(size, 1))
+    if pattern != "pushpull":
+        rate /= 2  # uncalibrated pattern: the extra frames or peers cost something
+    return rate
 
 
 def _round_to_2_digits(x):
@@ -201,25 +246,57 @@ def exception_text(exc):
 
 
 def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_timeout_ms):
-    """The skeleton every case shares: bind, start the peer, measure, report, clean up.
+    """The skeleton of a case with one measured socket: bind, start the peer, measure, report.
 
     `case` holds the fields that identify the case (copied into the result),
     `start_peer(ctx, endpoint)` returns a Peer or ThreadPeer, and
-    `measure(sock)` returns a dict of numbers.  `report` gets the result or
-    {..., "error": ...} *before* Context.term() runs, so a hang during
-    teardown (which compare.py's timeout ends) cannot swallow the outcome.
-    Raises after reporting an error so callers can count failures.
+    `measure(sock)` returns a dict of numbers.  See run_case_with_peers.
+    """
+    run_case_with_peers(
+        zmq, case, [Binding(socket_type, case["bench"])],
+        lambda ctx, endpoints: start_peer(ctx, endpoints[0]),
+        lambda socks: measure(socks[0]),
+        report, io_timeout_ms)
+
+
+class Binding:
+    """A socket the measuring side binds: its type, endpoint name and options.
+
+    Options are set before bind() because some (SNDHWM, RCVHWM) only apply
+    to pipes created after they are set.
+    """
+
+    def __init__(self, socket_type, name, options=None):
+        self.socket_type, self.name, self.options = socket_type, name, options or {}
+
+
+def run_case_with_peers(zmq, case, bindings, start_peers, measure, report, io_timeout_ms):
+    """The skeleton every case shares: bind, start the peers, measure, report, clean up.
+
+    `bindings` lists the Bindings to create, `start_peers(ctx, endpoints)`
+    returns a Peer, ThreadPeer or PeerGroup, and `measure(socks)` returns a
+    dict of numbers (sockets and endpoints in the order of `bindings`).
+    `report` gets the result or {..., "error": ...} *before* Context.term()
+    runs, so a hang during teardown (which compare.py's timeout ends) cannot
+    swallow the outcome.  Raises after reporting an error so callers can
+    count failures.
     """
     ipc_dir = make_ipc_dir() if case["transport"] == "ipc" else None
-    ctx = sock = peer = None
+    ctx = peer = None
+    socks = []
     try:
         ctx = zmq.Context()
-        sock = ctx.socket(socket_type)
-        set_io_timeouts(zmq, sock, io_timeout_ms)
-        endpoint = bind_endpoint(zmq, sock, case["transport"], case["bench"], ipc_dir)
-        peer = start_peer(ctx, endpoint)
+        endpoints = []
+        for binding in bindings:
+            sock = ctx.socket(binding.socket_type)
+            socks.append(sock)
+            set_io_timeouts(zmq, sock, io_timeout_ms)
+            for option, value in binding.options.items():
+                sock.setsockopt(option, value)
+            endpoints.append(bind_endpoint(zmq, sock, case["transport"], binding.name, ipc_dir))
+        peer = start_peers(ctx, endpoints)
         try:
-            numbers = measure(sock)
+            numbers = measure(socks)
         except Exception as exc:
             raise BenchError("%s; %s" % (exception_text(exc), peer.describe_failure())) from exc
         warning = peer.release()
@@ -237,7 +314,7 @@ def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_t
             peer.release(timeout=1.0)
             stuck = peer.is_stuck()
         try:
-            if sock is not None:
+            for sock in socks:
                 sock.close(linger=0)
         finally:
             # A wedged peer thread still owns a socket, so term() would block
@@ -354,6 +431,29 @@ class ThreadPeer:
 
     def is_stuck(self):
         return self.thread.is_alive()
+
+
+class PeerGroup:
+    """Several peers (processes or threads) handled as one, e.g. N subscribers."""
+
+    def __init__(self, peers):
+        self.peers = list(peers)
+
+    def describe_failure(self):
+        """Each peer's state, said once if they are all in the same one."""
+        states = [p.describe_failure() for p in self.peers]
+        if len(set(states)) == 1:
+            return "all %d peers: %s" % (len(states), states[0])
+        return "; ".join("peer %d: %s" % (i, state) for i, state in enumerate(states, 1))
+
+    def release(self, timeout=PEER_EXIT_TIMEOUT_S):
+        """Release every peer; returns their warnings joined, or None."""
+        warnings = ["peer %d: %s" % (i, w) for i, w in
+                    enumerate((p.release(timeout) for p in self.peers), 1) if w]
+        return "; ".join(warnings) or None
+
+    def is_stuck(self):
+        return any(p.is_stuck() for p in self.peers)
 
 
 # --------------------------------------------------------------------- output

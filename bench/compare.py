@@ -10,17 +10,21 @@ best run (or the median with --stat median), and print
     case | pyzmq | mqcore | ratio        ratio = mqcore / pyzmq
 
 Throughput rows (thr/...) want ratio >= 1.00; latency rows (lat/...) want
-ratio <= 1.00.
+ratio <= 1.00.  Case names are bench/[pattern/]transport/size[/zc]; PUSH/PULL
+(thr) and PAIR (lat) leave the pattern out, the others name it:
+thr/routerdealer/..., thr/pubsub1/... and thr/pubsub4/... (fan-out to 1 or 4
+subscribers, rate per subscriber), lat/reqrep/....
 
-Each run is a separate `thr.py`/`lat.py --json` process in its own process
-group with a timeout, so a crash or hang in one implementation shows up as
-an error in its cell and the table still gets finished.
+Each run is a separate `thr.py`/`lat.py`/`pubsub.py --json` process in its
+own process group with a timeout, so a crash or hang in one implementation
+shows up as an error in its cell and the table still gets finished.
 
 Examples:
     python bench/compare.py --quick                # smoke test, 1 repetition
     python bench/compare.py                        # full run, best of 3
     python bench/compare.py --cases tcp,inproc     # substring filter on case names
     python bench/compare.py --cases lat --markdown --json /tmp/lat.json
+    python bench/compare.py --cases pubsub,routerdealer,reqrep   # the non-PUSH/PAIR patterns
 """
 
 import argparse
@@ -44,31 +48,52 @@ LABELS = common.IMPL_LABELS
 
 # -------------------------------------------------------------------- cases
 
-class Case:
-    """One benchmark configuration, e.g. thr/tcp/64KiB/zc or lat/ipc/1B."""
+# The pattern each script runs when none is named; case names leave it out,
+# so names from before the other patterns existed still mean the same.
+DEFAULT_PATTERNS = {"thr": "pushpull", "lat": "pair"}
 
-    def __init__(self, bench, transport, size, zerocopy=False):
+
+class Case:
+    """One benchmark configuration, e.g. thr/tcp/64KiB/zc, lat/reqrep/ipc/1B, thr/pubsub4/tcp/64B."""
+
+    def __init__(self, bench, transport, size, zerocopy=False, pattern=None):
         self.bench, self.transport, self.size, self.zerocopy = bench, transport, size, zerocopy
-        parts = [bench, transport, common.format_size(size)] + (["zc"] if zerocopy else [])
-        self.name = "/".join(parts)
+        self.pattern = pattern or DEFAULT_PATTERNS[bench]
+        named_pattern = [] if self.pattern == DEFAULT_PATTERNS[bench] else [self.pattern]
+        parts = [bench] + named_pattern + [transport, common.format_size(size)]
+        self.name = "/".join(parts + (["zc"] if zerocopy else []))
+
+    @property
+    def subscribers(self):
+        """Fan-out of a pubsubN case, else None."""
+        return int(self.pattern[len("pubsub"):]) if self.pattern.startswith("pubsub") else None
 
     def argv(self, impl, quick, io_timeout_ms):
         """Command line that runs just this case for `impl` and prints JSON."""
-        script = os.path.join(common.BENCH_DIR, self.bench + ".py")
         # faulthandler: a crash in the implementation leaves a stack in stderr.
-        argv = [sys.executable, "-X", "faulthandler", script, "--impl", impl, "--json",
+        argv = [sys.executable, "-X", "faulthandler", self.script(), "--impl", impl, "--json",
                 "--transport", self.transport, "--size", str(self.size),
                 "--io-timeout", str(io_timeout_ms)]
-        if self.bench == "thr":
-            argv += ["--mode", "zerocopy" if self.zerocopy else "copy",
-                     "--count", str(common.thr_count(self.transport, self.size, self.zerocopy, quick))]
-        elif quick:
-            argv.append("--quick")
+        if self.subscribers:
+            argv += ["--subscribers", str(self.subscribers), "--count", str(self.count(quick))]
+        elif self.bench == "thr":
+            argv += ["--pattern", self.pattern, "--mode", "zerocopy" if self.zerocopy else "copy",
+                     "--count", str(self.count(quick))]
+        else:
+            argv += ["--pattern", self.pattern] + (["--quick"] if quick else [])
         return argv
+
+    def script(self):
+        name = "pubsub.py" if self.subscribers else self.bench + ".py"
+        return os.path.join(common.BENCH_DIR, name)
+
+    def count(self, quick):
+        """Messages per throughput run; the same for both implementations."""
+        return common.thr_count(self.transport, self.size, self.zerocopy, quick, self.pattern)
 
 
 def all_cases():
-    """The full matrix: throughput per transport and size, then latency."""
+    """The full matrix: throughput per pattern, transport and size, then latency."""
     cases = []
     for transport in common.TRANSPORTS:
         for size in common.THR_SIZES:
@@ -76,8 +101,16 @@ def all_cases():
             if size in common.ZEROCOPY_SIZES:
                 cases.append(Case("thr", transport, size, zerocopy=True))
     for transport in common.TRANSPORTS:
-        for size in common.LAT_SIZES:
-            cases.append(Case("lat", transport, size))
+        for size in common.ROUTERDEALER_SIZES:
+            cases.append(Case("thr", transport, size, pattern="routerdealer"))
+    for subscribers in common.PUBSUB_FANOUTS:
+        for transport in common.TRANSPORTS:
+            for size in common.PUBSUB_SIZES:
+                cases.append(Case("thr", transport, size, pattern=common.pubsub_pattern(subscribers)))
+    for pattern in common.LAT_PATTERNS:
+        for transport in common.TRANSPORTS:
+            for size in common.LAT_SIZES:
+                cases.append(Case("lat", transport, size, pattern=pattern))
     return cases
 
 
@@ -367,8 +400,9 @@ def header_lines(env):
 def write_json(path, env, cases, runs, rows):
     data = {
         "environment": env,
-        "cases": [{"name": c.name, "bench": c.bench, "transport": c.transport, "size": c.size,
-                   "zerocopy": c.zerocopy, "runs": {LABELS[i]: runs[c.name][i] for i in IMPLS}}
+        "cases": [{"name": c.name, "bench": c.bench, "pattern": c.pattern, "transport": c.transport,
+                   "size": c.size, "zerocopy": c.zerocopy,
+                   "runs": {LABELS[i]: runs[c.name][i] for i in IMPLS}}
                   for c in cases],
         "rows": [{"case": r["case"], "metric": r["metric"], "want": r["want"],
                   "pyzmq": r["values"].get("zmq"), "mqcore": r["values"].get("mqcore"),

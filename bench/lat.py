@@ -1,17 +1,21 @@
-"""PAIR round-trip latency benchmark for pyzmq or mqcore (`--impl zmq|mqcore`).
+"""PAIR and REQ/REP round-trip latency for pyzmq or mqcore (`--impl zmq|mqcore`).
 
 The measuring side binds a PAIR socket, an echo peer connects and sends
-every message straight back.  Each round trip (send + recv of the reply) is
-timed on its own with perf_counter_ns, after a warm-up, and we report the
-median and the 99th percentile in microseconds: the median is the typical
-cost, p99 shows stalls (GC, scheduling, batching gone wrong).  For tcp and
-ipc the echo peer is a separate process (this script re-run with
-`--role echo`); for inproc it is a thread sharing the Context.
+every message straight back (`--pattern reqrep`: the measuring side binds
+a REQ socket and the echo peer is a REP, so the envelope handling and the
+REQ/REP state machines are part of each round trip).  Each round trip
+(send + recv of the reply) is timed on its own with perf_counter_ns, after
+a warm-up, and we report the median and the 99th percentile in
+microseconds: the median is the typical cost, p99 shows stalls (GC,
+scheduling, batching gone wrong).  For tcp and ipc the echo peer is a
+separate process (this script re-run with `--role echo`); for inproc it is
+a thread sharing the Context.
 
 Examples:
     python bench/lat.py --impl zmq                 # tcp, ipc, inproc x 1B, 1KiB
     python bench/lat.py --impl mqcore --quick
     python bench/lat.py --impl zmq --transport ipc --size 1KiB --json
+    python bench/lat.py --impl mqcore --pattern reqrep --transport tcp
 """
 
 import argparse
@@ -58,11 +62,16 @@ def percentile(sorted_samples, fraction):
 
 # ----------------------------------------------------------------- one case
 
-def start_peer(zmq, impl, ctx, transport, endpoint, total, io_timeout_ms):
+def socket_types(zmq, pattern):
+    """(measuring type, echo type) of a pattern, e.g. (zmq.REQ, zmq.REP)."""
+    return tuple(getattr(zmq, name) for name in common.LAT_PATTERNS[pattern])
+
+
+def start_peer(zmq, impl, ctx, pattern, transport, endpoint, total, io_timeout_ms):
     """Start the echo peer: a thread for inproc, a separate process otherwise."""
     if transport == "inproc":
         def echo_thread(released):
-            sock = ctx.socket(zmq.PAIR)
+            sock = ctx.socket(socket_types(zmq, pattern)[1])
             try:
                 common.set_io_timeouts(zmq, sock, io_timeout_ms)
                 sock.connect(endpoint)
@@ -71,23 +80,25 @@ def start_peer(zmq, impl, ctx, transport, endpoint, total, io_timeout_ms):
             finally:
                 sock.close(linger=0)
         return common.ThreadPeer(echo_thread)
-    args = ["--role", "echo", "--impl", impl, "--endpoint", endpoint,
+    args = ["--role", "echo", "--impl", impl, "--pattern", pattern, "--endpoint", endpoint,
             "--total", total, "--io-timeout", io_timeout_ms]
     return common.Peer(os.path.abspath(__file__), args)
 
 
-def run_case(zmq, impl, transport, size, round_trips, warmup, io_timeout_ms, report):
-    """Measure one (transport, size) case; the outcome goes to `report`."""
-    case = {"bench": "lat", "impl": impl, "transport": transport, "size": size,
-            "round_trips": round_trips}
+def run_case(zmq, impl, pattern, transport, size, round_trips, warmup, io_timeout_ms, report):
+    """Measure one (pattern, transport, size) case; the outcome goes to `report`."""
+    case = {"bench": "lat", "impl": impl, "pattern": pattern, "transport": transport,
+            "size": size, "round_trips": round_trips}
 
     def start(ctx, endpoint):
-        return start_peer(zmq, impl, ctx, transport, endpoint, warmup + round_trips, io_timeout_ms)
+        return start_peer(zmq, impl, ctx, pattern, transport, endpoint, warmup + round_trips,
+                          io_timeout_ms)
 
     def measure(sock):
         return latency_stats(time_round_trips(sock, size, round_trips, warmup))
 
-    common.run_case_with_peer(zmq, case, zmq.PAIR, start, measure, report, io_timeout_ms)
+    common.run_case_with_peer(zmq, case, socket_types(zmq, pattern)[0], start, measure, report,
+                              io_timeout_ms)
 
 
 def latency_stats(samples_ns):
@@ -105,7 +116,7 @@ def latency_stats(samples_ns):
 def run_echo_role(zmq, args):
     """Child process: connect, echo `total` messages, hold the socket until released."""
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.PAIR)
+    sock = ctx.socket(socket_types(zmq, args.pattern)[1])
     try:
         common.set_io_timeouts(zmq, sock, args.io_timeout)
         sock.connect(args.endpoint)
@@ -118,8 +129,9 @@ def run_echo_role(zmq, args):
 # ---------------------------------------------------------------------- CLI
 
 def format_result(result):
-    head = "%-6s %6s %7d round trips" % (result["transport"], common.format_size(result["size"]),
-                                          result["round_trips"])
+    head = "%-6s %-6s %6s %7d round trips" % (
+        result["pattern"], result["transport"], common.format_size(result["size"]),
+        result["round_trips"])
     if "error" in result:
         return head + "   FAILED: " + result["error"]
     return head + "   p50 %8.1f us   p99 %8.1f us   min %8.1f us%s" % (
@@ -130,6 +142,8 @@ def format_result(result):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--impl", choices=common.IMPLS, default="zmq")
+    parser.add_argument("--pattern", choices=sorted(common.LAT_PATTERNS), default="pair",
+                        help="PAIR<->PAIR or REQ<->REP (default %(default)s)")
     parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
                         help="repeatable; default: all")
     parser.add_argument("--size", action="append", type=common.parse_size,
@@ -165,8 +179,8 @@ def main(argv=None):
     for transport in args.transport or common.TRANSPORTS:
         for size in args.size or common.LAT_SIZES:
             try:
-                run_case(zmq, args.impl, transport, size, round_trips, args.warmup,
-                         args.io_timeout, report)
+                run_case(zmq, args.impl, args.pattern, transport, size, round_trips,
+                         args.warmup, args.io_timeout, report)
             except Exception:
                 failures += 1  # already reported; go on with the next case
     return 1 if failures else 0

@@ -1,4 +1,4 @@
-"""PUSH/PULL throughput benchmark for pyzmq or mqcore (`--impl zmq|mqcore`).
+"""PUSH/PULL and DEALER->ROUTER throughput for pyzmq or mqcore (`--impl zmq|mqcore`).
 
 Modelled on libzmq's perf/local_thr + remote_thr: the receiver (PULL)
 binds, the sender (PUSH) connects and sends COUNT messages of SIZE bytes,
@@ -6,6 +6,11 @@ and the receiver times from the first to the last message, so process
 start-up and connection setup are not measured.  For tcp and ipc the sender
 is a separate process (this script re-run with `--role sender`); for inproc
 it is a thread sharing the receiver's Context, as inproc requires.
+
+`--pattern routerdealer` does the same with a DEALER sending one-frame
+messages to a ROUTER, which receives each as [routing id, body] with
+recv_multipart(), as a ROUTER-based server would.  Its default sizes are
+64 B and 1 KiB.
 
 Two send/recv styles are measured:
   copy      send(msg) / recv()                       -- the common case
@@ -16,6 +21,7 @@ Examples:
     python bench/thr.py --impl zmq                  # whole matrix as a table
     python bench/thr.py --impl mqcore --quick
     python bench/thr.py --impl zmq --transport tcp --size 1KiB --mode copy --json
+    python bench/thr.py --impl mqcore --pattern routerdealer --transport ipc
 """
 
 import argparse
@@ -40,14 +46,15 @@ def send_messages(sock, size, count, zerocopy):
             send(msg)
 
 
-def receive_and_time(sock, size, count, zerocopy):
+def receive_and_time(sock, size, count, zerocopy, multipart=False):
     """Receive `count` messages; return seconds from first to last arrival.
 
     The first message starts the clock (as in libzmq's local_thr), so
-    `count - 1` messages are timed.  First and last sizes are checked so a
-    truncating implementation cannot post a flattering number.
+    `count - 1` messages are timed.  First and last messages are checked so
+    a truncating implementation cannot post a flattering number.  With
+    `multipart` (ROUTER) each message is a [routing id, body] list.
     """
-    recv = sock.recv
+    recv = sock.recv_multipart if multipart else sock.recv
     first = recv(copy=not zerocopy)
     start = time.perf_counter()
     if zerocopy:
@@ -59,18 +66,32 @@ def receive_and_time(sock, size, count, zerocopy):
     last = recv(copy=not zerocopy)
     elapsed = time.perf_counter() - start
     for which, msg in (("first", first), ("last", last)):
-        if len(msg) != size:
-            raise common.BenchError("%s message has %d bytes, expected %d" % (which, len(msg), size))
+        check_message(which, msg, size, multipart)
     return elapsed
+
+
+def check_message(which, msg, size, multipart):
+    """Raise unless `msg` is one SIZE-byte body (after a routing id if multipart)."""
+    if multipart:
+        if len(msg) != 2:
+            raise common.BenchError("%s message has %d frames, expected [id, body]" % (which, len(msg)))
+        msg = msg[1]
+    if len(msg) != size:
+        raise common.BenchError("%s message has %d bytes, expected %d" % (which, len(msg), size))
 
 
 # ----------------------------------------------------------------- one case
 
-def start_peer(zmq, impl, ctx, transport, endpoint, size, count, zerocopy, io_timeout_ms):
+def socket_types(zmq, pattern):
+    """(receiver type, sender type) of a pattern, e.g. (zmq.ROUTER, zmq.DEALER)."""
+    return tuple(getattr(zmq, name) for name in common.THR_PATTERNS[pattern])
+
+
+def start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zerocopy, io_timeout_ms):
     """Start the sender: a thread for inproc, a separate process otherwise."""
     if transport == "inproc":
         def sender(released):
-            sock = ctx.socket(zmq.PUSH)
+            sock = ctx.socket(socket_types(zmq, pattern)[1])
             try:
                 common.set_io_timeouts(zmq, sock, io_timeout_ms)
                 sock.connect(endpoint)
@@ -79,25 +100,28 @@ def start_peer(zmq, impl, ctx, transport, endpoint, size, count, zerocopy, io_ti
             finally:
                 sock.close(linger=0)
         return common.ThreadPeer(sender)
-    args = ["--role", "sender", "--impl", impl, "--endpoint", endpoint,
+    args = ["--role", "sender", "--impl", impl, "--pattern", pattern, "--endpoint", endpoint,
             "--size", size, "--count", count, "--io-timeout", io_timeout_ms]
     if zerocopy:
         args.append("--zerocopy")
     return common.Peer(os.path.abspath(__file__), args)
 
 
-def run_case(zmq, impl, transport, size, count, zerocopy, io_timeout_ms, report):
-    """Measure one (transport, size, mode) case; the outcome goes to `report`."""
-    case = {"bench": "thr", "impl": impl, "transport": transport, "size": size,
-            "mode": "zerocopy" if zerocopy else "copy", "count": count}
+def run_case(zmq, impl, pattern, transport, size, count, zerocopy, io_timeout_ms, report):
+    """Measure one (pattern, transport, size, mode) case; the outcome goes to `report`."""
+    case = {"bench": "thr", "impl": impl, "pattern": pattern, "transport": transport,
+            "size": size, "mode": "zerocopy" if zerocopy else "copy", "count": count}
+    multipart = pattern == "routerdealer"
 
     def start(ctx, endpoint):
-        return start_peer(zmq, impl, ctx, transport, endpoint, size, count, zerocopy, io_timeout_ms)
+        return start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zerocopy,
+                          io_timeout_ms)
 
     def measure(sock):
-        return rates(size, count, receive_and_time(sock, size, count, zerocopy))
+        return rates(size, count, receive_and_time(sock, size, count, zerocopy, multipart))
 
-    common.run_case_with_peer(zmq, case, zmq.PULL, start, measure, report, io_timeout_ms)
+    common.run_case_with_peer(zmq, case, socket_types(zmq, pattern)[0], start, measure, report,
+                              io_timeout_ms)
 
 
 def rates(size, count, elapsed):
@@ -115,7 +139,7 @@ def rates(size, count, elapsed):
 def run_sender_role(zmq, args):
     """Child process: connect, send everything, hold the socket until released."""
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.PUSH)
+    sock = ctx.socket(socket_types(zmq, args.pattern)[1])
     try:
         common.set_io_timeouts(zmq, sock, args.io_timeout)
         sock.connect(args.endpoint)
@@ -130,7 +154,8 @@ def run_sender_role(zmq, args):
 def selected_cases(args):
     """(transport, size, zerocopy) tuples for the requested matrix."""
     transports = args.transport or list(common.TRANSPORTS)
-    sizes = args.size or list(common.THR_SIZES)
+    default_sizes = common.THR_SIZES if args.pattern == "pushpull" else common.ROUTERDEALER_SIZES
+    sizes = args.size or list(default_sizes)
     cases = []
     for transport in transports:
         for size in sizes:
@@ -143,8 +168,9 @@ def selected_cases(args):
 
 
 def format_result(result):
-    head = "%-6s %6s %-8s %8d msgs" % (result["transport"], common.format_size(result["size"]),
-                                     result["mode"], result["count"])
+    head = "%-12s %-6s %6s %-8s %8d msgs" % (
+        result["pattern"], result["transport"], common.format_size(result["size"]),
+        result["mode"], result["count"])
     if "error" in result:
         return head + "   FAILED: " + result["error"]
     return head + " %7.3f s %13s msg/s %10.1f MB/s%s" % (
@@ -155,10 +181,13 @@ def format_result(result):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--impl", choices=common.IMPLS, default="zmq")
+    parser.add_argument("--pattern", choices=sorted(common.THR_PATTERNS), default="pushpull",
+                        help="PUSH->PULL or DEALER->ROUTER (default %(default)s)")
     parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
                         help="repeatable; default: all")
     parser.add_argument("--size", action="append", type=common.parse_size,
-                        help="message size, e.g. 64, 1KiB, 1MiB; repeatable; default: 1B..1MiB")
+                        help="message size, e.g. 64, 1KiB, 1MiB; repeatable; "
+                             "default: 1B..1MiB (pushpull), 64B and 1KiB (routerdealer)")
     parser.add_argument("--mode", action="append", choices=("copy", "zerocopy"),
                         help="repeatable; default: copy for all sizes, zerocopy for 64KiB and 1MiB")
     parser.add_argument("--count", type=int, help="messages per case (default: scaled by size)")
@@ -186,9 +215,11 @@ def main(argv=None):
         print("# thr.py --impl %s: %s" % (args.impl, common.describe_impl(zmq)), flush=True)
     failures = 0
     for transport, size, zerocopy in selected_cases(args):
-        count = max(2, args.count or common.thr_count(transport, size, zerocopy, args.quick))
+        count = max(2, args.count or common.thr_count(transport, size, zerocopy, args.quick,
+                                                      args.pattern))
         try:
-            run_case(zmq, args.impl, transport, size, count, zerocopy, args.io_timeout, report)
+            run_case(zmq, args.impl, args.pattern, transport, size, count, zerocopy,
+                     args.io_timeout, report)
         except Exception:
             failures += 1  # already reported; go on with the next case
     return 1 if failures else 0
