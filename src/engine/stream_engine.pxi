@@ -182,7 +182,8 @@ cdef void session_read(session_t *s) noexcept nogil:
     cdef int rounds = 0
     cdef int rc
     cdef ssize_t n
-    cdef size_t missing
+    cdef size_t want
+    cdef bint drained = False
     while s.state == S_HANDSHAKE or s.state == S_ACTIVE:
         rc = session_decode(s)
         if rc < 0:
@@ -192,26 +193,30 @@ cdef void session_read(session_t *s) noexcept nogil:
             # Stop reading so that TCP pushes back on the peer.
             handle_want(s.io, &s.h, s.h.events & ~MQ_POLLIN)
             break
-        if rounds == READS_PER_EVENT:
+        # A short read emptied the socket: another read would only say
+        # EAGAIN; the poller says when more comes.
+        if drained or rounds == READS_PER_EVENT:
             break
         rounds += 1
-        missing = decoder_body_missing(&s.dec)
-        if missing >= DIRECT_MIN and s.greet_got == GREETING_SIZE:
-            n = mq_read(s.h.fd, msg_data(&s.dec.msg) + s.dec.body_got, missing)
+        want = decoder_body_missing(&s.dec)
+        if want >= DIRECT_MIN and s.greet_got == GREETING_SIZE:
+            n = mq_read(s.h.fd, msg_data(&s.dec.msg) + s.dec.body_got, want)
             if n > 0:
                 s.dec.body_got += n
                 if s.dec.body_got == s.dec.msg.size:
                     s.dec.state = DEC_FLAGS
                     s.frame_pending = True
-                continue
         else:
+            want = IN_BATCH
             n = mq_read(s.h.fd, s.inbuf, IN_BATCH)
             if n > 0:
                 s.in_pos = 0
                 s.in_len = n
-                s.t_hb_timeout = -1     # the peer is alive
-                s.t_hb_ttl = -1
-                continue
+        if n > 0:
+            drained = <size_t>n < want
+            s.t_hb_timeout = -1     # the peer is alive
+            s.t_hb_ttl = -1
+            continue
         if n == 0 or (errno != EAGAIN and errno != EINTR):
             session_flush_in(s)
             session_on_disconnect(s, False)
