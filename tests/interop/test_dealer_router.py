@@ -10,7 +10,6 @@ import pytest
 
 from pattern_helpers import (
     INTEROP_ROLES,
-    interop_pair,
     interop_role_id,
     recv_poking,
     send_when_routable,
@@ -19,18 +18,6 @@ from pattern_helpers import (
 pytestmark = pytest.mark.interop
 
 DEALER, ROUTER = 5, 6
-
-
-@pytest.fixture(params=["tcp", "ipc"])
-def transport(request):
-    return request.param
-
-
-@pytest.fixture
-def connect(sock, psock, endpoint, transport):
-    def make(types, role, opts=({}, {})):
-        return interop_pair(sock, psock, endpoint, transport, types, role, opts)
-    return make
 
 
 @pytest.mark.parametrize("role", INTEROP_ROLES, ids=interop_role_id(["DEALER", "ROUTER"]))

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.interop
 NET = ["tcp", "ipc"]
 
 
-@pytest.fixture(params=NET)
-def transport(request):
-    return request.param
-
-
 @pytest.fixture(params=["mq-binds", "py-binds"])
 def pair(request, zmq, pyzmq, sock, psock, endpoint, transport):
     """Return (mq_pair, py_pair), connected."""

@@ -11,7 +11,6 @@ import pytest
 
 from pattern_helpers import (
     INTEROP_ROLES,
-    interop_pair,
     interop_role_id,
     recv_poking,
     sync_pubsub,
@@ -21,18 +20,6 @@ from pattern_helpers import (
 pytestmark = pytest.mark.interop
 
 PUB, SUB, XPUB, XSUB = 1, 2, 9, 10
-
-
-@pytest.fixture(params=["tcp", "ipc"])
-def transport(request):
-    return request.param
-
-
-@pytest.fixture
-def connect(sock, psock, endpoint, transport):
-    def make(types, role, opts=({}, {})):
-        return interop_pair(sock, psock, endpoint, transport, types, role, opts)
-    return make
 
 
 def publish_and_collect(pub, sub, topics):

@@ -39,11 +39,6 @@ def role(request):
     return request.param
 
 
-@pytest.fixture(params=NET)
-def transport(request):
-    return request.param
-
-
 def make_pair(zmq, pyzmq, sock, psock, endpoint, transport, role, **opts):
     """Return (push, pull) connected according to *role*."""
     pusher, binder = role

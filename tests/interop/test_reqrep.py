@@ -10,23 +10,11 @@ import struct
 
 import pytest
 
-from pattern_helpers import INTEROP_ROLES, interop_pair, interop_role_id
+from pattern_helpers import INTEROP_ROLES, interop_role_id
 
 pytestmark = pytest.mark.interop
 
 REQ, REP, DEALER, ROUTER = 3, 4, 5, 6
-
-
-@pytest.fixture(params=["tcp", "ipc"])
-def transport(request):
-    return request.param
-
-
-@pytest.fixture
-def connect(sock, psock, endpoint, transport):
-    def make(types, role, opts=({}, {})):
-        return interop_pair(sock, psock, endpoint, transport, types, role, opts)
-    return make
 
 
 @pytest.mark.parametrize("role", INTEROP_ROLES, ids=interop_role_id(["REQ", "REP"]))
