@@ -20,7 +20,7 @@ from typing import Any
 from mqcore import _core
 from mqcore.constants import ContextOption, Errno, SocketOption
 from mqcore.error import ZMQError
-from mqcore.socket import Socket, _is_declared_attribute
+from mqcore.socket import Socket, _is_declared_attribute, describe
 
 # A cdef class may take its arguments in __cinit__ only; then object.__init__
 # is inherited and must not be called with arguments.
@@ -100,13 +100,7 @@ class Context(_core.Context):
         self._destroy(linger=None, warn_unclosed=True)
 
     def __repr__(self) -> str:
-        cls = type(self)
-        if cls is Context:
-            cls_name = "mqcore.Context"
-        else:
-            cls_name = f"{cls.__module__}.{cls.__qualname__}"
-        closed = " closed" if self.closed else ""
-        return f"<{cls_name}({self._socket_count_text()}) at {hex(id(self))}{closed}>"
+        return describe(self, Context, "mqcore.Context", self._socket_count_text())
 
     def _socket_count_text(self) -> str:
         count = 0 if self.closed else len(self._open_sockets())

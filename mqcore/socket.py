@@ -125,13 +125,7 @@ class Socket(_core.Socket):
         self.close()
 
     def __repr__(self) -> str:
-        cls = type(self)
-        if cls is Socket:
-            cls_name = "mqcore.Socket"
-        else:
-            cls_name = f"{cls.__module__}.{cls.__qualname__}"
-        closed = " closed" if self.closed else ""
-        return f"<{cls_name}({self._type_name()}) at {hex(id(self))}{closed}>"
+        return describe(self, Socket, "mqcore.Socket", self._type_name())
 
     def _type_name(self) -> str:
         try:
@@ -442,6 +436,15 @@ class Socket(_core.Socket):
         """Stop the monitor started by ``get_monitor_socket``."""
         self._monitor_socket = None
         self.monitor(None, 0)
+
+
+def describe(obj: object, base: type, public_name: str, inner: str) -> str:
+    """repr for Socket and Context: the public name for the class itself,
+    the real one for subclasses, what it holds, and whether it is closed."""
+    cls = type(obj)
+    cls_name = public_name if cls is base else f"{cls.__module__}.{cls.__qualname__}"
+    closed = " closed" if obj.closed else ""
+    return f"<{cls_name}({inner}) at {hex(id(obj))}{closed}>"
 
 
 _SNDMORE = 2  # Flag.SNDMORE as a plain int, for the send_multipart loop
