@@ -91,7 +91,8 @@ cdef class Context:
         return 0
 
     cdef void _socket_closed(self, object sock):
-        self._socket_refs.discard(sock)
+        if sock is not None:
+            self._socket_refs.discard(sock)
         pthread_mutex_lock(&self._lock)
         self._nsockets -= 1
         pthread_cond_broadcast(&self._cond)

@@ -64,8 +64,10 @@ cdef class Socket:
         self._last_endpoint = b""
 
     def __dealloc__(self):
+        # Garbage collected while open: close with its LINGER, as pyzmq. The
+        # context's weak set dropped it already; it must not see it again.
         if not self._closed and self.s != NULL:
-            self._close_core()
+            self._close_core(True)
 
     @property
     def closed(self):
@@ -129,7 +131,7 @@ cdef class Socket:
             sock_send_wakes(self.s)
         self._leave()
 
-    cdef void _close_core(self):
+    cdef void _close_core(self, bint dealloc=False):
         cdef long long linger = self.s.o.linger
         self._stop_monitor()
         sock_close(self.s)
@@ -142,7 +144,7 @@ cdef class Socket:
         sock_free(self.s)
         self.s = NULL
         self._closed = True
-        self.context._socket_closed(self)
+        self.context._socket_closed(None if dealloc else self)
         drain_deferred_releases()
 
     cdef void _stop_endpoint(self, tuple rec, long long linger):
