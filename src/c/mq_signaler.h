@@ -84,6 +84,23 @@ static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
 
 #ifndef MQ_COND_WAIT
 #define MQ_COND_WAIT
+#ifdef __linux__
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#endif
+/* Names the calling thread (shown by top, perf, gdb). */
+static inline void mq_name_this_thread(const char *name)
+{
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), name);
+#elif defined(__APPLE__)
+    pthread_setname_np(name);
+#else
+    (void)name;
+#endif
+}
+
 #include <pthread.h>
 #include <time.h>
 /* pthread_cond_timedwait for `ms` milliseconds from now (the caller holds m). */

@@ -34,6 +34,7 @@ cdef extern from "mq_signaler.h" nogil:
     void mq_sig_drain(mq_sig_t *s)
     int mq_sig_wait(mq_sig_t *s, int timeout_ms)
     int mq_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int ms)
+    void mq_name_this_thread(const char *name)
 
 cdef extern from "mq_poller.h" nogil:
     enum:

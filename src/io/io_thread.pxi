@@ -60,6 +60,7 @@ cdef void *io_thread_main(void *arg) noexcept nogil:
     cdef mq_pevent_t events[256]
     cdef int n, i, timeout
     cdef handle_t *h
+    mq_name_this_thread(b"mqcore/io")
     while True:
         timeout = io_next_timeout(io)
         n = mq_poller_wait(io.poller, events, 256, timeout)
