@@ -7,6 +7,7 @@ endpoint errors.
 
 import errno
 import os
+import sys
 import re
 import threading
 import time
@@ -447,6 +448,11 @@ def test_two_binds_on_one_socket_both_serve(zmq, sock, endpoint, recv_timeout):
     assert sorted([recv_timeout(pull), recv_timeout(pull)]) == [b"ipc", b"tcp"]
 
 
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="abstract ipc names are a Linux feature")
+
+
+@linux_only
 def test_ipc_abstract_namespace(zmq, sock, recv_timeout, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     name = "@mqt-%s" % uuid.uuid4().hex[:12]
@@ -463,6 +469,7 @@ def test_ipc_abstract_namespace(zmq, sock, recv_timeout, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+@linux_only
 def test_ipc_abstract_name_in_use(zmq, sock):
     addr = "ipc://@mqt-%s" % uuid.uuid4().hex[:12]
     a, b = sock(zmq.PULL), sock(zmq.PULL)
