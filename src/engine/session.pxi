@@ -25,6 +25,7 @@ cdef enum:
     IN_BATCH = 65536
     OUT_BATCH = 65536
     COPY_MAX = 8192          # bodies up to this are copied into the out buffer
+    LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
     READS_PER_EVENT = 16
 
