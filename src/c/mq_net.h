@@ -39,16 +39,23 @@ static inline int mq__nonblock_cloexec(int fd)
     return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static inline int mq__socket(int family)
+/* Every fd the core reads and writes: non-blocking, closed on exec, and
+ * (where MSG_NOSIGNAL is missing) without SIGPIPE. Closes fd on failure. */
+static inline int mq__prepare_fd(int fd)
 {
-    int fd = socket(family, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
     if (mq__nonblock_cloexec(fd) < 0) { int e = errno; close(fd); errno = e; return -1; }
 #ifdef SO_NOSIGPIPE
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
     return fd;
+}
+
+static inline int mq__socket(int family)
+{
+    int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    return mq__prepare_fd(fd);
 }
 
 /* host: "*" (any), a numeric address or a name; port: decimal or "*"/"0".
@@ -168,12 +175,7 @@ static inline int mq_accept(int lfd)
     int fd;
     do { fd = accept(lfd, NULL, NULL); } while (fd < 0 && errno == EINTR);
     if (fd < 0) return -1;
-    if (mq__nonblock_cloexec(fd) < 0) { close(fd); return -1; }
-#ifdef SO_NOSIGPIPE
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-    return fd;
+    return mq__prepare_fd(fd);
 }
 
 static inline void mq_tune_stream(int fd, int is_tcp, int sndbuf, int rcvbuf)

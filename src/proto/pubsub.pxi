@@ -29,11 +29,7 @@ cdef void dist_pick(sock_t *s, msg_t *m) noexcept nogil:
         for i in range(s.npipes):
             e = s.pipes[i]
             if e.match_gen != s.match_gen:
-                if s.nmatching == s.capmatching:
-                    s.capmatching = s.capmatching * 2 + 8
-                    s.matching = <pipe_end_t **>realloc(s.matching, sizeof(pipe_end_t *) * s.capmatching)
-                s.matching[s.nmatching] = e
-                s.nmatching += 1
+                pipes_push(&s.matching, &s.nmatching, &s.capmatching, e)
 
 
 cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -262,11 +258,7 @@ cdef int xsub_dist_all(sock_t *s, msg_t *m) noexcept nogil:
         s.nmatching = 0
         for i in range(s.npipes):
             if pipe_check_write(s.pipes[i]):
-                if s.nmatching == s.capmatching:
-                    s.capmatching = s.capmatching * 2 + 8
-                    s.matching = <pipe_end_t **>realloc(s.matching, sizeof(pipe_end_t *) * s.capmatching)
-                s.matching[s.nmatching] = s.pipes[i]
-                s.nmatching += 1
+                pipes_push(&s.matching, &s.nmatching, &s.capmatching, s.pipes[i])
             else:
                 s.stats.msgs_dropped += 1
     for i in range(s.nmatching):
@@ -286,10 +278,7 @@ cdef bint sub_matches(sock_t *s, msg_t *m) noexcept nogil:
 cdef int sub_recv(sock_t *s, msg_t *m) noexcept nogil:
     """Fair-queued, keeping only messages whose first frame matches."""
     cdef int rc
-    if s.has_prefetched:
-        memcpy(m, &s.prefetched, sizeof(msg_t))
-        msg_init(&s.prefetched)
-        s.has_prefetched = False
+    if sock_take_prefetched(s, m):
         s.sub_in_msg = (m.flags & MSG_MORE) != 0
         return 0
     while True:

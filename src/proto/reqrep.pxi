@@ -85,28 +85,45 @@ cdef void send_empty_to(sock_t *s, pipe_end_t *e) noexcept nogil:
         sock_flush_pipe(s, e)
 
 
+cdef int route_pick_peer(sock_t *s, msg_t *m, bint mandatory) noexcept nogil:
+    """The routing-id frame of a ROUTER or STREAM send: it names the pipe
+    the rest of the message goes to (without MORE it is silently ignored).
+    An unknown or full peer is EHOSTUNREACH / EAGAIN when `mandatory`;
+    otherwise the message is dropped."""
+    cdef pipe_end_t *e
+    if not (m.flags & MSG_MORE):
+        msg_close(m)
+        return 0
+    e = <pipe_end_t *>mq_idmap_get(s.ids, msg_data(m), m.size)
+    if e == NULL or e.closed or e.peer_gone:
+        if mandatory:
+            return EHOSTUNREACH
+        e = NULL
+    elif not pipe_check_write(e):
+        if mandatory:
+            return EAGAIN
+        e = NULL
+        s.stats.msgs_dropped += 1
+    s.route_out = e
+    s.route_in_msg = True
+    msg_close(m)
+    return 0
+
+
+cdef void route_id_first(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+    """Hands out e's routing id in *m and holds the frame that was there
+    back for the next recv."""
+    memcpy(&s.prefetched, m, sizeof(msg_t))
+    s.has_prefetched = True
+    msg_init_bytes(m, e.rid, e.rid_len)
+    m.flags = MSG_MORE
+
+
 cdef int router_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef pipe_end_t *e
     cdef bint more = (m.flags & MSG_MORE) != 0
     if not s.route_in_msg:
-        # The routing-id frame. Without MORE it is silently ignored.
-        if not more:
-            msg_close(m)
-            return 0
-        e = <pipe_end_t *>mq_idmap_get(s.ids, msg_data(m), m.size)
-        if e == NULL or e.closed or e.peer_gone:
-            if s.o.router_mandatory:
-                return EHOSTUNREACH
-            e = NULL
-        elif not pipe_check_write(e):
-            if s.o.router_mandatory:
-                return EAGAIN
-            e = NULL
-            s.stats.msgs_dropped += 1
-        s.route_out = e
-        s.route_in_msg = True
-        msg_close(m)
-        return 0
+        return route_pick_peer(s, m, s.o.router_mandatory)
     e = s.route_out
     if e != NULL and not e.closed:
         pipe_write(e, m)
@@ -124,10 +141,7 @@ cdef int router_recv(sock_t *s, msg_t *m) noexcept nogil:
     """Each message comes as [routing id][frames...]."""
     cdef int rc
     cdef pipe_end_t *e
-    if s.has_prefetched:
-        memcpy(m, &s.prefetched, sizeof(msg_t))
-        msg_init(&s.prefetched)
-        s.has_prefetched = False
+    if sock_take_prefetched(s, m):
         return 0
     rc = fq_recv(s, m)
     if rc != 0:
@@ -139,11 +153,8 @@ cdef int router_recv(sock_t *s, msg_t *m) noexcept nogil:
     # First frame of a message: hand out the id, keep the frame for later.
     if e.rid_len < 0:
         router_set_rid(s, e, NULL, 0)
-    memcpy(&s.prefetched, m, sizeof(msg_t))
-    s.has_prefetched = True
     s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
-    msg_init_bytes(m, e.rid, e.rid_len)
-    m.flags = MSG_MORE
+    route_id_first(s, e, m)
     return 0
 
 

@@ -224,6 +224,17 @@ cdef bint sock_owns(sock_t *s, pipe_end_t *e) noexcept nogil:
     return False
 
 
+cdef inline bint sock_take_prefetched(sock_t *s, msg_t *m) noexcept nogil:
+    """Moves the frame a type held back (ROUTER's body behind its id, SUB's
+    look-ahead) into *m, if there is one."""
+    if not s.has_prefetched:
+        return False
+    memcpy(m, &s.prefetched, sizeof(msg_t))
+    msg_init(&s.prefetched)
+    s.has_prefetched = False
+    return True
+
+
 # ---------------------------------------------------------------- wake-ups
 
 cdef inline void sock_flush_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:

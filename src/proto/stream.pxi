@@ -31,11 +31,7 @@ cdef void stream_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
     cdef int rc
-    cdef pipe_end_t *e
-    if s.has_prefetched:
-        memcpy(m, &s.prefetched, sizeof(msg_t))
-        msg_init(&s.prefetched)
-        s.has_prefetched = False
+    if sock_take_prefetched(s, m):
         return 0
     if msgq_pop(&s.pending, m):
         return 0
@@ -45,12 +41,8 @@ cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
         if msgq_pop(&s.pending, m):
             return 0
         return rc
-    e = s.fq_last
     m.flags = 0                     # one read, one message
-    memcpy(&s.prefetched, m, sizeof(msg_t))
-    s.has_prefetched = True
-    msg_init_bytes(m, e.rid, e.rid_len)
-    m.flags = MSG_MORE
+    route_id_first(s, s.fq_last, m)
     return 0
 
 
@@ -63,18 +55,7 @@ cdef bint stream_has_in(sock_t *s) noexcept nogil:
 cdef int stream_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef pipe_end_t *e
     if not s.route_in_msg:
-        if not (m.flags & MSG_MORE):
-            msg_close(m)
-            return 0
-        e = <pipe_end_t *>mq_idmap_get(s.ids, msg_data(m), m.size)
-        if e == NULL or e.closed or e.peer_gone:
-            return EHOSTUNREACH
-        if not pipe_check_write(e):
-            return EAGAIN
-        s.route_out = e
-        s.route_in_msg = True
-        msg_close(m)
-        return 0
+        return route_pick_peer(s, m, True)     # STREAM never drops silently
     # The data frame; MORE on it means nothing: each pair is one write.
     e = s.route_out
     m.flags = 0

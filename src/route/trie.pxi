@@ -200,6 +200,17 @@ cdef void mtrie_rm_pipe(tnode_t *t, pipe_end_t *e, unsigned char *buf, size_t de
         mtrie_rm_pipe(t.kids[i], e, buf, depth + 1, emptied, ctx)
 
 
+cdef inline void pipes_push(pipe_end_t ***arr, int *n, int *cap, pipe_end_t *e) noexcept nogil:
+    """Appends e to a growable array of pipe ends."""
+    if n[0] == cap[0]:
+        cap[0] = cap[0] * 2 + 8
+        arr[0] = <pipe_end_t **>realloc(arr[0], sizeof(pipe_end_t *) * cap[0])
+        if arr[0] == NULL:
+            abort()
+    arr[0][n[0]] = e
+    n[0] += 1
+
+
 cdef void mtrie_match(tnode_t *t, const unsigned char *p, size_t n, unsigned int gen,
                       pipe_end_t ***out, int *nout, int *capout) noexcept nogil:
     """Appends every pipe subscribed to a prefix of p to *out, once each
@@ -212,13 +223,7 @@ cdef void mtrie_match(tnode_t *t, const unsigned char *p, size_t n, unsigned int
             e = t.pipes[j]
             if e.match_gen != gen:
                 e.match_gen = gen
-                if nout[0] == capout[0]:
-                    capout[0] = capout[0] * 2 + 8
-                    out[0] = <pipe_end_t **>realloc(out[0], sizeof(pipe_end_t *) * capout[0])
-                    if out[0] == NULL:
-                        abort()
-                out[0][nout[0]] = e
-                nout[0] += 1
+                pipes_push(out, nout, capout, e)
         if i == n:
             return
         t = tnode_child(t, p[i], False)
