@@ -72,6 +72,21 @@ def tcp_addrs(count):
             probe.close()
 
 
+def wire_three_way(dev, sock, peer_types, start):
+    """Binds dev's in, out and monitor sides to fresh tcp addresses, starts
+    it with `start`, and connects one peer of each of peer_types to them."""
+    addrs = tcp_addrs(3)
+    for bind, addr in zip((dev.bind_in, dev.bind_out, dev.bind_mon), addrs):
+        bind(addr)
+    start(dev)
+    peers = []
+    for socket_type, addr in zip(peer_types, addrs):
+        peer = sock(socket_type)
+        peer.connect(addr)
+        peers.append(peer)
+    return peers
+
+
 def send_until_received(sender, receiver, msg, timeout=JOIN_TIMEOUT_S):
     """Send ``msg`` repeatedly until ``receiver`` gets one (PUB/SUB slow joiner)."""
     deadline = time.monotonic() + timeout
@@ -198,18 +213,9 @@ def test_device_stops_when_its_context_is_terminated(zmq, devices, sock,
 
 def test_thread_proxy_copies_to_monitor(zmq, devices, start_device, sock,
                                         recv_multipart_timeout):
-    addr_in, addr_out, addr_mon = tcp_addrs(3)
     dev = devices.ThreadProxy(zmq.PULL, zmq.PUSH, zmq.PUSH)
-    dev.bind_in(addr_in)
-    dev.bind_out(addr_out)
-    dev.bind_mon(addr_mon)
-    start_device(dev)
-    producer = sock(zmq.PUSH)
-    producer.connect(addr_in)
-    consumer = sock(zmq.PULL)
-    consumer.connect(addr_out)
-    monitor = sock(zmq.PULL)
-    monitor.connect(addr_mon)
+    producer, consumer, monitor = wire_three_way(dev, sock, (zmq.PUSH, zmq.PULL, zmq.PULL),
+                                                 start_device)
     producer.send_multipart([b"a", b"b"])
     assert recv_multipart_timeout(consumer) == [b"a", b"b"]
     assert recv_multipart_timeout(monitor) == [b"a", b"b"]
@@ -243,18 +249,9 @@ def test_thread_proxy_steerable_terminates_on_command(zmq, devices, start_device
 
 def test_monitored_queue_prefixes_each_direction(zmq, devices, start_device, sock,
                                                  recv_multipart_timeout):
-    addr_in, addr_out, addr_mon = tcp_addrs(3)
     dev = devices.ThreadMonitoredQueue(zmq.PAIR, zmq.PAIR, zmq.PUSH, b"IN", b"OUT")
-    dev.bind_in(addr_in)
-    dev.bind_out(addr_out)
-    dev.bind_mon(addr_mon)
-    start_device(dev)
-    left = sock(zmq.PAIR)
-    left.connect(addr_in)
-    right = sock(zmq.PAIR)
-    right.connect(addr_out)
-    monitor = sock(zmq.PULL)
-    monitor.connect(addr_mon)
+    left, right, monitor = wire_three_way(dev, sock, (zmq.PAIR, zmq.PAIR, zmq.PULL),
+                                          start_device)
 
     left.send_multipart([b"to", b"right"])
     assert recv_multipart_timeout(right) == [b"to", b"right"]
@@ -266,18 +263,9 @@ def test_monitored_queue_prefixes_each_direction(zmq, devices, start_device, soc
 
 def test_monitored_queue_default_prefixes(zmq, devices, start_device, sock,
                                           recv_multipart_timeout):
-    addr_in, addr_out, addr_mon = tcp_addrs(3)
     dev = devices.ThreadMonitoredQueue(zmq.PULL, zmq.PUSH, zmq.PUSH)
-    dev.bind_in(addr_in)
-    dev.bind_out(addr_out)
-    dev.bind_mon(addr_mon)
-    start_device(dev)
-    producer = sock(zmq.PUSH)
-    producer.connect(addr_in)
-    consumer = sock(zmq.PULL)
-    consumer.connect(addr_out)
-    monitor = sock(zmq.PULL)
-    monitor.connect(addr_mon)
+    producer, consumer, monitor = wire_three_way(dev, sock, (zmq.PUSH, zmq.PULL, zmq.PULL),
+                                                 start_device)
     producer.send(b"x")
     assert recv_multipart_timeout(consumer) == [b"x"]
     assert recv_multipart_timeout(monitor) == [b"in", b"x"]
