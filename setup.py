@@ -8,8 +8,22 @@ from setuptools import Extension, setup
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 extra_compile_args = ["-O2", "-Wno-unused-function", "-Wno-unreachable-code"]
+extra_link_args = []
 if sys.platform.startswith("linux"):
     extra_compile_args.append("-pthread")
+    extra_link_args.append("-pthread")
+
+# MQCORE_SANITIZE=address,undefined builds the core with those sanitizers
+# (tools/sanitize.sh runs the test suite on such a build). Frame pointers and
+# -O1 keep the reports' stacks readable; UBSan stops at its first report so
+# that a test cannot pass over one.
+SANITIZE = os.environ.get("MQCORE_SANITIZE", "").strip()
+if SANITIZE:
+    flags = [f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-g"]
+    if "undefined" in SANITIZE:
+        flags.append("-fno-sanitize-recover=undefined")
+    extra_compile_args = [a for a in extra_compile_args if a != "-O2"] + ["-O1"] + flags
+    extra_link_args += flags
 
 extensions = [
     Extension(
@@ -17,7 +31,7 @@ extensions = [
         ["src/_core.pyx"],
         include_dirs=[os.path.join("src", "c"), "src"],
         extra_compile_args=extra_compile_args,
-        extra_link_args=["-pthread"] if sys.platform.startswith("linux") else [],
+        extra_link_args=extra_link_args,
     )
 ]
 
