@@ -3,9 +3,23 @@
 # per message). Like libzmq it forwards whole messages, with blocking sends,
 # and copies every frame to the capture socket if there is one. A control
 # socket may send PAUSE, RESUME, TERMINATE and STATISTICS.
+#
+# Interruptions. A blocking send wakes up without having sent: every 100 ms
+# for the thread-safe types, and on a signal for the others, so that Python
+# can run its handlers. The proxy runs them right there (taking the GIL for
+# a moment) and, if they return, retries with the frame still in hand. If
+# one raises (Ctrl-C), the proxy returns with that exception, and the
+# message in hand is finished first so that no socket is left with part of
+# one: its remaining frames go (without blocking) to each socket that got
+# its first frames, and are read and dropped for the others. Later frames
+# of a message never block: they follow the first without a limit check.
+
+cdef extern from "Python.h":
+    int proxy_py_check_signals "PyErr_CheckSignals" ()
 
 cdef enum:
     PROXY_BATCH = 256           # messages one way before looking the other way
+    PROXY_RAISED = -100         # a signal handler raised; its exception is set
 
 cdef struct proxy_side_t:
     unsigned long long msgs_in
@@ -22,43 +36,92 @@ cdef struct proxy_t:
     proxy_side_t stats[2]
 
 
+cdef int proxy_send(sock_t *s, msg_t *m) noexcept nogil:
+    """Blocking send of *m that rides out interruptions (see the top).
+    0: sent; else an error number or PROXY_RAISED, and *m is still ours."""
+    cdef int rc, raised
+    while True:
+        rc = sock_io_blocking(s, m, True, -1)
+        if rc != WAIT_INTR:
+            return rc
+        with gil:
+            raised = proxy_py_check_signals()
+        if raised < 0:
+            return PROXY_RAISED
+
+
+cdef void proxy_put(sock_t *s, msg_t *m, bint *started, int *err) noexcept nogil:
+    """Sends one frame of a message to s, taking *m. While *err is 0 the
+    send blocks and a failure lands in *err; after a failure the rest of
+    the message goes on, without blocking, only to a socket that has its
+    first frames (*started), and is dropped for the others."""
+    cdef int rc
+    if err[0] == 0:
+        rc = proxy_send(s, m)
+    elif started[0]:
+        rc = sock_try_locked(s, m, True)
+    else:
+        msg_close(m)
+        return
+    if rc == 0:
+        started[0] = True
+        return
+    msg_close(m)
+    if err[0] == 0:
+        err[0] = rc
+
+
 cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, proxy_side_t *sout) noexcept nogil:
-    """Moves up to PROXY_BATCH whole messages; 0, or an error number."""
+    """Moves up to PROXY_BATCH whole messages; 0, or an error number (the
+    message it happened in is finished first, see the top)."""
     cdef msg_t m
     cdef msg_t copy
     cdef int rc, n
-    cdef bint more
+    cdef int err, cap_err
+    cdef bint more, dst_started, cap_started
     cdef size_t size
     for n in range(PROXY_BATCH):
         if not (sock_events(src, False) & 1):
             return 0
+        err = 0
+        cap_err = 0                 # capture failures don't stop the proxy
+        dst_started = False
+        cap_started = False
         while True:
             msg_init(&m)
             rc = sock_try(src, &m, False)
             if rc != 0:
-                return rc
+                return err if err != 0 else rc
             more = (m.flags & MSG_MORE) != 0
             size = m.size
             sin.msgs_in += 1            # libzmq counts frames, not messages
             sin.bytes_in += size
             if p.capture != NULL:
+                if err != 0 and cap_err == 0:
+                    cap_err = err
                 msg_copy(&copy, &m)
-                if sock_io_blocking(p.capture, &copy, True, -1) != 0:
-                    msg_close(&copy)
-            rc = sock_io_blocking(dst, &m, True, -1)
-            if rc != 0:
-                msg_close(&m)
-                return rc
-            sout.msgs_out += 1
-            sout.bytes_out += size
+                proxy_put(p.capture, &copy, &cap_started, &cap_err)
+                if cap_err == PROXY_RAISED and err == 0:
+                    err = PROXY_RAISED
+            proxy_put(dst, &m, &dst_started, &err)
+            if err == 0:
+                sout.msgs_out += 1
+                sout.bytes_out += size
             if not more:
                 break
+        if err != 0:
+            sock_send_wakes(dst)
+            if p.capture != NULL:
+                sock_send_wakes(p.capture)
+            return err
     return 0
 
 
 cdef int proxy_reply_stats(proxy_t *p) noexcept nogil:
     cdef msg_t m
-    cdef int i, side, rc
+    cdef int i, side
+    cdef int err = 0
+    cdef bint started = False
     cdef unsigned long long v
     for i in range(8):
         side = i // 4
@@ -73,11 +136,10 @@ cdef int proxy_reply_stats(proxy_t *p) noexcept nogil:
         msg_init_size(&m, 8)
         memcpy(msg_data(&m), &v, 8)     # host order, as libzmq
         m.flags = MSG_MORE if i < 7 else 0
-        rc = sock_io_blocking(p.control, &m, True, -1)
-        if rc != 0:
-            msg_close(&m)
-            return rc
-    return 0
+        proxy_put(p.control, &m, &started, &err)
+    if err != 0:
+        sock_send_wakes(p.control)
+    return err
 
 
 cdef int proxy_ack(proxy_t *p) noexcept nogil:
@@ -86,8 +148,12 @@ cdef int proxy_ack(proxy_t *p) noexcept nogil:
     cdef msg_t m
     if p.control.o.type != 4:
         return 0
+    cdef int rc
     msg_init(&m)
-    return sock_io_blocking(p.control, &m, True, -1)
+    rc = proxy_send(p.control, &m)
+    if rc != 0:
+        msg_close(&m)
+    return rc
 
 
 cdef int proxy_control(proxy_t *p) noexcept nogil:
@@ -210,6 +276,8 @@ cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket co
             if rc == WAIT_INTR:
                 PyErr_CheckSignals()
                 continue
+            if rc == PROXY_RAISED:
+                proxy_reraise()
             if rc == 0:
                 return None
             if any((<Socket>s)._close_pending for s in users):
@@ -218,6 +286,10 @@ cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket co
     finally:
         for s in users:
             (<Socket>s)._leave()
+
+
+cdef int proxy_reraise() except -1:
+    return -1                   # the handler's exception is already set
 
 
 def proxy(Socket frontend, Socket backend, Socket capture=None):

@@ -264,10 +264,11 @@ cdef void inproc_set_hwms(pipe_end_t *conn_end, pipe_end_t *bind_end, int c_snd,
                           int b_snd, int b_rcv) noexcept nogil:
     # inproc has one queue per direction, so each direction may hold the
     # writer's SNDHWM plus the reader's RCVHWM (libzmq).
-    conn_end.hwm = hwm_sum(c_snd, b_rcv)
     bind_end.hwm = hwm_sum(b_snd, c_rcv)
-    conn_end.lwm = lwm_for(bind_end.hwm)
-    bind_end.lwm = lwm_for(conn_end.hwm)
+    bind_end.lwm = lwm_for(hwm_sum(c_snd, b_rcv))
+    # Connected before the bind, the connector may be sending (or parked at
+    # its own SNDHWM) in its thread right now.
+    pipe_raise_limits(conn_end, hwm_sum(c_snd, b_rcv), lwm_for(bind_end.hwm))
 
 
 cdef class MonitorEndpoint:

@@ -212,3 +212,105 @@ cdef class _PipeProbe:
     @property
     def lwm(self):
         return self.p.ends[1].lwm
+
+
+cdef struct credit_stress_t:
+    pipe_t *p
+    mailbox_t *mb0              # the writer's (end 0) commands
+    mailbox_t *mb1              # the reader's (end 1) commands
+    long long count
+    long long parks             # [writer] times it found the pipe full
+    int timeout_ms
+    int stalled                 # [any] atomic: a side waited timeout_ms in vain
+
+
+cdef bint credit_stress_wait(credit_stress_t *st, mailbox_t *mb, cmdbuf_t *buf) noexcept nogil:
+    """Sleeps until the mailbox is signalled and takes its commands; False
+    if timeout_ms passed without a signal."""
+    cdef int rc = -1
+    while rc < 0:
+        rc = mq_sig_wait(&mb.sig, st.timeout_ms)
+    credit_stress_drop_commands(mb, buf, False)
+    return rc > 0
+
+
+cdef void credit_stress_drop_commands(mailbox_t *mb, cmdbuf_t *buf, bint closing) noexcept nogil:
+    cdef int i
+    cdef int n = mailbox_close(mb, buf) if closing else mailbox_take(mb, buf, True)
+    for i in range(n):
+        pipe_decref(buf.cmds[i].end.pipe)
+
+
+cdef void *credit_stress_writer(void *arg) noexcept nogil:
+    cdef credit_stress_t *st = <credit_stress_t *>arg
+    cdef pipe_end_t *e = &st.p.ends[0]
+    cdef cmdbuf_t buf
+    cdef msg_t m
+    cdef long long i = 0
+    buf.cmds = NULL
+    buf.cap = 0
+    while i < st.count and not mq_int_load(&st.stalled):
+        if not pipe_check_write(e):
+            st.parks += 1
+            if not credit_stress_wait(st, st.mb0, &buf):
+                mq_int_store(&st.stalled, 1)
+            continue
+        msg_init_size(&m, 8)
+        (<long long *>msg_data(&m))[0] = i
+        pipe_write(e, &m)
+        pipe_flush(e)
+        i += 1
+    free(buf.cmds)
+    return NULL
+
+
+def _pipe_credit_stress(long long count, int hwm, int timeout_ms=20000):
+    """Moves `count` messages through a pipe of SNDHWM `hwm` from a C thread
+    to this one; each side sleeps on its mailbox when it can't go on, so a
+    lost ACTIVATE_WRITE or ACTIVATE_READ stalls it. Returns (messages
+    checked, times the writer parked). AssertionError on loss or
+    reordering, TimeoutError on a stall."""
+    cdef credit_stress_t st
+    cdef pthread_t t
+    cdef pipe_end_t *e
+    cdef cmdbuf_t buf
+    cdef msg_t m
+    cdef long long expect = 0
+    cdef int rc
+    cdef int bad = 0
+    memset(&st, 0, sizeof(st))
+    st.p = pipe_new(hwm, hwm)
+    st.mb0 = mailbox_new()
+    st.mb1 = mailbox_new()
+    st.count = count
+    st.timeout_ms = timeout_ms
+    e = &st.p.ends[1]
+    buf.cmds = NULL
+    buf.cap = 0
+    pipe_set_owner(&st.p.ends[0], st.mb0, NULL)
+    pipe_set_owner(e, st.mb1, NULL)
+    with nogil:
+        pthread_create(&t, NULL, credit_stress_writer, &st)
+        while expect < count and not bad and not mq_int_load(&st.stalled):
+            msg_init(&m)
+            rc = pipe_read(e, &m)
+            if rc == 1:
+                if (<long long *>msg_data(&m))[0] != expect:
+                    bad = 1
+                expect += 1
+                msg_close(&m)
+            elif rc == 0 and not credit_stress_wait(&st, st.mb1, &buf):
+                mq_int_store(&st.stalled, 1)
+        pthread_join(t, NULL)
+        pipe_close(&st.p.ends[0], 0)
+        pipe_close(e, 0)
+        credit_stress_drop_commands(st.mb0, &buf, True)
+        credit_stress_drop_commands(st.mb1, &buf, True)
+        mailbox_decref(st.mb0)
+        mailbox_decref(st.mb1)
+    free(buf.cmds)
+    if bad:
+        raise AssertionError(f"message {expect} lost or out of order")
+    if st.stalled:
+        raise TimeoutError(f"stalled after {expect} messages ({st.parks} parks)")
+    return expect, st.parks

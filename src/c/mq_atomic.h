@@ -30,15 +30,37 @@ static inline void mq_int_store(int *p, int v)
 { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline int mq_int_xchg(int *p, int v)
 { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
-/* Sequentially consistent pair for the Dekker-style handshake between a
- * writer that parks on a full pipe and the reader that hands credit back. */
+/* Relaxed access for a field one thread reads on its hot path while another
+ * may change it rarely, where no other data hangs on the value (the pipe's
+ * credit step). */
+static inline int mq_int_load_relaxed(int *p)
+{ return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void mq_int_store_relaxed(int *p, int v)
+{ __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+/* The Dekker-style handshakes of the pipe (a writer parks on a full pipe;
+ * the reader hands credit back, or a binder raises the limit) need, on each
+ * side, a full barrier between "I store" and "I load what the other side
+ * stored": otherwise both loads may see the old values (store->load is the
+ * one reordering x86 allows, and C11 allows it for release/acquire) and the
+ * writer sleeps forever. A side either uses seq_cst for both its store and
+ * its load, or puts mq_fence_sc() between them. */
 static inline void mq_int_store_sc(int *p, int v)
 { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline int mq_int_load_sc(int *p)
+{ return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline int mq_int_xchg_sc(int *p, int v)
 { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+static inline void mq_fence_sc(void)
+{ __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
+/* A counter one thread bumps and another reads: the load is seq_cst so it
+ * can close a handshake; the store is a plain release (it runs per message)
+ * and its side of a handshake is closed by mq_fence_sc(). */
 static inline uint64_t mq_u64_load(uint64_t *p)
 { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void mq_u64_store_release(uint64_t *p, uint64_t v)
+{ __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline void mq_u64_store(uint64_t *p, uint64_t v)
 { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 

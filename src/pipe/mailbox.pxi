@@ -141,7 +141,7 @@ cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out, bint force=False) noexcept n
 # (`gen`), then tries again.
 
 cdef inline void mailbox_changed_locked(mailbox_t *mb) noexcept nogil:
-    mb.gen += 1
+    mq_int_store(&mb.gen, mb.gen + 1)     # read without the lock by waiters-to-be
     if mb.waiters:
         pthread_cond_broadcast(&mb.cond)
 

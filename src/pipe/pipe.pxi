@@ -3,11 +3,24 @@
 #
 # Each end writes to one ypipe and reads the other. HWM counts complete
 # messages: the writer stops when msgs_written - peer.msgs_read >= hwm. A
-# writer that finds the pipe full sets `writer_parked` and looks again (a
-# Dekker pair with the reader's store of msgs_read, both sequentially
-# consistent); the reader, every lwm messages, hands credit back by sending
-# ACTIVATE_WRITE if the writer parked. So a full pipe costs one command per
-# lwm messages, not one per message.
+# writer that finds the pipe full sets `writer_parked` and looks again; the
+# reader, every lwm messages, hands credit back by sending ACTIVATE_WRITE if
+# the writer parked. So a full pipe costs one command per lwm messages, not
+# one per message, and lwm <= hwm means a parked writer always has a credit
+# point ahead of it.
+#
+# The park and the credit are a Dekker pair: the writer stores writer_parked
+# then loads msgs_read; the reader stores msgs_read then loads
+# writer_parked. Each side needs a full barrier between its store and its
+# load (the writer: seq_cst store and load; the reader: a plain release
+# store per message and mq_fence_sc() at its credit points only), so that at
+# least one of them sees the other: the writer sees the room, or the reader
+# sees the park and wakes it.
+#
+# hwm and lwm are fixed for a pipe's life but for one case: an inproc pipe
+# connected before its binder existed gets its final limits when the binder
+# appears, from the binder's thread (pipe_raise_limits). That is the same
+# handshake with the new hwm in place of msgs_read.
 #
 # Ending a pipe: an end that closes writes a delimiter after its last message
 # (so the reader still gets everything sent before it), wakes the reader, and
@@ -22,8 +35,8 @@ cdef struct pipe_end_t:
     ypipe_t *outq               # [owner] write side
     void *owner_mb              # [any] mailbox_t*, atomic (NULL until attached)
     void *owner                 # [owner] sock_t* or session_t*
-    int hwm                     # [owner] outbound limit in messages, 0 = none
-    int lwm                     # [owner] credit step for the inbound side
+    int hwm                     # [owner; pipe_raise_limits] outbound limit in messages, 0 = none
+    int lwm                     # [owner; pipe_raise_limits] credit step for the inbound side
     uint64_t msgs_written       # [owner]
     uint64_t msgs_read          # [owner writes, peer reads] atomic
     int writer_parked           # [any] atomic
@@ -125,11 +138,13 @@ cdef void pipe_send_command(pipe_end_t *target, int type, long long arg) noexcep
 
 
 cdef inline bint pipe_is_full(pipe_end_t *e) noexcept nogil:
-    return e.hwm > 0 and <long long>(e.msgs_written - mq_u64_load(&e.peer.msgs_read)) >= e.hwm
+    cdef int hwm = mq_int_load_sc(&e.hwm)
+    return hwm > 0 and <long long>(e.msgs_written - mq_u64_load(&e.peer.msgs_read)) >= hwm
 
 
 cdef bint pipe_check_write(pipe_end_t *e) noexcept nogil:
-    """[owner] True when one more message fits."""
+    """[owner] True when one more message fits. False parks the writer: a
+    later ACTIVATE_WRITE says to look again."""
     if e.closed or e.peer_gone:
         return False
     if not pipe_is_full(e):
@@ -155,13 +170,32 @@ cdef inline void pipe_flush(pipe_end_t *e) noexcept nogil:
         pipe_send_command(e.peer, CMD_ACTIVATE_READ, 0)
 
 
+cdef inline void pipe_wake_parked_writer(pipe_end_t *w) noexcept nogil:
+    """[any] The writer w's credit grew (the store of it came just before):
+    if w parked, wake it."""
+    mq_fence_sc()
+    if mq_int_load_sc(&w.writer_parked) and mq_int_xchg_sc(&w.writer_parked, 0):
+        pipe_send_command(w, CMD_ACTIVATE_WRITE, 0)
+
+
 cdef inline void pipe_note_read(pipe_end_t *e) noexcept nogil:
     """[owner] Counts one complete message read and returns credit."""
     cdef uint64_t n = e.msgs_read + 1
-    mq_u64_store(&e.msgs_read, n)
-    if n % <uint64_t>e.lwm == 0 and mq_int_load(&e.peer.writer_parked):
-        if mq_int_xchg_sc(&e.peer.writer_parked, 0):
-            pipe_send_command(e.peer, CMD_ACTIVATE_WRITE, 0)
+    mq_u64_store_release(&e.msgs_read, n)
+    if n % <uint64_t>mq_int_load_relaxed(&e.lwm) == 0:
+        pipe_wake_parked_writer(e.peer)
+
+
+cdef void pipe_raise_limits(pipe_end_t *e, int hwm, int lwm) noexcept nogil:
+    """[any] Gives e a new outbound limit (0 = none) and inbound credit step
+    while e's owner may be sending on it. A writer parked under the old
+    limit is woken to look again."""
+    # The peer end's owner writes the messages this lwm counts only after
+    # this call, and e's owner reads them through the ypipe's acquire: it
+    # counts every one of them with the new lwm.
+    mq_int_store_relaxed(&e.lwm, lwm)
+    mq_int_store_sc(&e.hwm, hwm)
+    pipe_wake_parked_writer(e)
 
 
 cdef inline int pipe_read(pipe_end_t *e, msg_t *m) noexcept nogil:
