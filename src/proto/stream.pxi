@@ -26,7 +26,6 @@ cdef void stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void stream_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
     stream_notify(s, e)
-    router_detach(s, e)
 
 
 cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
