@@ -25,8 +25,9 @@ cdef void router_new_rid(sock_t *s, unsigned char *rid) noexcept nogil:
 cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int n) noexcept nogil:
     """Gives e the id `rid` (none: a made-up one), following libzmq: a
     duplicate id keeps the old connection (the new one is ignored) unless
-    ROUTER_HANDOVER is set. Handover never takes a made-up id: only a
-    peer that announced an id can be replaced by one announcing it again."""
+    ROUTER_HANDOVER is set. Handover never takes a made-up id nor one the
+    user gave a connection: only a peer that announced an id can be
+    replaced by one announcing it again."""
     cdef pipe_end_t *old
     cdef unsigned char gen[5]
     cdef bint generated = n == 0
@@ -40,7 +41,7 @@ cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int
         sock_forget_rid(s, e)
     old = <pipe_end_t *>mq_idmap_get(s.ids, rid, n)
     if old != NULL and old != e:
-        if not s.o.router_handover or old.rid_generated:
+        if not s.o.router_handover or old.rid_generated or old.rid_fixed:
             e.ignored = True
             pa_remove(&s.fq, e)
             return
@@ -56,6 +57,17 @@ cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int
         abort()
 
 
+cdef void route_take_fixed_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """A connection the user named (CONNECT_ROUTING_ID) gets that id from
+    whoever held it: a peer that announced it first is let go, so that its
+    messages cannot pass for this connection's."""
+    cdef pipe_end_t *old = <pipe_end_t *>mq_idmap_get(s.ids, e.rid, e.rid_len)
+    if old != NULL and old != e:
+        sock_drop_pipe(s, old)
+    if mq_idmap_put(s.ids, e.rid, e.rid_len, e) < 0:
+        abort()
+
+
 cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
     if e.rid_fixed:
         return
@@ -65,7 +77,7 @@ cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogi
 cdef void router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef msg_t *front
     if e.rid_fixed:
-        mq_idmap_put(s.ids, e.rid, e.rid_len, e)
+        route_take_fixed_rid(s, e)
     else:
         # An accepted connection's session put the peer's identity first.
         front = ypipe_peek(e.inq)

@@ -172,3 +172,33 @@ def test_made_up_ids_differ_from_run_to_run(zmq):
         assert out.returncode == 0, out.stderr
         ids.add(out.stdout.strip())
     assert len(ids) == 3, ids
+
+
+@mqcore_only      # libzmq 4.3 asserts on the clash
+@pytest.mark.parametrize("handover", [0, 1])
+def test_an_announced_id_cannot_pass_for_a_connection_the_user_named(
+        handover, sock, psock, pyzmq, zmq, recv_multipart_timeout, assert_no_message):
+    r = sock(zmq.ROUTER, router_handover=handover)
+    port = r.bind_to_random_port("tcp://127.0.0.1")
+    impostor = RawDealer(port, b"server")
+    impostor.send(b"early")
+    assert recv_multipart_timeout(r) == [b"server", b"early"]
+    d = psock(pyzmq.DEALER)
+    dport = d.bind_to_random_port("tcp://127.0.0.1")
+    r.setsockopt(zmq.CONNECT_ROUTING_ID, b"server")
+    r.connect("tcp://127.0.0.1:%d" % dport)
+    d.send(b"real")
+    assert recv_multipart_timeout(r) == [b"server", b"real"]
+    try:
+        impostor.send(b"spoof")
+    except OSError:
+        pass                    # turned away already
+    late = RawDealer(port, b"server")   # after the named connection
+    late.send(b"late")
+    assert_no_message(r)
+    r.send_multipart([b"server", b"to-real"])
+    assert d.recv() == b"to-real"
+    d.send(b"real-2")
+    assert recv_multipart_timeout(r) == [b"server", b"real-2"]
+    impostor.close()
+    late.close()
