@@ -172,12 +172,11 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept 
     Every way a pipe leaves the socket comes through here, so that nothing
     the socket keeps can reach e once it is closed (and maybe freed)."""
     cdef int i
-    if s.drop_after_msg != e:       # (else detached already)
-        if sock_in_message_from(s, e):
-            sock_drop_after_message(s, e)
-            return
-        if s.proto.xdetach != NULL:
-            s.proto.xdetach(s, e)
+    if sock_in_message_from(s, e):
+        sock_drop_after_message(s, e)
+        return
+    if s.proto.xdetach != NULL and s.drop_after_msg != e:   # (else detached already)
+        s.proto.xdetach(s, e)
     sock_forget_pipe_refs(s, e)
     for i in range(s.npipes):
         if s.pipes[i] == e:
@@ -262,6 +261,7 @@ cdef void sock_drop_after_message(sock_t *s, pipe_end_t *e) noexcept nogil:
     sock_forget_rid(s, e)
     if s.route_out == e:
         s.route_out = NULL
+    e.tag = NULL                # no endpoint's any more: disconnect must not find it again
     s.drop_after_msg = e
 
 

@@ -235,3 +235,45 @@ def test_rep_whose_requester_leaves_in_mid_reply(zmq):
                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert out.returncode == 0 and out.stdout.strip() == "ok", \
         f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+
+
+DISCONNECT_CHILD = textwrap.dedent(r'''
+    import os, sys, time
+    impl = os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore"
+    zmq = __import__("zmq" if impl == "zmq" else "mqcore")
+    import zmq as pyzmq
+    pctx = pyzmq.Context()
+    peer = pctx.socket(pyzmq.PUSH); peer.linger = 0
+    port = peer.bind_to_random_port("tcp://127.0.0.1")
+    addr = "tcp://127.0.0.1:%d" % port
+    ctx = zmq.Context()
+    d = ctx.socket(zmq.PULL); d.linger = 0; d.rcvtimeo = 5000
+    d.connect(addr)
+    peer.send_multipart([b"a", b"b", b"c"])
+    assert d.recv() == b"a" and d.getsockopt(zmq.RCVMORE)
+    d.disconnect(addr)                  # in the middle of that message
+    rest = []
+    d.rcvtimeo = 500
+    try:
+        while True:
+            rest.append(d.recv())
+            if not d.getsockopt(zmq.RCVMORE):
+                break
+    except zmq.Again:
+        pass
+    assert rest == [b"b", b"c"], rest       # the message stays whole
+    d.close(); ctx.term(); peer.close(); pctx.term()
+    print("ok")
+''')
+
+
+@pytest.mark.skipif((os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") == "zmq",
+                    reason="libzmq 4.3 aborts (fq.cpp asserts !_more)")
+def test_disconnect_in_the_middle_of_a_message(zmq):
+    env = dict(os.environ)
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
+    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", DISCONNECT_CHILD], env=env,
+                         capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", \
+        f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
