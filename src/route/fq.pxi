@@ -37,7 +37,10 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
             s.fq_last = e
             return 0
         if rc < 0:
+            e.more_in = False   # (a message is never cut short: writers publish whole ones)
             sock_drop_pipe(s, e)
+        elif e.more_in:
+            return EAGAIN       # (likewise never: the rest comes with the first frame)
         else:
             pa_deactivate(a, e)
     return EAGAIN
