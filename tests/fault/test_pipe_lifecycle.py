@@ -43,6 +43,10 @@ CHILD = textwrap.dedent(r'''
     def hit_and_run(port, stype, props):
         """Handshake completely (so the socket gets a pipe), then leave."""
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if stype is None:
+            s.sendall(b"hello")
+            s.close()
+            return
         s.sendall(GREETING + ready(stype, props))
         got = b""
         while len(got) < 66 or len(got) < 66 + got[65]:
@@ -85,6 +89,12 @@ CHILD = textwrap.dedent(r'''
         x = ctx.socket(zmq.DEALER)
         x.setsockopt(zmq.PROBE_ROUTER, 1)
         stype, props = b"ROUTER", {}
+    elif case == "server":
+        x = ctx.socket(zmq.SERVER)
+        stype, props = b"CLIENT", {}
+    elif case == "stream":
+        x = ctx.socket(zmq.STREAM)
+        stype, props = None, {}         # raw TCP: connect and leave
     elif case == "xsub-resend":
         x = ctx.socket(zmq.XSUB)
         x.send(b"\x01topic")
@@ -126,7 +136,10 @@ CHILD = textwrap.dedent(r'''
 ''')
 
 CASES = ["xpub-welcome", "xpub-welcome-manual", "router-probe-dup",
-         "router-probe-handover", "router-probe-anon", "dealer-probe", "xsub-resend"]
+         "router-probe-handover", "router-probe-anon", "dealer-probe", "xsub-resend",
+         "stream", pytest.param("server", marks=pytest.mark.skipif(
+             (os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") == "zmq",
+             reason="draft socket types"))]
 
 
 def run_child(zmq, case, rounds=5, wrapper=()):
