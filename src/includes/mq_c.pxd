@@ -154,3 +154,4 @@ cdef extern from "mq_idmap.h" nogil:
     void *mq_idmap_get(mq_idmap_t *m, const unsigned char *k, size_t n)
     int mq_idmap_put(mq_idmap_t *m, const unsigned char *k, size_t n, void *v)
     void mq_idmap_del(mq_idmap_t *m, const unsigned char *k, size_t n)
+    uint32_t mq_random_u32()

@@ -52,6 +52,7 @@ cdef struct pipe_end_t:
     unsigned char *rid          # [owner] routing id (ROUTER-like sockets), malloc'd
     int rid_len                 # -1: not known yet
     bint rid_fixed              # CONNECT_ROUTING_ID chose it: peer identities are ignored
+    bint rid_generated          # the socket made the routing id up (no handover onto it)
     bint ignored                # ROUTER: duplicate id, kept but never read
     bint inproc                 # joins two sockets directly (for stats)
     unsigned int match_gen      # [owner] dist: matched the current message

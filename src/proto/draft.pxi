@@ -24,21 +24,26 @@ cdef int ts_send(sock_t *s, msg_t *m) noexcept nogil:
 
 cdef void server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef unsigned int rid
+    # A counter from a random start, never 0, skipping ids in use.
     while True:
         s.next_rid += 1
         rid = s.next_rid
         if rid != 0 and mq_idmap_get(s.ids, <unsigned char *>&rid, 4) == NULL:
             break
     e.rid = <unsigned char *>malloc(4)
+    if e.rid == NULL:
+        abort()
     memcpy(e.rid, &rid, 4)
     e.rid_len = 4
     e.rid_fixed = True              # the peer cannot choose its id
-    mq_idmap_put(s.ids, e.rid, 4, e)
+    e.rid_generated = True
+    if mq_idmap_put(s.ids, e.rid, 4, e) < 0:
+        abort()
 
 
 cdef inline unsigned int pipe_u32_id(pipe_end_t *e) noexcept nogil:
     cdef unsigned int rid = 0
-    if e.rid_len == 4:
+    if e != NULL and e.rid_len == 4:
         memcpy(&rid, e.rid, 4)
     return rid
 

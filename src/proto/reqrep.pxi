@@ -9,38 +9,63 @@
 
 # ---------------------------------------------------------------- routing ids
 
+cdef void router_new_rid(sock_t *s, unsigned char *rid) noexcept nogil:
+    """A made-up id, 0x00 + u32 counter (libzmq's form). The counter starts
+    at a random value and skips ids that are taken: a peer that announced
+    the id the counter would give next gets no hold on the peer that
+    connects next."""
+    rid[0] = 0
+    while True:
+        s.next_rid += 1
+        mq_put_u32(rid + 1, s.next_rid)
+        if mq_idmap_get(s.ids, rid, 5) == NULL:
+            return
+
+
 cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int n) noexcept nogil:
-    """Gives e the id `rid`, following libzmq: a duplicate id keeps the old
-    connection (the new one is ignored) unless ROUTER_HANDOVER is set."""
+    """Gives e the id `rid` (none: a made-up one), following libzmq: a
+    duplicate id keeps the old connection (the new one is ignored) unless
+    ROUTER_HANDOVER is set. Handover never takes a made-up id nor one the
+    user gave a connection: only a peer that announced an id can be
+    replaced by one announcing it again."""
     cdef pipe_end_t *old
     cdef unsigned char gen[5]
-    if n == 0:
-        # No identity from the peer: make one up, 0x00 + u32 counter.
-        gen[0] = 0
-        s.next_rid += 1
-        mq_put_u32(gen + 1, s.next_rid)
+    cdef bint generated = n == 0
+    if generated:
+        router_new_rid(s, gen)
         rid = gen
         n = 5
     if e.rid_len >= 0:
         if e.rid_len == n and memcmp(e.rid, rid, n) == 0:
             return
-        if mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
-            mq_idmap_del(s.ids, e.rid, e.rid_len)
+        sock_forget_rid(s, e)
     old = <pipe_end_t *>mq_idmap_get(s.ids, rid, n)
     if old != NULL and old != e:
-        if not s.o.router_handover:
+        if not s.o.router_handover or old.rid_generated or old.rid_fixed:
             e.ignored = True
             pa_remove(&s.fq, e)
             return
-        mq_idmap_del(s.ids, rid, n)
-        sock_drop_pipe(s, old)
+        sock_drop_pipe(s, old)      # which frees the id
     free(e.rid)
     e.rid = <unsigned char *>malloc(n if n else 1)
     if e.rid == NULL:
         abort()
     memcpy(e.rid, rid, n)
     e.rid_len = n
-    mq_idmap_put(s.ids, rid, n, e)
+    e.rid_generated = generated
+    if mq_idmap_put(s.ids, rid, n, e) < 0:
+        abort()
+
+
+cdef void route_take_fixed_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """A connection the user named (CONNECT_ROUTING_ID) gets that id from
+    whoever held it: a peer that announced it first is let go, so that its
+    messages cannot pass for this connection's."""
+    cdef pipe_end_t *old = <pipe_end_t *>mq_idmap_get(s.ids, e.rid, e.rid_len)
+    if old != NULL and old != e:
+        sock_drop_pipe(s, old)
+    if mq_idmap_put(s.ids, e.rid, e.rid_len, e) < 0:
+        abort()
 
 
 cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
@@ -52,7 +77,7 @@ cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogi
 cdef void router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef msg_t *front
     if e.rid_fixed:
-        mq_idmap_put(s.ids, e.rid, e.rid_len, e)
+        route_take_fixed_rid(s, e)
     else:
         # An accepted connection's session put the peer's identity first.
         front = ypipe_peek(e.inq)
@@ -60,11 +85,6 @@ cdef void router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
             fq_take_identity(s, e)
     if s.o.probe_router:
         send_empty_to(s, e)
-
-
-cdef void router_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
-    if e.rid_len >= 0 and mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
-        mq_idmap_del(s.ids, e.rid, e.rid_len)
 
 
 cdef void router_read_activated(sock_t *s, pipe_end_t *e) noexcept nogil:
@@ -329,6 +349,8 @@ cdef int rep_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef bint more = (m.flags & MSG_MORE) != 0
     if not s.rep_sending_reply:
         return EFSM_
+    if s.rep_reply_started and e == NULL and not s.rep_reply_dropping:
+        s.rep_reply_dropping = True         # the requester left in mid-reply
     if not s.rep_reply_started:
         s.rep_reply_started = True
         if e == NULL or e.closed or e.peer_gone or not pipe_check_write(e):

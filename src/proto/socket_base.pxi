@@ -42,8 +42,10 @@ cdef struct sock_t:
     int npipes
     int cap
     pipe_end_t *out_cur         # pipe of the multipart message being sent
+    bint out_dropping           # out_cur left mid-message: the rest of it goes nowhere
     pipe_end_t *lb_last         # pipe the last frame went to
     pipe_end_t *fq_last         # pipe the last frame came from
+    pipe_end_t *drop_after_msg  # dropped while its message was half read: let go after its last frame
     pipe_end_t *wakes[16]       # readers to wake once the GIL is released
     int nwakes
     bint rcvmore
@@ -116,8 +118,10 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     s.ev = evsink_new()
     s.threadsafe = is_thread_safe_type(proto.type)
     pthread_mutex_init(&s.tlock, NULL)
-    s.next_rid = <unsigned int>rand()
-    s.request_id = <unsigned int>rand()
+    # Random starts (as libzmq), so that no peer can guess the id the next
+    # anonymous peer will get, nor the next request id.
+    s.next_rid = mq_random_u32()
+    s.request_id = mq_random_u32()
     s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
     msg_init(&s.prefetched)
     if s.subs == NULL:
@@ -164,14 +168,15 @@ cdef int sock_live_pipes(sock_t *s) noexcept nogil:
 
 
 cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept nogil:
-    """Forgets e and closes it (the peer is told unless it left first)."""
+    """Forgets e and closes it (the peer is told unless it left first).
+    Every way a pipe leaves the socket comes through here, so that nothing
+    the socket keeps can reach e once it is closed (and maybe freed)."""
     cdef int i
-    if s.proto.xdetach != NULL:
+    if sock_in_message_from(s, e):
+        sock_drop_after_message(s, e)
+        return
+    if s.proto.xdetach != NULL and s.drop_after_msg != e:   # (else detached already)
         s.proto.xdetach(s, e)
-    pa_remove(&s.lb, e)
-    pa_remove(&s.fq, e)
-    if s.out_cur == e:
-        s.out_cur = NULL
     sock_forget_pipe_refs(s, e)
     for i in range(s.npipes):
         if s.pipes[i] == e:
@@ -182,11 +187,19 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept 
 
 
 cdef void sock_forget_pipe_refs(sock_t *s, pipe_end_t *e) noexcept nogil:
-    """Clears every socket field that points at e."""
+    """Takes e off every list of the socket core and clears every field
+    that points at it (type hooks keep only their own structures)."""
+    pa_remove(&s.lb, e)
+    pa_remove(&s.fq, e)
+    sock_forget_out(s, e)
+    sock_unwake(s, e)
+    sock_forget_rid(s, e)
     if s.lb_last == e:
         s.lb_last = NULL
     if s.fq_last == e:
         s.fq_last = NULL
+    if s.drop_after_msg == e:
+        s.drop_after_msg = NULL
     if s.route_out == e:
         s.route_out = NULL
     if s.reply_pipe == e:
@@ -201,13 +214,63 @@ cdef void sock_forget_pipe_refs(sock_t *s, pipe_end_t *e) noexcept nogil:
             break
 
 
+cdef inline void sock_forget_out(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """e will take no more frames: if a message to it was half sent, its
+    other frames are dropped rather than sent to another peer as a
+    message of their own."""
+    if s.out_cur == e:
+        s.out_cur = NULL
+        s.out_dropping = True
+
+
+cdef void sock_unwake(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Takes e off the wake list: its peer learns of the end from PIPE_TERM
+    (or has left already), and the next sock_send_wakes must not reach an
+    end that may be freed by then."""
+    cdef int i = 0
+    while i < s.nwakes:
+        if s.wakes[i] == e:
+            s.nwakes -= 1
+            s.wakes[i] = s.wakes[s.nwakes]
+        else:
+            i += 1
+
+
+cdef void sock_forget_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Frees e's routing id for others, if the map gives it to e."""
+    if s.ids != NULL and e.rid_len >= 0 and mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
+        mq_idmap_del(s.ids, e.rid, e.rid_len)
+
+
+cdef inline bint sock_in_message_from(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """The user holds the first frames of a message from e (the rest of
+    it can only come from e)."""
+    return e.more_in and not e.closed and s.fq_last == e and pa_contains(&s.fq, e)
+
+
+cdef void sock_drop_after_message(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Drops e as far as it can be while its message is half read: no more
+    sends or routing to it; the fair-queue lets go of it after the last
+    frame of that message (libzmq's terminate_current_in)."""
+    if s.drop_after_msg == e:
+        return
+    if s.proto.xdetach != NULL:
+        s.proto.xdetach(s, e)
+    pa_remove(&s.lb, e)
+    sock_forget_out(s, e)
+    sock_forget_rid(s, e)
+    if s.route_out == e:
+        s.route_out = NULL
+    e.tag = NULL                # no endpoint's any more: disconnect must not find it again
+    s.drop_after_msg = e
+
+
 cdef void sock_peer_terminated(sock_t *s, pipe_end_t *e) noexcept nogil:
     e.peer_gone = True
     if e.inproc:
         s.stats.inproc_detached += 1
     pa_remove(&s.lb, e)
-    if s.out_cur == e:
-        s.out_cur = NULL
+    sock_forget_out(s, e)
     if pa_contains(&s.fq, e) and not e.ignored:
         # Still deliver what arrived before the end: the fair-queue lets go
         # of the pipe when it reads the delimiter.

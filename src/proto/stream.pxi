@@ -17,7 +17,7 @@ cdef void stream_notify(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     if e.rid_fixed:
-        mq_idmap_put(s.ids, e.rid, e.rid_len, e)
+        route_take_fixed_rid(s, e)
     else:
         router_set_rid(s, e, NULL, 0)
         e.rid_fixed = True          # the session's in-band (empty) id changes nothing
@@ -26,7 +26,6 @@ cdef void stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void stream_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
     stream_notify(s, e)
-    router_detach(s, e)
 
 
 cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:

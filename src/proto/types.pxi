@@ -49,14 +49,11 @@ cdef void define_protocols() noexcept nogil:
     PROTOS[5].xattach = dealer_attach
     PROTOS[3].xattach = dealer_attach
     PROTOS[6].xattach = router_attach
-    PROTOS[6].xdetach = router_detach
     PROTOS[6].xread_activated = router_read_activated
     PROTOS[11].xattach = stream_attach
     PROTOS[11].xdetach = stream_detach
-    for t in range(12, NPROTOS):
-        if t == 12 or t == 19:                              # SERVER, PEER
-            PROTOS[t].xattach = server_attach
-            PROTOS[t].xdetach = router_detach
+    PROTOS[12].xattach = server_attach                      # SERVER
+    PROTOS[19].xattach = server_attach                      # PEER
     for t in range(NPROTOS):
         if t == 1 or t == 9:                                # PUB, XPUB
             PROTOS[t].xattach = xpub_attach

@@ -12,10 +12,19 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
     cdef int rc
     while a.active > 0:
         e = a.items[a.cur]
+        if s.fq_last != NULL and s.fq_last.more_in:
+            # The rest of a message comes from its pipe, wherever others
+            # leaving have moved it in the array.
+            e = s.fq_last
         rc = pipe_read(e, m)
         if rc == 1:
             if not e.more_in:
                 a.cur = (a.cur + 1) % a.active
+                if e == s.drop_after_msg:
+                    # The last frame of a message from a pipe that was
+                    # dropped while the message was half read.
+                    sock_drop_pipe(s, e, s.o.linger)
+                    return 0
             if m.flags & MSG_IDENTITY:
                 # In-band routing id from the peer's session (or inproc
                 # connector): only ROUTER-like sockets care.
@@ -28,7 +37,10 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
             s.fq_last = e
             return 0
         if rc < 0:
+            e.more_in = False   # (a message is never cut short: writers publish whole ones)
             sock_drop_pipe(s, e)
+        elif e.more_in:
+            return EAGAIN       # (likewise never: the rest comes with the first frame)
         else:
             pa_deactivate(a, e)
     return EAGAIN
@@ -38,6 +50,8 @@ cdef bint fq_has_in(sock_t *s) noexcept nogil:
     cdef parray_t *a = &s.fq
     cdef pipe_end_t *e
     cdef msg_t *front
+    if s.fq_last != NULL and s.fq_last.more_in:
+        return True             # the rest of a message is always there
     while a.active > 0:
         e = a.items[a.cur]
         front = ypipe_peek(e.inq)

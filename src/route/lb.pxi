@@ -15,6 +15,13 @@ cdef int lb_send(sock_t *s, msg_t *m) noexcept nogil:
                 s.out_cur = NULL
             msg_close(m)
             return 0
+    elif s.out_dropping:
+        # Rest of a message whose peer left before its last frame: it must
+        # not reach another peer as a message of its own.
+        if not (m.flags & MSG_MORE):
+            s.out_dropping = False
+        msg_close(m)
+        return 0
     else:
         while True:
             if a.active == 0:
@@ -37,7 +44,7 @@ cdef int lb_send(sock_t *s, msg_t *m) noexcept nogil:
 
 cdef bint lb_has_out(sock_t *s) noexcept nogil:
     cdef parray_t *a = &s.lb
-    if s.out_cur != NULL:
+    if s.out_cur != NULL or s.out_dropping:
         return True
     while a.active > 0:
         if pipe_check_write(a.items[a.cur]):
