@@ -88,11 +88,11 @@ cdef void xpub_notify(sock_t *s, bint subscribe, const unsigned char *topic, siz
     msgq_push(&s.pending, &m)
 
 
-cdef void xpub_emptied(void *ctx, tnode_t *t) noexcept nogil:
-    """A pipe went and nobody is left on prefix t: the user sees a cancel."""
+cdef void xpub_pipe_gone_from(void *ctx, tnode_t *t) noexcept nogil:
+    """A leaving pipe was on prefix t: the user sees a cancel."""
     cdef sock_t *s = <sock_t *>ctx
     cdef msg_t m
-    if s.o.xpub_manual or s.o.type != 9:
+    if s.o.type != 9:
         return
     if msg_init_size(&m, t.plen + 1) < 0:
         return
@@ -157,7 +157,10 @@ cdef void xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 
 cdef void xpub_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
-    mtrie_rm_pipe(s.subs, e, xpub_emptied, s)
+    """As libzmq: a cancel for each prefix nobody is left on; with
+    XPUB_VERBOSER, for each prefix the pipe was on; with XPUB_MANUAL, for
+    each the user had put it on (with XPUB_MANUAL, only the user does)."""
+    mtrie_rm_pipe(s.subs, e, xpub_pipe_gone_from, s, s.o.xpub_manual or s.o.xpub_verboser)
 
 
 cdef int xpub_recv(sock_t *s, msg_t *m) noexcept nogil:

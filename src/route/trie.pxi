@@ -385,17 +385,18 @@ cdef int mtrie_rm(tnode_t *root, const unsigned char *p, size_t n, pipe_end_t *e
     return 1
 
 
-cdef void mtrie_rm_pipe(tnode_t *root, pipe_end_t *e, topic_fn emptied, void *ctx) noexcept nogil:
-    """Takes e off every prefix, calling emptied for each prefix left with
-    no subscriber, and frees the nodes left empty. Children come before
+cdef void mtrie_rm_pipe(tnode_t *root, pipe_end_t *e, topic_fn gone, void *ctx, bint every) noexcept nogil:
+    """Takes e off every prefix, calling gone for each prefix left with no
+    subscriber (every: for each prefix e was on), and frees the nodes left
+    empty. Children come before
     their parent, the last child first, so freeing a node (whose slot the
     last child takes) never moves one still to be seen."""
     cdef tnode_t *t = tnode_last_leaf(root)
     cdef tnode_t *up
     cdef int slot
     while True:
-        if tnode_take_pipe(t, e) and t.npipes == 0 and emptied != NULL:
-            emptied(ctx, t)
+        if tnode_take_pipe(t, e) and (every or t.npipes == 0) and gone != NULL:
+            gone(ctx, t)
         if t == root:
             return
         up = t.parent

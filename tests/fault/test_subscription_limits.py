@@ -493,7 +493,7 @@ def test_randomised_churn_matches_a_model(run_script):
             model.append({b"\\xfe": 1})
         def word():
             return bytes(rnd.choice(b"ab") for _ in range(rnd.randrange(0, 7)))
-        for step in range(400):
+        for step in range(600):
             i = rnd.randrange(len(subs))
             s, held = subs[i], model[i]
             t = word()
@@ -506,6 +506,18 @@ def test_randomised_churn_matches_a_model(run_script):
                 held[t] = held.get(t, 0) + 1
                 change(s, True, t)
                 assert recv(xpub) == [b"\\x01" + t]   # verboser: every one shows
+            if step % 50 == 49:
+                # one leaves without cancelling: verboser shows all it held
+                i = rnd.randrange(len(subs))
+                kind = subs[i].socket_type
+                held = set(t for t, c in model[i].items() if c > 0)
+                subs[i].close()
+                assert set(recv(xpub)[0] for _ in held) == set(b"\\x00" + t for t in held)
+                subs[i] = sock(kind)
+                subs[i].connect("inproc://model")
+                change(subs[i], True, b"\\xfe")
+                assert recv(xpub) == [b"\\x01\\xfe"]
+                model[i] = {b"\\xfe": 1}
             if step % 10 == 9:
                 msgs = [word() + b"." for _ in range(12)]
                 for m in msgs:
@@ -524,3 +536,45 @@ def test_randomised_churn_matches_a_model(run_script):
                             if any(x.startswith(t) for t in live)]
                     assert got == want, (step, j, live, got, want)
     ''', timeout=120)
+
+
+@pytest.mark.parametrize("mode", ["plain", "verboser", "manual"])
+def test_cancels_shown_when_a_subscriber_leaves(run_script, mode):
+    """As libzmq: a leaving pipe's prefixes that nobody else holds; with
+    XPUB_VERBOSER all it held; with XPUB_MANUAL all the user put it on."""
+    run_script(f'''
+        mode = "{mode}"
+        xpub = sock(zmq.XPUB)
+        if mode == "verboser":
+            xpub.setsockopt(zmq.XPUB_VERBOSER, 1)
+        if mode == "manual":
+            xpub.setsockopt(zmq.XPUB_MANUAL, 1)
+        xpub.bind("inproc://leave")
+        a, b = sock(zmq.SUB), sock(zmq.SUB)
+        for s in (a, b):
+            s.connect("inproc://leave")
+        def both(s, topics, shown=True):
+            for t in topics:
+                s.subscribe(t)
+                if not shown:
+                    continue
+                got = recv(xpub)
+                if mode == "manual":
+                    assert got == [b"\\x01" + t], got
+                    xpub.setsockopt(zmq.SUBSCRIBE, t)
+        both(a, [b"shared"])
+        both(b, [b"shared"], shown=mode != "plain")
+        xpub.send(b"shared")
+        assert recv(b) == [b"shared"]
+        both(a, [b"mine", b"mine2" * 30000])
+        a.close()
+        got = set()
+        while xpub.poll(300):
+            got.add(xpub.recv())
+        want = {{b"\\x00mine", b"\\x00" + b"mine2" * 30000}}
+        if mode != "plain":
+            want.add(b"\\x00shared")
+        assert got == want, sorted(g[:10] for g in got)
+        xpub.send(b"shared!")
+        assert recv(b) == [b"shared!"]
+    ''')
