@@ -19,8 +19,6 @@
 #   it) and leaves the trie as it was. A merge that cannot get memory is
 #   skipped: the trie stays correct, only less compact.
 
-from libc.string cimport memmove
-
 cdef enum:
     TRIE_NOMEM = -2
 
@@ -29,6 +27,7 @@ cdef struct tnode_t:
     tnode_t *parent             # NULL at the root
     unsigned char *label        # the edge from parent (at least one byte; none at the root)
     size_t nlabel
+    unsigned char *lbase        # the allocation label points into (it may start further on)
     size_t plen                 # length of the whole prefix this node stands for
     int count                   # trie: subscriptions ending here
     int slot                    # index in parent.kids
@@ -47,18 +46,19 @@ cdef tnode_t *tnode_new(const unsigned char *label, size_t n, size_t plen) noexc
     cdef tnode_t *t = <tnode_t *>calloc(1, sizeof(tnode_t))
     if t == NULL:
         return NULL
-    t.label = <unsigned char *>malloc(n)
-    if t.label == NULL:
+    t.lbase = <unsigned char *>malloc(n)
+    if t.lbase == NULL:
         free(t)
         return NULL
-    memcpy(t.label, label, n)
+    memcpy(t.lbase, label, n)
+    t.label = t.lbase
     t.nlabel = n
     t.plen = plen
     return t
 
 
 cdef void tnode_free_one(tnode_t *t) noexcept nogil:
-    free(t.label)
+    free(t.lbase)
     free(t.keys)
     free(t.kids)
     free(t.pipes)
@@ -159,20 +159,18 @@ cdef void tnode_unlink(tnode_t *t, tnode_t *k) noexcept nogil:
 
 cdef tnode_t *tnode_split(tnode_t *t, tnode_t *k, size_t m) noexcept nogil:
     """Puts a new node for k's first m label bytes between t and k; returns
-    it, or NULL (nothing changed) when memory is short."""
+    it, or NULL (nothing changed) when memory is short. k keeps its label's
+    memory, so this costs m, not k's label: a peer that subscribes and
+    cancels a short prefix of a long topic does no more work than it sends."""
     cdef tnode_t *mid = tnode_new(k.label, m, t.plen + m)
-    cdef unsigned char *rest
     if mid == NULL:
         return NULL
     if not tnode_room_for_kid(mid):
         tnode_free_one(mid)
         return NULL
     tnode_put_kid(t, k.slot, mid)
+    k.label += m
     k.nlabel -= m
-    memmove(k.label, k.label + m, k.nlabel)
-    rest = <unsigned char *>realloc(k.label, k.nlabel)
-    if rest != NULL:
-        k.label = rest
     tnode_put_kid(mid, 0, k)
     mid.nkids = 1
     return mid
@@ -182,14 +180,21 @@ cdef bint tnode_merge_into_kid(tnode_t *t) noexcept nogil:
     """t holds nothing and has one child: the child takes t's place, its
     label grown by t's. False (nothing changed) when memory is short."""
     cdef tnode_t *k = t.kids[0]
-    cdef unsigned char *label = <unsigned char *>realloc(t.label, t.nlabel + k.nlabel)
-    if label == NULL:
-        return False
-    memcpy(label + t.nlabel, k.label, k.nlabel)
-    free(k.label)
-    k.label = label
+    cdef unsigned char *label
+    if <size_t>(k.label - k.lbase) >= t.nlabel:
+        # Room in front, where a split left it: undoing the split costs t's label.
+        k.label -= t.nlabel
+        memcpy(k.label, t.label, t.nlabel)
+    else:
+        label = <unsigned char *>malloc(t.nlabel + k.nlabel)
+        if label == NULL:
+            return False
+        memcpy(label, t.label, t.nlabel)
+        memcpy(label + t.nlabel, k.label, k.nlabel)
+        free(k.lbase)
+        k.lbase = label
+        k.label = label
     k.nlabel += t.nlabel
-    t.label = NULL
     tnode_put_kid(t.parent, t.slot, k)
     t.nkids = 0
     tnode_free_one(t)
