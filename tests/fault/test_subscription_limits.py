@@ -578,3 +578,34 @@ def test_cancels_shown_when_a_subscriber_leaves(run_script, mode):
         xpub.send(b"shared!")
         assert recv(b) == [b"shared!"]
     ''')
+
+
+@beyond_libzmq
+def test_nested_prefixes_of_a_long_topic(run_script):
+    """Hundreds of subscriptions, each a prefix of the next and of a 400 KB
+    one: a new publisher gets them all re-sent, a message reaches the
+    subscriber once, and leaving cancels every one."""
+    run_script(f'''
+        big = topic({LONG})
+        cuts = list(range(1, 3000, 7)) + list(range(3000, {LONG}, 9973)) + [{LONG}]
+        first = sock(zmq.XPUB)
+        first.bind("inproc://first")
+        sub = sock(zmq.SUB)
+        sub.connect("inproc://first")
+        for n in cuts:
+            sub.subscribe(big[:n])
+        assert [recv(first)[0] for _ in cuts] == [b"\\x01" + big[:n] for n in cuts]
+        second = sock(zmq.XPUB)
+        second.bind("inproc://second")
+        sub.connect("inproc://second")       # every subscription is re-sent
+        assert sorted(recv(second)[0] for _ in cuts) == sorted(b"\\x01" + big[:n] for n in cuts)
+        second.send(big + b"!")
+        second.send(big[:2500] + b"?")
+        second.send(b"\\x00")
+        assert recv(sub) == [big + b"!"]
+        assert recv(sub) == [big[:2500] + b"?"]
+        assert not sub.poll(200)
+        sub.close()
+        for x in (first, second):
+            assert sorted(recv(x)[0] for _ in cuts) == sorted(b"\\x00" + big[:n] for n in cuts)
+    ''', timeout=120)
