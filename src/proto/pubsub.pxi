@@ -158,8 +158,10 @@ cdef void xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void xpub_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
     """As libzmq: a cancel for each prefix nobody is left on; with
-    XPUB_VERBOSER, for each prefix the pipe was on; with XPUB_MANUAL, for
-    each the user had put it on (with XPUB_MANUAL, only the user does)."""
+    XPUB_VERBOSER, for each prefix the pipe was on. With XPUB_MANUAL only
+    the user puts pipes on prefixes, and sees a cancel for each the pipe
+    was on (libzmq shows those the peer had asked for: the same unless the
+    user applied others)."""
     mtrie_rm_pipe(s.subs, e, xpub_pipe_gone_from, s, s.o.xpub_manual or s.o.xpub_verboser)
 
 
