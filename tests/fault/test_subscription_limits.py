@@ -609,3 +609,29 @@ def test_nested_prefixes_of_a_long_topic(run_script):
         for x in (first, second):
             assert sorted(recv(x)[0] for _ in cuts) == sorted(b"\\x00" + big[:n] for n in cuts)
     ''', timeout=120)
+
+
+@beyond_libzmq
+def test_long_subscription_costs_about_its_length(run_script):
+    """Two 400 KB subscriptions held by an XSUB and its XPUB cost a few MB,
+    not ~125 B per topic byte on each side (the old trie: ~200 MB)."""
+    out = run_script(f'''
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        xpub = sock(zmq.XPUB)
+        xpub.bind("inproc://cost")
+        xsub = sock(zmq.XSUB)
+        xsub.connect("inproc://cost")
+        warm = topic({LONG}, b"w")
+        xsub.send(b"\\x01" + warm)              # pools and buffers warmed up
+        assert recv(xpub) == [b"\\x01" + warm]
+        before = rss()
+        for tag in (b"x", b"y"):
+            xsub.send(b"\\x01" + topic({LONG}, tag))
+            assert recv(xpub)[0][:2] == b"\\x01" + tag
+        grown = rss() - before
+        print("grown", grown)
+        assert grown < 24 * 2**20, grown
+    ''')
+    print(out)
