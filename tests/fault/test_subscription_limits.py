@@ -396,11 +396,14 @@ def test_long_subscription_survives_publisher_restart(run_script, zmq, topic_len
 
 
 @pytest.mark.interop
-@pytest.mark.parametrize("direction", ["sub_under_test", "pub_under_test"])
-def test_long_subscription_reconnect_with_libzmq(run_script, zmq, direction):
+@pytest.mark.parametrize("direction,topic_len", [
+    ("sub_under_test", OVER_64K),
+    pytest.param("sub_under_test", LONG, marks=beyond_libzmq),  # libzmq's PUB copes, its SUB does not
+    ("pub_under_test", OVER_64K)])
+def test_long_subscription_reconnect_with_libzmq(run_script, zmq, direction, topic_len):
     """The implementation under test on one side, pyzmq (libzmq) on the other."""
     pub_module, sub_module = ("zmq", zmq.__name__) if direction == "sub_under_test" else (zmq.__name__, "zmq")
-    run_script(reconnect_script(pub_module, sub_module, OVER_64K), timeout=120)
+    run_script(reconnect_script(pub_module, sub_module, topic_len), timeout=120)
 
 
 @pytest.mark.interop
