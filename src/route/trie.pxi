@@ -24,20 +24,22 @@ cdef enum:
 
 
 cdef struct tnode_t:
-    tnode_t *parent             # NULL at the root
-    unsigned char *label        # the edge from parent (at least one byte; none at the root)
-    size_t nlabel
-    unsigned char *lbase        # the allocation label points into (it may start further on)
-    size_t plen                 # length of the whole prefix this node stands for
-    int count                   # trie: subscriptions ending here
-    int slot                    # index in parent.kids
+    # what matching reads first, in one cache line
     pipe_end_t **pipes          # mtrie: pipes subscribed to exactly this prefix
     int npipes
-    int cappipes
+    int nkids
     unsigned char *keys         # keys[i] == kids[i].label[0]
     tnode_t **kids
-    int nkids
+    unsigned char *label        # the edge from parent (at least one byte; none at the root)
+    size_t nlabel
+    int count                   # trie: subscriptions ending here
+    int slot                    # index in parent.kids
+    # the rest
+    int cappipes
     int capkids
+    tnode_t *parent             # NULL at the root
+    unsigned char *lbase        # the allocation label points into (it may start further on)
+    size_t plen                 # length of the whole prefix this node stands for
 
 
 # ---------------------------------------------------------------- nodes
@@ -410,16 +412,20 @@ cdef void mtrie_rm_pipe(tnode_t *root, pipe_end_t *e, topic_fn gone, void *ctx, 
         t = tnode_last_leaf(up.kids[slot - 1]) if slot > 0 else up
 
 
+cdef bint pipes_grow(pipe_end_t ***arr, int *cap) noexcept nogil:
+    cdef pipe_end_t **grown = <pipe_end_t **>realloc(arr[0], sizeof(pipe_end_t *) * (cap[0] * 2 + 8))
+    if grown == NULL:
+        return False
+    arr[0] = grown
+    cap[0] = cap[0] * 2 + 8
+    return True
+
+
 cdef inline bint pipes_push(pipe_end_t ***arr, int *n, int *cap, pipe_end_t *e) noexcept nogil:
     """Appends e to a growable array of pipe ends; False (nothing changed)
     when memory is short."""
-    cdef pipe_end_t **grown
-    if n[0] == cap[0]:
-        grown = <pipe_end_t **>realloc(arr[0], sizeof(pipe_end_t *) * (cap[0] * 2 + 8))
-        if grown == NULL:
-            return False
-        arr[0] = grown
-        cap[0] = cap[0] * 2 + 8
+    if n[0] == cap[0] and not pipes_grow(arr, cap):
+        return False
     arr[0][n[0]] = e
     n[0] += 1
     return True
