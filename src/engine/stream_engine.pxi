@@ -310,12 +310,17 @@ cdef void session_encode_subscription(session_t *s, msg_t *m) noexcept nogil:
     cdef const char *name = b"SUBSCRIBE" if msg_data(m)[0] == 1 else b"CANCEL"
     cdef size_t nlen = strlen(name)
     cdef size_t body = 1 + nlen + m.size - 1
-    if body > COPY_MAX:
-        msg_close(m)        # an absurd topic: dropped rather than sent half
-        return
     s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, body)
     s.outbuf[s.out_len] = <unsigned char>nlen
     memcpy(s.outbuf + s.out_len + 1, name, nlen)
+    if body > COPY_MAX:
+        # A long topic follows from the message's own memory, as a large
+        # body does (past its leading 0x01/0x00).
+        s.out_len += 1 + nlen
+        memcpy(&s.big, m, sizeof(msg_t))
+        s.big_off = 1
+        s.has_big = True
+        return
     memcpy(s.outbuf + s.out_len + 1 + nlen, msg_data(m) + 1, m.size - 1)
     s.out_len += body
     msg_close(m)

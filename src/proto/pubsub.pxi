@@ -10,10 +10,6 @@
 # publisher and again on every new connection; SUB is XSUB with the
 # subscriptions set by option and a local prefix filter on what arrives.
 
-cdef enum:
-    TOPIC_BUF = 65536
-
-
 # ---------------------------------------------------------------- dist
 
 cdef void dist_pick(sock_t *s, msg_t *m) noexcept nogil:
@@ -29,7 +25,7 @@ cdef void dist_pick(sock_t *s, msg_t *m) noexcept nogil:
         for i in range(s.npipes):
             e = s.pipes[i]
             if e.match_gen != s.match_gen:
-                pipes_push(&s.matching, &s.nmatching, &s.capmatching, e)
+                pipes_push(&s.matching, &s.nmatching, &s.capmatching, e)   # short of memory: e misses it
 
 
 cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -84,17 +80,25 @@ cdef void xpub_notify(sock_t *s, bint subscribe, const unsigned char *topic, siz
     cdef msg_t m
     if s.o.type != 9:
         return              # PUB shows the user nothing
-    msg_init_size(&m, n + 1)
+    if msg_init_size(&m, n + 1) < 0:
+        return              # short of memory: the user misses this notice
     msg_data(&m)[0] = 1 if subscribe else 0
     if n:
         memcpy(msg_data(&m) + 1, topic, n)
     msgq_push(&s.pending, &m)
 
 
-cdef void xpub_emptied(void *ctx, const unsigned char *topic, size_t n) noexcept nogil:
+cdef void xpub_pipe_gone_from(void *ctx, tnode_t *t) noexcept nogil:
+    """A leaving pipe was on prefix t: the user sees a cancel."""
     cdef sock_t *s = <sock_t *>ctx
-    if not s.o.xpub_manual:
-        xpub_notify(s, False, topic, n)
+    cdef msg_t m
+    if s.o.type != 9:
+        return
+    if msg_init_size(&m, t.plen + 1) < 0:
+        return
+    msg_data(&m)[0] = 0
+    tnode_topic(t, msg_data(&m) + 1)
+    msgq_push(&s.pending, &m)
 
 
 cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
@@ -107,6 +111,8 @@ cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept no
         return
     if p[0] == 1:
         rc = mtrie_add(s.subs, p + 1, m.size - 1, e)
+        if rc == TRIE_NOMEM:
+            return          # dropped: as if it never came
         if rc == 1 or s.o.xpub_verbose or s.o.xpub_verboser:
             xpub_notify(s, True, p + 1, m.size - 1)
     else:
@@ -144,19 +150,19 @@ cdef void xpub_read(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef void xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef msg_t m
-    if s.welcome != NULL and pipe_check_write(e):
-        msg_init_bytes(&m, s.welcome, s.welcome_len)
+    if s.welcome != NULL and pipe_check_write(e) and msg_init_bytes(&m, s.welcome, s.welcome_len) == 0:
         pipe_write(e, &m)
         sock_flush_pipe(s, e)
     xpub_read(s, e)
 
 
 cdef void xpub_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
-    cdef unsigned char *buf = <unsigned char *>malloc(TOPIC_BUF)
-    if buf == NULL:
-        abort()
-    mtrie_rm_pipe(s.subs, e, buf, 0, xpub_emptied, s)
-    free(buf)
+    """As libzmq: a cancel for each prefix nobody is left on; with
+    XPUB_VERBOSER, for each prefix the pipe was on. With XPUB_MANUAL only
+    the user puts pipes on prefixes, and sees a cancel for each the pipe
+    was on (libzmq shows those the peer had asked for: the same unless the
+    user applied others)."""
+    mtrie_rm_pipe(s.subs, e, xpub_pipe_gone_from, s, s.o.xpub_manual or s.o.xpub_verboser)
 
 
 cdef int xpub_recv(sock_t *s, msg_t *m) noexcept nogil:
@@ -179,7 +185,8 @@ cdef int xpub_manual_subscribe(sock_t *s, const unsigned char *topic, size_t n, 
     if s.last_sub_pipe == NULL:
         return 0
     if add:
-        mtrie_add(s.subs, topic, n, s.last_sub_pipe)
+        if mtrie_add(s.subs, topic, n, s.last_sub_pipe) == TRIE_NOMEM:
+            return ENOMEM
     else:
         mtrie_rm(s.subs, topic, n, s.last_sub_pipe)
     return 0
@@ -187,32 +194,29 @@ cdef int xpub_manual_subscribe(sock_t *s, const unsigned char *topic, size_t n, 
 
 # ---------------------------------------------------------------- XSUB / SUB
 
-cdef void xsub_send_one(void *ctx, const unsigned char *topic, size_t n) noexcept nogil:
+cdef void xsub_send_one(void *ctx, tnode_t *t) noexcept nogil:
     cdef pipe_end_t *e = <pipe_end_t *>ctx
     cdef msg_t m
     if not pipe_check_write(e):
         return      # at SNDHWM: that subscription is lost for this pipe
-    msg_init_size(&m, n + 1)
+    if msg_init_size(&m, t.plen + 1) < 0:
+        return      # short of memory: likewise
     msg_data(&m)[0] = 1
-    if n:
-        memcpy(msg_data(&m) + 1, topic, n)
+    tnode_topic(t, msg_data(&m) + 1)
     m.flags = MSG_SUBSCRIBE
     pipe_write(e, &m)
 
 
 cdef void xsub_resend_all(sock_t *s, pipe_end_t *e) noexcept nogil:
     """On each new or re-made connection, every current subscription."""
-    cdef unsigned char *buf = <unsigned char *>malloc(TOPIC_BUF)
-    if buf == NULL:
-        abort()
-    trie_each(s.subs, buf, 0, xsub_send_one, e)
-    free(buf)
+    trie_each(s.subs, xsub_send_one, e)
     sock_flush_pipe(s, e)
 
 
 cdef void subscription_to_all(sock_t *s, bint add, const unsigned char *topic, size_t n, bint flagged) noexcept nogil:
     cdef msg_t m
-    msg_init_size(&m, n + 1)
+    if msg_init_size(&m, n + 1) < 0:
+        return
     msg_data(&m)[0] = 1 if add else 0
     if n:
         memcpy(msg_data(&m) + 1, topic, n)
@@ -225,7 +229,8 @@ cdef int sub_subscribe(sock_t *s, const unsigned char *topic, size_t n, bint add
     """SUB's SUBSCRIBE/UNSUBSCRIBE: counted; a subscribe always goes
     upstream, a cancel only when the last one for that topic goes."""
     if add:
-        trie_add(s.subs, topic, n)
+        if trie_add(s.subs, topic, n) == TRIE_NOMEM:
+            return ENOMEM
         subscription_to_all(s, True, topic, n, True)
     elif trie_rm(s.subs, topic, n) == 1:
         subscription_to_all(s, False, topic, n, True)
@@ -240,7 +245,7 @@ cdef int xsub_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef bint forward = True
     if not s.dist_in_msg and m.size > 0:
         if p[0] == 1:
-            trie_add(s.subs, p + 1, m.size - 1)
+            trie_add(s.subs, p + 1, m.size - 1)     # short of memory: sent, not kept
         elif p[0] == 0:
             rc = trie_rm(s.subs, p + 1, m.size - 1)
             forward = rc == 1 or s.o.xsub_verbose_unsubscribe
@@ -257,9 +262,8 @@ cdef int xsub_dist_all(sock_t *s, msg_t *m) noexcept nogil:
     if not s.dist_in_msg:
         s.nmatching = 0
         for i in range(s.npipes):
-            if pipe_check_write(s.pipes[i]):
-                pipes_push(&s.matching, &s.nmatching, &s.capmatching, s.pipes[i])
-            else:
+            if not (pipe_check_write(s.pipes[i]) and
+                    pipes_push(&s.matching, &s.nmatching, &s.capmatching, s.pipes[i])):
                 s.stats.msgs_dropped += 1
     for i in range(s.nmatching):
         msg_copy(&copy, m)
