@@ -24,9 +24,18 @@ _INT_OPTIONS = frozenset((4, 8, 9, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 27, 2
 
 cdef object socket_set_option(Socket self, int option, value):
     """setsockopt: int options take int, binary ones bytes."""
-    cdef options_t *o
     self._check_open()
-    o = &self.s.o
+    # Converting the value may run Python code (__bytes__, __index__), and
+    # so other threads: one may close the socket meanwhile.
+    self._enter()
+    try:
+        return socket_set_option_entered(self, option, value)
+    finally:
+        self._leave()
+
+
+cdef object socket_set_option_entered(Socket self, int option, value):
+    cdef options_t *o = &self.s.o
     if option == 5:                                   # ROUTING_ID
         v = _bytes_value(value)
         if len(v) < 1 or len(v) > 255:
