@@ -455,7 +455,13 @@ cdef class Socket:
                 raise MemoryError()
             copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
-            self._msg_from_object(&m, (<Frame>data)._data if not (<Frame>data)._owns_msg else data, False)
+            if (<Frame>data)._owns_msg:
+                self._msg_from_object(&m, data, False)
+            else:
+                # A Frame made from a large buffer with copy=False is sent
+                # from that buffer, as in pyzmq; the message holds its own
+                # export of it.
+                self._msg_from_object(&m, (<Frame>data)._data, not copy)
         elif isinstance(data, str):
             raise TypeError("unicode not allowed, use send_string")
         else:

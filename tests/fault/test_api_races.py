@@ -225,9 +225,10 @@ def test_sent_zero_copy_frame_arrives(zmq, sock):
     a.bind("inproc://frame-zc")
     b.connect("inproc://frame-zc")
     ba = bytearray(b"q" * (1 << 20))
-    a.send(zmq.Frame(ba, copy=False), copy=False)
+    tracker = a.send(zmq.Frame(ba, copy=False), copy=False, track=True)
     assert b.recv() == bytes(ba)
-    del ba[:]
+    tracker.wait(5)
+    del ba[:]                   # the message gave its export back
 
 
 # --------------------------------------------------------------------------
