@@ -56,8 +56,9 @@ cdef class Socket:
             o.linger = 0
         self.s = sock_new(proto, &o)
         if self.s == NULL:
+            err = errno
             context._socket_closed(self)
-            raise MemoryError()
+            raise_errno(err if err else ENOMEM)     # EMFILE when out of descriptors
         self.context = context
         self._closed = False
         self._endpoints = {}
