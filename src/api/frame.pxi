@@ -39,7 +39,7 @@ cdef class Frame:
         if type(data) is bytes:
             self._data = data
             return
-        PyObject_GetBuffer(data, &self._view, PyBUF_SIMPLE)    # fails early without a buffer
+        PyObject_GetBuffer(data, &self._view, PyBUF_ANY_CONTIGUOUS)    # fails early without a buffer
         self._viewing = True        # __dealloc__ releases it, even if we raise below
         if copy is None:
             copy = self._view.len < (FRAME_COPY_THRESHOLD if copy_threshold is None else copy_threshold)
@@ -157,7 +157,7 @@ cdef int msg_init_borrowed(msg_t *m, object obj) except -1:
     if c == NULL:
         raise MemoryError()
     view = <Py_buffer *>(c + 1)
-    if PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0:
+    if PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS) < 0:
         free(c)
         return -1
     c.next_free = NULL

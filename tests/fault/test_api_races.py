@@ -128,6 +128,13 @@ def test_close_while_in_socket_poll():
                rounds=10, max_delay=0.05)
 
 
+def test_close_while_thread_safe_socket_waits(zmq):
+    if not hasattr(zmq, "CLIENT"):
+        pytest.skip("no thread-safe socket types")
+    close_race("def op(s, big):\n    s.recv()\n", "CLIENT", make_body="None",
+               rounds=10, max_delay=0.05)
+
+
 def test_poll_on_a_closed_socket_raises_enotsock(zmq, ctx):
     s = ctx.socket(zmq.PULL)
     s.close()
@@ -229,6 +236,29 @@ def test_sent_zero_copy_frame_arrives(zmq, sock):
     assert b.recv() == bytes(ba)
     tracker.wait(5)
     del ba[:]                   # the message gave its export back
+
+
+def test_numpy_buffers_as_pyzmq(zmq, sock):
+    # C- and Fortran-contiguous arrays go as their memory, copied or not; a
+    # strided view is refused up front, as pyzmq does.
+    np = pytest.importorskip("numpy")
+    a = sock(zmq.PAIR)
+    b = sock(zmq.PAIR)
+    a.bind("inproc://numpy-bufs")
+    b.connect("inproc://numpy-bufs")
+    arr = np.arange(200000, dtype=np.int32).reshape(400, 500)
+    for x in (arr, np.asfortranarray(arr)):
+        for copy in (True, False):
+            a.send(x, copy=copy)
+            assert b.recv() == x.tobytes(order="A")
+        f = zmq.Frame(x, copy=False)
+        assert bytes(f.buffer) == x.tobytes(order="A")
+    strided = arr[:, ::2]
+    for copy in (True, False):
+        with pytest.raises((ValueError, BufferError)):
+            a.send(strided, copy=copy)
+    with pytest.raises((ValueError, BufferError)):
+        zmq.Frame(strided, copy=False)
 
 
 # --------------------------------------------------------------------------
