@@ -107,7 +107,10 @@ cdef class Socket:
         if self._closed:
             return
         if linger is not None:
-            self.s.o.linger = max(-1, int(linger))
+            linger_ms = max(-1, int(linger))    # int() may run Python code, and other threads
+            if self._closed:
+                return
+            self.s.o.linger = linger_ms
         if self._users:
             # Another thread waits in this socket (a device, a poller):
             # wake it; the last one out finishes the close.
@@ -258,7 +261,7 @@ cdef class Socket:
         cdef session_t *sess
         cdef pipe_t *p
         cdef io_thread_t *io
-        cdef int transport
+        cdef int transport = -1     # set for tcp and ipc below; others return or raise first
         global g_endpoint_ids
         scheme, _, rest = endpoint.partition("://")
         if scheme == "inproc":
@@ -421,10 +424,10 @@ cdef class Socket:
         a high-water mark or for want of a peer, and connections made and
         lost (network handshakes done and broken, inproc peers attached and
         gone)."""
-        cdef sock_stats_t *st
+        cdef sock_stats_t st
         cdef unsigned long long conns, disconns
         self._check_open()
-        st = &self.s.stats
+        st = self.s.stats      # a copy: building the dict may let other threads run
         pthread_mutex_lock(&self.s.ev.lock)
         conns = self.s.ev.connects
         disconns = self.s.ev.disconnects
