@@ -135,6 +135,69 @@ def test_close_while_thread_safe_socket_waits(zmq):
                rounds=10, max_delay=0.05)
 
 
+DETERMINISTIC = r"""
+import threading
+import mqcore as zmq
+
+ctx = zmq.Context()
+s = ctx.socket(zmq.PULL)
+s.linger = 0
+
+def close_elsewhere():
+    # Runs inside a call on s, as another thread would at that moment.
+    t = threading.Thread(target=s.close)
+    t.start()
+    t.join()
+{body}
+assert s.closed
+ctx.term()
+print("OK")
+"""
+
+
+def test_close_while_bind_runs_python_code(tmp_path):
+    # bind("ipc://*") makes a directory with tempfile.mkdtemp (Python code:
+    # other threads run); a close() there freed the core under bind.
+    body = """
+import tempfile
+real_mkdtemp = tempfile.mkdtemp
+def mkdtemp(*args, **kwargs):
+    close_elsewhere()
+    return real_mkdtemp(dir=%r, prefix="m")
+tempfile.mkdtemp = mkdtemp
+try:
+    s.bind("ipc://*")
+except zmq.ZMQError as e:
+    assert e.errno == zmq.ENOTSOCK, e
+""" % str(tmp_path)
+    assert_child_ok(DETERMINISTIC.format(body=body), expect="OK")
+
+
+def test_close_while_close_converts_linger():
+    body = """
+class Linger:
+    def __int__(self):
+        close_elsewhere()
+        return 0
+s.close(linger=Linger())
+"""
+    assert_child_ok(DETERMINISTIC.format(body=body), expect="OK")
+
+
+def test_close_while_setsockopt_converts_value():
+    body = """
+class RoutingId:
+    def __bytes__(self):
+        close_elsewhere()
+        return b"id"
+try:
+    s.setsockopt(zmq.ROUTING_ID, RoutingId())
+except zmq.ZMQError as e:
+    assert e.errno == zmq.ENOTSOCK, e
+"""
+    assert_child_ok(DETERMINISTIC.format(body=body), expect="OK")
+
+
 def test_poll_on_a_closed_socket_raises_enotsock(zmq, ctx):
     s = ctx.socket(zmq.PULL)
     s.close()
