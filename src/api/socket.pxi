@@ -234,6 +234,9 @@ cdef class Socket:
         else:
             resolved = "ipc://" + rest
         l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
+        if l == NULL:
+            close(fd)
+            raise_errno(ENOMEM)
         evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
         ipc_file = None
