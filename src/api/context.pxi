@@ -5,6 +5,7 @@
 import weakref as _weakref
 
 
+@cython.no_gc_clear        # a Socket's __dealloc__ may still use the registries
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started

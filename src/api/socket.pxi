@@ -28,6 +28,15 @@ cdef inline void copy_bytes(unsigned char *dst, const unsigned char *src, size_t
             memcpy(dst, src, n)
 
 
+# Outside the garbage collector: __dealloc__ needs the context and the
+# endpoint records, intact, to finish the close. Were they visible to it,
+# a socket dropped in a reference cycle would find them cleared (set to
+# None or emptied) and leave its listeners, sessions, descriptors and the
+# context's io threads behind for good. Its fields lead back to it only
+# through the context's inproc registry, which keeps a bound socket alive
+# on purpose until it is closed; other cycles it is in go through objects
+# the collector sees (a subclass's __dict__, lists) and are still broken.
+@cython.no_gc
 cdef class Socket:
     cdef sock_t *s
     cdef readonly Context context

@@ -255,3 +255,27 @@ s.close()
 ctx.term()
 print("OK")
 """)
+
+
+def test_socket_and_context_in_a_reference_cycle_release_everything():
+    # Collected together in a cycle, the socket used to find its endpoint
+    # records cleared by the collector: its listener, its descriptors and
+    # the context's io thread stayed behind, with "Exception ignored".
+    out = assert_child_ok(PRELUDE + r"""
+import gc
+def counts():
+    return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+gc.collect()
+before = counts()
+for i in range(20):
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.PAIR)
+    s.bind("tcp://127.0.0.1:*")
+    cycle = [ctx, s]
+    cycle.append(cycle)
+    del ctx, s, cycle
+    gc.collect()
+after = counts()
+assert after == before, (before, after)
+print("OK")
+""", expect="OK")
