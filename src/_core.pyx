@@ -6,6 +6,7 @@ The files below are included in dependency order: a lower layer never uses
 a higher one (base -> pipe -> wire -> io/engine/transport -> route -> proto
 -> api)."""
 
+cimport cython
 from libc.stdlib cimport malloc, calloc, realloc, free, abort, getenv, rand
 from libc.string cimport memcpy, memset, memcmp, strlen, strcmp, strncpy
 from libc.stdint cimport uint32_t, uint64_t, int64_t

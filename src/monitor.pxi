@@ -42,12 +42,20 @@ cdef struct evsink_t:
 
 
 cdef evsink_t *evsink_new() noexcept nogil:
+    """NULL with errno set when out of memory or descriptors."""
     cdef evsink_t *ev = <evsink_t *>calloc(1, sizeof(evsink_t))
+    cdef int err
     if ev == NULL:
-        abort()
+        set_errno(ENOMEM)
+        return NULL
+    ev.mb = mailbox_new()
+    if ev.mb == NULL:
+        err = errno
+        free(ev)
+        set_errno(err)
+        return NULL
     ev.refcnt = 1
     pthread_mutex_init(&ev.lock, NULL)
-    ev.mb = mailbox_new()
     return ev
 
 

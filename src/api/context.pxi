@@ -5,6 +5,7 @@
 import weakref as _weakref
 
 
+@cython.no_gc_clear        # a Socket's __dealloc__ may still use the registries
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started
@@ -107,12 +108,30 @@ cdef class Context:
         if n == 0:
             raise_errno(EMTHREAD_)
         if self._io == NULL:
-            self._io = <io_thread_t **>calloc(n, sizeof(io_thread_t *))
-            for i in range(n):
-                self._io[i] = io_thread_new()
-            self._nio_started = n
+            self._start_io_threads(n)
         self._rr = (self._rr + 1) % self._nio_started
         return self._io[self._rr]
+
+    cdef int _start_io_threads(self, int n) except -1:
+        """All n or none: out of descriptors or threads it is a ZMQError
+        (EMFILE, EAGAIN), and a later call tries again."""
+        cdef int i, err
+        cdef io_thread_t **io = <io_thread_t **>calloc(n, sizeof(io_thread_t *))
+        if io == NULL:
+            raise_errno(ENOMEM)
+        for i in range(n):
+            io[i] = io_thread_new()
+            if io[i] == NULL:
+                err = errno
+                with nogil:
+                    while i > 0:
+                        i -= 1
+                        io_thread_stop_and_free(io[i])
+                free(io)
+                raise_errno(err if err else ENOMEM)
+        self._io = io
+        self._nio_started = n
+        return 0
 
     def _poller_backend(self):
         """Which poller the io threads run: "epoll", "kqueue" or "poll"

@@ -2,13 +2,23 @@
 #
 # A received Frame owns the msg_t taken from the pipe and exposes its bytes
 # through the buffer protocol (memoryview(frame), numpy.frombuffer, ...)
-# without copying. A Frame made from Python data keeps that object and sends
-# from its buffer.
+# without copying. A Frame made from Python data copies it when it is small
+# (pyzmq's COPY_THRESHOLD) or copy=True; otherwise it keeps the object's
+# buffer exported for its whole life, so the memory a view of the Frame
+# points at cannot be resized or freed under it (a bytearray raises
+# BufferError meanwhile, as it does for any live export). bytes need no
+# export: they never change.
+
+cdef enum:
+    FRAME_COPY_THRESHOLD = 65536    # pyzmq's zmq.COPY_THRESHOLD
+
 
 cdef class Frame:
     cdef msg_t msg
     cdef bint _owns_msg
-    cdef object _data
+    cdef object _data               # bytes, or the exporter of _view
+    cdef Py_buffer _view            # [_viewing] held until the Frame dies
+    cdef bint _viewing
     cdef object _bytes
     cdef public bint more
     cdef public object tracker
@@ -17,6 +27,7 @@ cdef class Frame:
     def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
         msg_init(&self.msg)
         self._owns_msg = False
+        self._viewing = False
         self.more = False
         self.tracker = None
         if data is None:
@@ -25,22 +36,35 @@ cdef class Frame:
             raise TypeError("str objects cannot be sent as Frames: encode them first")
         if isinstance(data, Frame):
             data = (<Frame>data).bytes
-        memoryview(data)        # fails early on objects without a buffer
+        if type(data) is bytes:
+            self._data = data
+            return
+        PyObject_GetBuffer(data, &self._view, PyBUF_ANY_CONTIGUOUS)    # fails early without a buffer
+        self._viewing = True        # __dealloc__ releases it, even if we raise below
+        if copy is None:
+            copy = self._view.len < (FRAME_COPY_THRESHOLD if copy_threshold is None else copy_threshold)
+        if copy or self._view.len == 0:
+            self._data = PyBytes_FromStringAndSize(<const char *>self._view.buf, self._view.len)
+            self._viewing = False
+            PyBuffer_Release(&self._view)
+            return
         self._data = data
 
     def __dealloc__(self):
         if self._owns_msg:
             msg_close(&self.msg)
+        if self._viewing:
+            PyBuffer_Release(&self._view)
 
     cdef const unsigned char *_ptr(self, Py_ssize_t *size) except NULL:
-        cdef Py_buffer view
         if self._owns_msg:
             size[0] = self.msg.size
             return msg_data(&self.msg)
-        PyObject_GetBuffer(self._data, &view, PyBUF_SIMPLE)
-        size[0] = view.len
-        PyBuffer_Release(&view)     # _data keeps the memory alive
-        return <const unsigned char *>view.buf
+        if self._viewing:
+            size[0] = self._view.len
+            return <const unsigned char *>self._view.buf
+        size[0] = PyBytes_GET_SIZE(self._data)
+        return <const unsigned char *>PyBytes_AS_STRING(self._data)
 
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         cdef Py_ssize_t n
@@ -133,7 +157,7 @@ cdef int msg_init_borrowed(msg_t *m, object obj) except -1:
     if c == NULL:
         raise MemoryError()
     view = <Py_buffer *>(c + 1)
-    if PyObject_GetBuffer(obj, view, PyBUF_SIMPLE) < 0:
+    if PyObject_GetBuffer(obj, view, PyBUF_ANY_CONTIGUOUS) < 0:
         free(c)
         return -1
     c.next_free = NULL
@@ -172,8 +196,13 @@ cdef class MessageTracker:
 
     @property
     def done(self):
+        if self.chunk != NULL and mq_int_load(&self.chunk.refcnt) == 1:
+            # Only this tracker holds the message now: let the buffer go, so
+            # its owner may resize it as soon as it is told it is done.
+            chunk_decref(self.chunk)
+            self.chunk = NULL
         drain_deferred_releases()
-        return self.chunk == NULL or mq_int_load(&self.chunk.refcnt) == 1
+        return self.chunk == NULL
 
     def wait(self, timeout=-1):
         """Waits until done; raises NotDone after `timeout` seconds."""

@@ -24,9 +24,18 @@ _INT_OPTIONS = frozenset((4, 8, 9, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 27, 2
 
 cdef object socket_set_option(Socket self, int option, value):
     """setsockopt: int options take int, binary ones bytes."""
-    cdef options_t *o
     self._check_open()
-    o = &self.s.o
+    # Converting the value may run Python code (__bytes__, __index__), and
+    # so other threads: one may close the socket meanwhile.
+    self._enter()
+    try:
+        return socket_set_option_entered(self, option, value)
+    finally:
+        self._leave()
+
+
+cdef object socket_set_option_entered(Socket self, int option, value):
+    cdef options_t *o = &self.s.o
     if option == 5:                                   # ROUTING_ID
         v = _bytes_value(value)
         if len(v) < 1 or len(v) > 255:
@@ -184,6 +193,7 @@ cdef object socket_set_type_option(Socket self, int option, value):
 cdef object socket_get_option(Socket self, int option):
     """getsockopt: int options give int, binary ones bytes."""
     cdef options_t *o
+    cdef options_t copied
     self._check_open()
     o = &self.s.o
     if option == 13:
@@ -210,6 +220,10 @@ cdef object socket_get_option(Socket self, int option):
         return o.invert_matching
     if option == 116 and o.type in (1, 2, 9, 10):    # TOPICS_COUNT
         return trie_count(self.s.subs)
+    # Building the dict may run the garbage collector, and so other threads:
+    # read from a copy that a close() meanwhile cannot free.
+    copied = o[0]
+    o = &copied
     values = {
         23: o.sndhwm, 24: o.rcvhwm, 17: o.linger, 27: o.rcvtimeo, 28: o.sndtimeo,
         18: o.reconnect_ivl, 21: o.reconnect_ivl_max, 22: o.maxmsgsize, 19: o.backlog,

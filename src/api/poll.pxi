@@ -54,7 +54,9 @@ def zmq_poll(sockets, long timeout=-1):
                 obj, events, fd = items[i]
                 if fd < 0:
                     sock = <Socket>obj
-                    if sock._close_pending:
+                    if sock._closed:
+                        # Closed by another thread (its core lives on until
+                        # we leave) or before we entered (it is gone).
                         raise_errno(ENOTSOCK)
                     pfds[i].fd = sock.s.mb.sig.rfd
                     pfds[i].events = POLLIN
@@ -72,6 +74,8 @@ def zmq_poll(sockets, long timeout=-1):
                 obj, events, fd = items[i]
                 if fd < 0:
                     sock = <Socket>obj
+                    if sock._closed:
+                        raise_errno(ENOTSOCK)
                     ev = sock_events(sock.s) & events
                     if sock.s.ctx_terminated:
                         raise_errno(ETERM_)

@@ -28,6 +28,15 @@ cdef inline void copy_bytes(unsigned char *dst, const unsigned char *src, size_t
             memcpy(dst, src, n)
 
 
+# Outside the garbage collector: __dealloc__ needs the context and the
+# endpoint records, intact, to finish the close. Were they visible to it,
+# a socket dropped in a reference cycle would find them cleared (set to
+# None or emptied) and leave its listeners, sessions, descriptors and the
+# context's io threads behind for good. Its fields lead back to it only
+# through the context's inproc registry, which keeps a bound socket alive
+# on purpose until it is closed; other cycles it is in go through objects
+# the collector sees (a subclass's __dict__, lists) and are still broken.
+@cython.no_gc
 cdef class Socket:
     cdef sock_t *s
     cdef readonly Context context
@@ -35,7 +44,7 @@ cdef class Socket:
     cdef dict _endpoints            # endpoint -> list of (kind, address, io)
     cdef bytes _last_endpoint
     cdef object _monitor_name
-    cdef int _users                 # threads inside a GIL-free wait on this socket
+    cdef int _users                 # calls inside that may let other threads run
     cdef bint _close_pending        # close() came while _users > 0
     cdef object __weakref__
 
@@ -56,8 +65,9 @@ cdef class Socket:
             o.linger = 0
         self.s = sock_new(proto, &o)
         if self.s == NULL:
+            err = errno
             context._socket_closed(self)
-            raise MemoryError()
+            raise_errno(err if err else ENOMEM)     # EMFILE when out of descriptors
         self.context = context
         self._closed = False
         self._endpoints = {}
@@ -106,7 +116,10 @@ cdef class Socket:
         if self._closed:
             return
         if linger is not None:
-            self.s.o.linger = max(-1, int(linger))
+            linger_ms = max(-1, int(linger))    # int() may run Python code, and other threads
+            if self._closed:
+                return
+            self.s.o.linger = linger_ms
         if self._users:
             # Another thread waits in this socket (a device, a poller):
             # wake it; the last one out finishes the close.
@@ -115,6 +128,13 @@ cdef class Socket:
             self._context_stopping_now()
             return
         self._close_core()
+
+    # A call that lets other Python threads run while it uses self.s (a
+    # GIL-free wait, a large copy, Python code such as os.stat) brackets that
+    # with _enter/_leave: a close() from another thread meanwhile marks the
+    # socket closed at once and the last user out frees the core, so self.s
+    # never goes away under a call. After such a section a call checks
+    # _closed before touching the core again.
 
     cdef inline void _enter(self):
         self._users += 1
@@ -133,6 +153,10 @@ cdef class Socket:
 
     cdef void _close_core(self, bint dealloc=False):
         cdef long long linger = self.s.o.linger
+        # Closed from here on: the Python calls below (ipc file removal, the
+        # inproc registry) may let other threads run, and they must not use
+        # the core being taken down.
+        self._closed = True
         self._stop_monitor()
         sock_close(self.s)
         for name, records in self._endpoints.items():
@@ -164,6 +188,13 @@ cdef class Socket:
         or inproc://name."""
         cdef str endpoint = _endpoint_str(addr)
         self._check_open()
+        self._enter()           # mkdtemp, os.stat: other threads may run
+        try:
+            self._bind(endpoint)
+        finally:
+            self._leave()
+
+    cdef _bind(self, str endpoint):
         scheme, _, rest = endpoint.partition("://")
         if scheme == "tcp":
             self._bind_stream(endpoint, rest, T_TCP)
@@ -212,6 +243,9 @@ cdef class Socket:
         else:
             resolved = "ipc://" + rest
         l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
+        if l == NULL:
+            close(fd)
+            raise_errno(ENOMEM)
         evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
         ipc_file = None
@@ -227,13 +261,20 @@ cdef class Socket:
         there yet: messages queue and the connection is made (and re-made)
         in the background."""
         cdef str endpoint = _endpoint_str(addr)
+        self._check_open()
+        self._enter()
+        try:
+            self._connect(endpoint)
+        finally:
+            self._leave()
+
+    cdef _connect(self, str endpoint):
         cdef mq_addr_t a
         cdef session_t *sess
         cdef pipe_t *p
         cdef io_thread_t *io
-        cdef int transport
+        cdef int transport = -1     # set for tcp and ipc below; others return or raise first
         global g_endpoint_ids
-        self._check_open()
         scheme, _, rest = endpoint.partition("://")
         if scheme == "inproc":
             if not rest:
@@ -292,6 +333,7 @@ cdef class Socket:
         if self.s.o.immediate:
             raise_errno(EFAULT)     # the pipe, and so its id, would come later
         self.connect(addr)
+        self._check_open()      # closed by another thread meanwhile
         return pipe_u32_id(self.s.pipes[self.s.npipes - 1])
 
     cdef void _apply_connect_rid(self, pipe_end_t *e):
@@ -316,8 +358,14 @@ cdef class Socket:
         self._forget_endpoint(_endpoint_str(addr), ("session", "inproc-connect"))
 
     cdef _forget_endpoint(self, str endpoint, tuple kinds):
-        cdef int i
         self._check_open()
+        self._enter()           # removing an ipc file runs os.stat
+        try:
+            self._forget_endpoint_records(endpoint, kinds)
+        finally:
+            self._leave()
+
+    cdef _forget_endpoint_records(self, str endpoint, tuple kinds):
         records = self._endpoints.get(endpoint)
         if not records:
             # A wildcard bind is also known by its resolved name; look there.
@@ -388,10 +436,10 @@ cdef class Socket:
         a high-water mark or for want of a peer, and connections made and
         lost (network handshakes done and broken, inproc peers attached and
         gone)."""
-        cdef sock_stats_t *st
+        cdef sock_stats_t st
         cdef unsigned long long conns, disconns
         self._check_open()
-        st = &self.s.stats
+        st = self.s.stats      # a copy: building the dict may let other threads run
         pthread_mutex_lock(&self.s.ev.lock)
         conns = self.s.ev.connects
         disconns = self.s.ev.disconnects
@@ -410,41 +458,68 @@ cdef class Socket:
         copy=False sends large buffers without copying them."""
         cdef msg_t m
         cdef int rc
-        cdef Py_buffer view
+        cdef unsigned int rid = 0
         cdef MessageTracker tracker = None
         if self._closed:
             raise_errno(ENOTSOCK)
+        if routing_id is None and isinstance(data, Frame):
+            routing_id = (<Frame>data).routing_id
+        if routing_id:
+            rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
         if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
                 raise MemoryError()
             copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
-            self._msg_from_object(&m, (<Frame>data)._data if not (<Frame>data)._owns_msg else data, False)
+            if (<Frame>data)._owns_msg:
+                self._msg_from_object(&m, data, False)
+            else:
+                # A Frame made from a large buffer with copy=False is sent
+                # from that buffer, as in pyzmq; the message holds its own
+                # export of it.
+                self._msg_from_object(&m, (<Frame>data)._data, not copy)
         elif isinstance(data, str):
             raise TypeError("unicode not allowed, use send_string")
         else:
             self._msg_from_object(&m, data, not copy)
         if flags & 2:
             m.flags = MSG_MORE
-        if routing_id is None and isinstance(data, Frame):
-            routing_id = (<Frame>data).routing_id
-        if routing_id:
-            m.routing_id = routing_id
+        m.routing_id = rid
         if track and not copy:
             tracker = tracker_for(&m)
+        if self._closed:
+            # Closed by another thread while the body was copied without the GIL.
+            self._drop_unsent(&m, tracker)
+            raise_errno(ENOTSOCK)
         rc = sock_try_locked(self.s, &m, True)
         if self.s.nwakes:
             self._send_wakes()
-            if self.s == NULL:
-                return tracker          # closed meanwhile by another thread; it was sent
+            if self._closed:
+                if rc == 0:
+                    return tracker      # sent before another thread closed the socket
+                self._drop_unsent(&m, tracker)
+                raise_errno(ENOTSOCK)
         if rc == EAGAIN and not (flags & 1) and self.s.o.sndtimeo != 0:
-            rc = self._wait_and_retry(&m, True, self.s.o.sndtimeo)
+            try:
+                rc = self._wait_and_retry(&m, True, self.s.o.sndtimeo)
+            except BaseException:
+                self._drop_unsent(&m, tracker)
+                raise
         if rc != 0:
-            msg_close(&m)
+            self._drop_unsent(&m, tracker)
             raise_errno(rc)
         if not copy:
             drain_deferred_releases()
         return tracker
+
+    cdef void _drop_unsent(self, msg_t *m, MessageTracker tracker):
+        """A message that was not sent: a borrowed buffer goes back to its
+        owner now (not at some later drain), so it can be resized at once."""
+        if tracker is not None and tracker.chunk != NULL:
+            chunk_decref(tracker.chunk)
+            tracker.chunk = NULL
+        msg_close(m)
+        drain_deferred_releases()
 
     cdef int _msg_from_object(self, msg_t *m, object data, bint zero_copy) except -1:
         cdef Py_buffer view
@@ -455,6 +530,8 @@ cdef class Socket:
             else:
                 if msg_init_size(m, view.len) < 0:
                     raise MemoryError()
+                # The view stays held during the copy, so the owner cannot
+                # be resized meanwhile by a thread that runs while it goes.
                 copy_bytes(msg_data(m), <const unsigned char *>view.buf, view.len)
         finally:
             PyBuffer_Release(&view)
@@ -473,7 +550,7 @@ cdef class Socket:
             rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo)
         if rc != 0:
             raise_errno(rc)
-        if self.s != NULL:
+        if not self._closed:
             self.s.rcvmore = (m.flags & MSG_MORE) != 0
         if copy:
             if m.size < GIL_FREE_COPY_MIN:
@@ -487,7 +564,8 @@ cdef class Socket:
 
     cdef int _wait_and_retry(self, msg_t *m, bint sending, int timeout_ms) except? -1:
         """Blocks without the GIL; Python's signal handlers run in between,
-        so Ctrl-C interrupts a blocked call."""
+        so Ctrl-C interrupts a blocked call. A close() from another thread
+        wakes it (ENOTSOCK). The caller still owns m when this raises."""
         cdef long long deadline = -1
         cdef int rc
         if timeout_ms > 0:
@@ -498,15 +576,15 @@ cdef class Socket:
                 with nogil:
                     rc = sock_io_blocking(self.s, m, sending, deadline)
                 if rc != WAIT_INTR:
-                    return rc
-                try:
-                    PyErr_CheckSignals()
-                except BaseException:
-                    if sending:
-                        msg_close(m)
-                    raise
+                    break
+                PyErr_CheckSignals()
+                if self._closed:
+                    break
         finally:
             self._leave()
+        if self._closed and rc != 0:
+            return ENOTSOCK
+        return rc
 
     def _poll(self, int events, long timeout_ms):
         """Waits up to timeout_ms (-1: forever) for any of `events`
@@ -519,6 +597,8 @@ cdef class Socket:
         self._enter()
         try:
             while True:
+                if self._closed:
+                    raise_errno(ENOTSOCK)       # by another thread, or a signal handler
                 ev = sock_events(self.s) & events
                 if ev or timeout_ms == 0 or self.s.ctx_terminated:
                     if self.s.ctx_terminated and not ev:
@@ -542,6 +622,13 @@ cdef class Socket:
     def get(self, int option):
         """getsockopt: int options give int, binary ones bytes."""
         return socket_get_option(self, option)
+
+
+cdef unsigned int routing_id_arg(object value) except? 0:
+    """A u32 routing id for SERVER/PEER sends (0 means none, so not here)."""
+    if not (0 < value < 4294967296):
+        raise_errno(EINVAL)
+    return <unsigned int>value
 
 
 cdef str _endpoint_str(addr):

@@ -18,3 +18,9 @@ cdef object raise_errno(int err):
     from mqcore.error import error_for
     g_last_errno = err
     raise error_for(err)
+
+
+cdef inline void set_errno(int err) noexcept nogil:
+    """For creation paths that return NULL: the caller reads errno."""
+    global errno
+    errno = err

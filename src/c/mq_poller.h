@@ -61,11 +61,15 @@ static inline mq_poller_t *mq_poller_new(int force_poll)
     if (!force_poll) {
         p->kfd = epoll_create1(EPOLL_CLOEXEC);
         if (p->kfd >= 0) { p->kind = 1; return p; }
+        /* Out of descriptors or memory is the caller's error to report,
+         * not a reason to run on the slower backend for good. */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) { free(p); return NULL; }
     }
 #elif defined(MQ_HAVE_KQUEUE)
     if (!force_poll) {
         p->kfd = kqueue();
         if (p->kfd >= 0) { p->kind = 2; return p; }
+        if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) { free(p); return NULL; }
     }
 #endif
     p->kind = 0;

@@ -102,21 +102,39 @@ cdef void io_process_commands(io_thread_t *io) noexcept nogil:
 
 
 cdef io_thread_t *io_thread_new() noexcept nogil:
+    """A running io thread; NULL with errno set (EMFILE, ENOMEM, EAGAIN for
+    no more threads) when out of resources."""
     cdef io_thread_t *io = <io_thread_t *>calloc(1, sizeof(io_thread_t))
     cdef char *force
+    cdef int err
     if io == NULL:
+        set_errno(ENOMEM)
         return NULL
     force = getenv(b"MQCORE_POLLER")
     io.poller = mq_poller_new(force != NULL and strcmp(force, b"poll") == 0)
+    if io.poller == NULL:
+        return io_thread_new_failed(io, errno)
     io.mb = mailbox_new()
-    if io.poller == NULL or io.mb == NULL:
-        abort()
+    if io.mb == NULL:
+        return io_thread_new_failed(io, errno)
     io.h.kind = H_MAILBOX
     io.h.fd = io.mb.sig.rfd
     handle_want(io, &io.h, MQ_POLLIN)
-    if pthread_create(&io.thread, NULL, io_thread_main, io) != 0:
-        abort()
+    if not io.h.registered:
+        return io_thread_new_failed(io, errno if errno else ENOMEM)
+    err = pthread_create(&io.thread, NULL, io_thread_main, io)
+    if err != 0:
+        return io_thread_new_failed(io, err)
     return io
+
+
+cdef io_thread_t *io_thread_new_failed(io_thread_t *io, int err) noexcept nogil:
+    handle_forget(io, &io.h)
+    mq_poller_free(io.poller)
+    mailbox_decref(io.mb)
+    free(io)
+    set_errno(err)
+    return NULL
 
 
 cdef int io_send(io_thread_t *io, int type, void *obj, long long arg) noexcept nogil:

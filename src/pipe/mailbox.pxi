@@ -47,11 +47,16 @@ cdef struct mailbox_t:
 
 
 cdef mailbox_t *mailbox_new() noexcept nogil:
+    """NULL with errno set (EMFILE, ENFILE, ENOMEM) when out of resources."""
     cdef mailbox_t *mb = <mailbox_t *>calloc(1, sizeof(mailbox_t))
+    cdef int err
     if mb == NULL:
+        set_errno(ENOMEM)
         return NULL
     if mq_sig_open(&mb.sig) < 0:
+        err = errno
         free(mb)
+        set_errno(err)
         return NULL
     pthread_mutex_init(&mb.lock, NULL)
     pthread_cond_init(&mb.cond, NULL)

@@ -102,33 +102,54 @@ cdef bint never(sock_t *s) noexcept nogil:
 
 
 cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
+    """NULL with errno set (EMFILE, ENFILE, ENOMEM) when out of resources."""
     cdef sock_t *s = <sock_t *>calloc(1, sizeof(sock_t))
     if s == NULL:
+        set_errno(ENOMEM)
         return NULL
     s.mb = mailbox_new()
     if s.mb == NULL:
-        free(s)
-        return NULL
+        return sock_new_failed(s)
+    s.ev = evsink_new()
+    if s.ev == NULL:
+        return sock_new_failed(s)
+    s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
+    if s.subs == NULL:
+        set_errno(ENOMEM)
+        return sock_new_failed(s)
+    if routes_by_id(proto.type):
+        s.ids = mq_idmap_new()
+        if s.ids == NULL:
+            set_errno(ENOMEM)
+            return sock_new_failed(s)
     s.proto = proto
     memcpy(&s.o, o, sizeof(options_t))
     s.lb.which = PA_LB
     s.fq.which = PA_FQ
     s.connect_rid_len = -1
     s.req_message_begins = True
-    s.ev = evsink_new()
     s.threadsafe = is_thread_safe_type(proto.type)
     pthread_mutex_init(&s.tlock, NULL)
     # Random starts (as libzmq), so that no peer can guess the id the next
     # anonymous peer will get, nor the next request id.
     s.next_rid = mq_random_u32()
     s.request_id = mq_random_u32()
-    s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
     msg_init(&s.prefetched)
-    if s.subs == NULL:
-        abort()
-    if routes_by_id(proto.type):
-        s.ids = mq_idmap_new()
     return s
+
+
+cdef sock_t *sock_new_failed(sock_t *s) noexcept nogil:
+    """Undoes a partly made socket, keeping errno for the caller."""
+    cdef int err = errno
+    if s.ids != NULL:
+        mq_idmap_free(s.ids)
+    free(s.subs)
+    if s.ev != NULL:
+        evsink_decref(s.ev)
+    mailbox_decref(s.mb)
+    free(s)
+    set_errno(err)
+    return NULL
 
 
 # ---------------------------------------------------------------- pipes
