@@ -7,9 +7,13 @@ is awaited, not sampled.  Memory is RSS against a generous bound: a leak of
 a session (tens of KiB) or of a socket per cycle exceeds it many times.
 """
 
+import socket
+import struct
+
 import pytest
 
 from .procs import open_fds, proc_rss_bytes
+from .zmtp import frame, greeting, read_exact, read_frame, ready
 
 CYCLES = 1000
 WARMUP = 50
@@ -101,3 +105,43 @@ def test_connect_disconnect_one_socket(zmq, ctx, pctx, sock, make_socket, endpoi
         assert recv_timeout(d) == b"d%d" % cycle
         d.disconnect(addr)
     base.check(wait_until, f"{CYCLES - WARMUP} connect/disconnect cycles", peer)
+
+
+@pytest.mark.parametrize("how", ["reset", "close", "mid-message"])
+def test_reconnect_cycles_of_one_session(zmq, sock, recv_timeout, wait_until, how):
+    """One connecting DEALER, a raw ZMTP server that ends every connection
+    after one exchange (RST, FIN, or RST with half a message sent to us):
+    1,000 reconnects, no growth.  The connecting side's session lives on
+    and reconnects each time, resetting its codec; nothing of the cut
+    message may be delivered."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(5)
+    d = sock(zmq.DEALER, reconnect_ivl=1)
+    d.connect("tcp://127.0.0.1:%d" % listener.getsockname()[1])
+    base = Baseline()
+    try:
+        for cycle in range(CYCLES):
+            if cycle == WARMUP:
+                base.take()
+            c, _ = listener.accept()
+            c.settimeout(5)
+            c.sendall(greeting() + ready(b"ROUTER"))
+            read_exact(c, 64)
+            read_frame(c)                        # its READY
+            body = b"r%d" % cycle
+            d.send(body)
+            assert read_frame(c)[1] == body
+            c.sendall(frame(body))
+            assert recv_timeout(d) == body
+            if how == "mid-message":
+                c.sendall(b"\x01\x04half" + b"\x02" + struct.pack(">Q", 1000) + b"x" * 10)
+            if how in ("reset", "mid-message"):
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+    finally:
+        listener.close()
+    with pytest.raises(zmq.Again):
+        d.recv(zmq.NOBLOCK)
+    base.check(wait_until, f"{CYCLES - WARMUP} reconnects")
