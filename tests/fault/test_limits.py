@@ -49,10 +49,10 @@ while True:
     ready = dict(poller.poll(1000))
     if mon in ready:
         while mon.poll(0):
-            mon.recv_multipart()
+            event = mon.recv_multipart()[0]
             accept_failed += 1
             if accept_failed == 1:
-                print("accept-failed", flush=True)
+                print("accept-failed", int.from_bytes(event[2:6], "little"), flush=True)
     if s in ready:
         while s.poll(0):
             if kind == "ROUTER":
@@ -103,13 +103,32 @@ def tcp_hostport(endpoint):
 # out of descriptors
 # --------------------------------------------------------------------------
 
-def test_listener_out_of_descriptors_backs_off_and_recovers(procs, pyzmq, pctx, free_tcp_port):
+def hog_connections(endpoint, n):
+    """n plain stream connections that never say a word."""
+    out = []
+    for _ in range(n):
+        if endpoint.startswith("tcp://"):
+            out.append(socket.create_connection(tcp_hostport(endpoint), timeout=5))
+        else:
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(5)
+            c.connect(endpoint[len("ipc://"):])
+            out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_listener_out_of_descriptors_backs_off_and_recovers(procs, pyzmq, pctx, endpoint,
+                                                            transport):
     """RLIMIT_NOFILE 64 and 90 clients: accept() fails with EMFILE.  The
-    server reports ACCEPT_FAILED, keeps serving its connected peer, does not
-    spin on the listener (libzmq 4.3 does: checked for mqcore only), and
-    accepts the waiting peers once descriptors are free."""
-    server = start_server(procs, "PULL", nofile=64)
-    host, port = tcp_hostport(server.endpoint)
+    server reports ACCEPT_FAILED (value EMFILE), keeps serving its connected
+    peer, does not spin on the listener (libzmq 4.3 does: checked for mqcore
+    only), and accepts the waiting peers once descriptors are free."""
+    if transport == "ipc" and IMPL == "zmq":
+        pytest.skip("libzmq 4.3.5 aborts here: its ipc accept() asserts errno is not EMFILE "
+                    "(ipc_listener.cpp:297)")
+    addr = "tcp://127.0.0.1:*" if transport == "tcp" else endpoint.fixed("ipc")
+    server = start_server(procs, "PULL", addr, nofile=64)
     fds_idle = int(stats(server)["fds"])
     good = pctx.socket(pyzmq.PUSH)
     good.linger = 0
@@ -118,9 +137,9 @@ def test_listener_out_of_descriptors_backs_off_and_recovers(procs, pyzmq, pctx, 
     good.send(b"show:before")
     assert server.expect("got") == "got before"
 
-    hogs = [socket.create_connection((host, port), timeout=5) for _ in range(90)]
+    hogs = hog_connections(server.endpoint, 90)
     try:
-        server.expect("accept-failed", 10)
+        assert server.expect("accept-failed", 10) == f"accept-failed {errno.EMFILE}"
         late = pctx.socket(pyzmq.PUSH)     # waits in the backlog
         late.linger = 0
         late.sndtimeo = 5000
@@ -152,6 +171,20 @@ def test_listener_out_of_descriptors_backs_off_and_recovers(procs, pyzmq, pctx, 
         time.sleep(0.1)
     assert int(stats(server)["fds"]) <= fds_idle + 3, "descriptors of the hogs kept"
     stop(server)
+
+
+def test_close_while_out_of_descriptors(procs):
+    """Closing the socket (and the context) while its listener is backing
+    off an EMFILE ends cleanly."""
+    server = start_server(procs, "PULL", nofile=64)
+    hogs = hog_connections(server.endpoint, 90)
+    try:
+        server.expect("accept-failed", 10)
+        time.sleep(0.25)
+        stop(server)
+    finally:
+        for h in hogs:
+            h.close()
 
 
 # Connects with every descriptor taken, then frees them.
