@@ -15,6 +15,7 @@ buffer.  What libzmq does then, and what is checked here:
 * while disconnected, SNDHWM bounds the queue: sends beyond it are refused.
 """
 
+import errno
 import time
 
 import pytest
@@ -222,3 +223,59 @@ def test_reconnects_to_a_restarted_peer_behind_a_cut_link(zmq, sock, netns_host,
     netns_host.up()
     events.wait(watch.HANDSHAKE_SUCCEEDED, 30)
     assert [recv_timeout(dealer, 15000) for _ in range(10)] == [b"queued-%d" % i for i in range(10)]
+
+
+# The peer for the bound side: a pyzmq DEALER with heartbeats of its own
+# that sends "tick N" every 50 ms and prints how many replies it got.
+TICKING_DEALER = r"""
+import sys, time, zmq
+ctx = zmq.Context()
+d = ctx.socket(zmq.DEALER)
+d.linger = 0
+d.routing_id = b"ticker"
+d.sndhwm = 100000
+d.heartbeat_ivl = int(sys.argv[2])
+d.heartbeat_timeout = int(sys.argv[3])
+d.reconnect_ivl = 100
+d.connect(sys.argv[1])
+n = 0
+while True:
+    d.send(b"tick %d" % n, zmq.NOBLOCK)
+    n += 1
+    time.sleep(0.05)
+"""
+
+
+def test_bound_side_detects_cut_link_and_takes_the_peer_back(zmq, sock, netns_host,
+                                                             free_tcp_port, recv_multipart_timeout):
+    """Heartbeats on an accepted connection: the bound ROUTER declares the
+    peer behind the cut link dead (DISCONNECTED, then EHOSTUNREACH for its
+    id), and takes it back when the link returns and the peer reconnects."""
+    router = sock(zmq.ROUTER, heartbeat_ivl=HB_IVL, heartbeat_timeout=HB_TIMEOUT,
+                  router_mandatory=1)
+    router.bind(f"tcp://{netns_host.local_addr}:{free_tcp_port(netns_host.local_addr)}")
+    events = watch.EventWatch(zmq, router)
+    endpoint = router.getsockopt(zmq.LAST_ENDPOINT).decode()
+    netns_host.start(TICKING_DEALER, [endpoint, HB_IVL, HB_TIMEOUT])
+    assert recv_multipart_timeout(router, 10000)[0] == b"ticker"
+    netns_host.down()
+    cut_at = time.monotonic()
+    seen = events.wait(watch.DISCONNECTED, HB_TIMEOUT / 1000 + HB_IVL / 1000 + DETECT_MARGIN)
+    assert seen - cut_at <= HB_TIMEOUT / 1000 + HB_IVL / 1000 + DETECT_MARGIN
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            router.send_multipart([b"ticker", b"anyone?"])
+        except zmq.ZMQError as exc:
+            assert exc.errno == errno.EHOSTUNREACH
+            break
+        assert time.monotonic() < deadline, "the dead peer is still routable"
+        time.sleep(0.02)
+    # Drain what arrived before the cut, then the peer must come back.
+    while router.poll(0):
+        router.recv_multipart()
+    netns_host.up()
+    events.wait(watch.HANDSHAKE_SUCCEEDED, 20)      # a new connection
+    rid, body = recv_multipart_timeout(router, 20000)
+    assert rid == b"ticker" and body.startswith(b"tick ")
+    router.send_multipart([b"ticker", b"welcome back"])
