@@ -84,18 +84,33 @@ def _pid_alive(pid):
 
 
 def sweep_stale_namespaces():
-    """Deletes namespaces left by test runs whose process is gone."""
+    """Deletes namespaces, and our ends of their links, left by test runs
+    whose process is gone.  (A deleted namespace can outlive its name for
+    minutes while the kernel still holds its orphaned TCP sockets, and our
+    veth end with it: that is deleted by name.)"""
     r = _ip("netns", "list", check=False)
+    live_tags = set()
     for line in r.stdout.splitlines():
         name = line.split()[0] if line.split() else ""
         if not name.startswith(NS_PREFIX):
             continue
         try:
-            pid = int(name[len(NS_PREFIX):].split("-", 1)[0])
+            pid_text, tag = name[len(NS_PREFIX):].split("-", 1)
+            pid = int(pid_text)
         except ValueError:
             continue
-        if not _pid_alive(pid):
+        if _pid_alive(pid):
+            live_tags.add(tag)
+        else:
             _ip("netns", "del", name, check=False)
+    r = _ip("-o", "link", "show", "type", "veth", check=False)
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        ifname = parts[1].rstrip(":").split("@", 1)[0]
+        if ifname.startswith("mqh") and ifname[3:] not in live_tags:
+            _ip("link", "del", "dev", ifname, check=False)
 
 
 def _used_ipv4_networks():
@@ -176,9 +191,9 @@ class NetnsHost:
             self.close()
             raise
 
-    def start(self, code, args=(), env=None):
+    def start(self, code, args=(), env=None, reads_stdin=False):
         """A child process running inside the namespace (see procs.Proc)."""
-        return self.procs.start(code, args, netns=self.name, env=env)
+        return self.procs.start(code, args, netns=self.name, env=env, reads_stdin=reads_stdin)
 
     # -- link control
     def down(self):

@@ -31,6 +31,15 @@ IMPORT_IMPL = (
 )
 IMPORT_PYZMQ = "import zmq\n"
 
+# Prepended to children that do not read stdin themselves: they exit when
+# it closes, i.e. when the test process is gone, even if it was killed and
+# never reached its teardown (a leftover peer would also keep its network
+# namespace alive).
+EXIT_WITH_PARENT = (
+    "import os as _os, sys as _sys, threading as _th\n"
+    "_th.Thread(target=lambda: (_sys.stdin.read(), _os._exit(0)), daemon=True).start()\n"
+)
+
 
 def child_env():
     """Environment for a child: same implementation, same mqcore build."""
@@ -67,7 +76,9 @@ class Proc:
     network namespace (``ip netns exec``, which execs, so the pid is the
     Python process itself)."""
 
-    def __init__(self, code, args=(), netns=None, env=None):
+    def __init__(self, code, args=(), netns=None, env=None, reads_stdin=False):
+        if not reads_stdin:
+            code = EXIT_WITH_PARENT + code
         cmd = [sys.executable, "-c", code, *map(str, args)]
         if netns is not None:
             cmd = ["ip", "netns", "exec", netns] + cmd
@@ -143,8 +154,8 @@ class ProcGroup:
     def __init__(self):
         self.procs = []
 
-    def start(self, code, args=(), netns=None, env=None):
-        p = Proc(code, args, netns=netns, env=env)
+    def start(self, code, args=(), netns=None, env=None, reads_stdin=False):
+        p = Proc(code, args, netns=netns, env=env, reads_stdin=reads_stdin)
         self.procs.append(p)
         return p
 

@@ -78,7 +78,8 @@ print("bye", flush=True)
 
 
 def start_server(procs, kind, addr="tcp://127.0.0.1:*", nofile=0, **opts):
-    p = procs.start(SERVER, [kind, addr, nofile] + [f"{k}={v}" for k, v in opts.items()])
+    p = procs.start(SERVER, [kind, addr, nofile] + [f"{k}={v}" for k, v in opts.items()],
+                    reads_stdin=True)
     p.endpoint = p.expect("endpoint", 20).split()[1]
     return p
 

@@ -106,7 +106,7 @@ def test_bound_side_forgets_a_killed_peer_and_serves_the_next(zmq, sock, place, 
     events = watch.EventWatch(zmq, router)
     for n in range(3):
         name = b"peer-%d" % n
-        peer = start(HELLO_DEALER, [addr, name.decode()])
+        peer = start(HELLO_DEALER, [addr, name.decode()], reads_stdin=True)
         rid, body = recv_multipart_timeout(router)
         assert (rid, body) == (name, b"hello from " + name)
         router.send_multipart([rid, b"welcome " + name])
