@@ -280,3 +280,42 @@ def test_bound_side_detects_cut_link_and_takes_the_peer_back(zmq, sock, netns_ho
     rid, body = recv_multipart_timeout(router, 20000)
     assert rid == b"ticker" and body.startswith(b"tick ")
     router.send_multipart([b"ticker", b"welcome back"])
+
+
+# Says hello, then only heartbeats: PINGs every argv[2] ms with TTL argv[3].
+QUIET_DEALER = r"""
+import sys, time, zmq
+ctx = zmq.Context()
+d = ctx.socket(zmq.DEALER)
+d.linger = 0
+d.routing_id = b"quiet"
+d.heartbeat_ivl = int(sys.argv[2])
+d.heartbeat_ttl = int(sys.argv[3])
+d.connect(sys.argv[1])
+d.send(b"hello")
+while True:
+    time.sleep(1)
+"""
+
+
+def test_peer_heartbeat_ttl_ends_a_silent_connection(zmq, sock, netns_host, free_tcp_port,
+                                                     recv_multipart_timeout):
+    """No heartbeat options of our own: the peer's PINGs carry a TTL
+    (HEARTBEAT_TTL), and when they stop coming (cut link) we must drop
+    the connection once the TTL has run out."""
+    ttl = 1000
+    router = sock(zmq.ROUTER)
+    router.bind(f"tcp://{netns_host.local_addr}:{free_tcp_port(netns_host.local_addr)}")
+    events = watch.EventWatch(zmq, router)
+    endpoint = router.getsockopt(zmq.LAST_ENDPOINT).decode()
+    netns_host.start(QUIET_DEALER, [endpoint, HB_IVL, ttl])
+    assert recv_multipart_timeout(router, 10000) == [b"quiet", b"hello"]
+    # Only PINGs from now on: any message would disarm the TTL until the
+    # next PING (libzmq's rule), so the last thing before the cut is a PING.
+    time.sleep(3 * HB_IVL / 1000)
+    netns_host.down()
+    cut_at = time.monotonic()
+    seen = events.wait(watch.DISCONNECTED, ttl / 1000 + HB_IVL / 1000 + DETECT_MARGIN)
+    took = seen - cut_at
+    print(f"TTL expiry seen after {took:.2f} s")
+    assert took <= ttl / 1000 + HB_IVL / 1000 + DETECT_MARGIN

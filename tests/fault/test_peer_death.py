@@ -240,3 +240,25 @@ def test_peer_killed_mid_multipart_stream(zmq, sock, procs, endpoint):
         # newest ones, none missing between them.
         assert after == list(range(after[0], sent)), f"cycle {cycle}: {after}"
         assert len(after) <= 10, f"cycle {cycle}: more than SNDHWM kept: {after}"
+
+
+def test_immediate_queues_nothing_for_a_dead_peer(zmq, sock, procs, endpoint, recv_timeout):
+    """With IMMEDIATE the queue exists only while connected: with the peer
+    killed a send is refused (EAGAIN), and it works again once the
+    restarted peer is connected."""
+    addr = endpoint.fixed("tcp")
+    peer = start_echo(procs.start, addr)
+    dealer = sock(zmq.DEALER, immediate=1, reconnect_ivl=50)
+    events = watch.EventWatch(zmq, dealer)
+    dealer.connect(addr)
+    dealer.send(b"one")
+    assert recv_timeout(dealer) == b"one"
+    peer.kill()
+    peer.wait()
+    events.wait(watch.DISCONNECTED, 5)
+    with pytest.raises(zmq.Again):
+        dealer.send(b"nobody to take it", zmq.NOBLOCK)
+    start_echo(procs.start, addr)
+    events.wait(watch.HANDSHAKE_SUCCEEDED, 10)
+    dealer.send(b"two")                 # blocks (SNDTIMEO) until the pipe is there
+    assert recv_timeout(dealer) == b"two"
