@@ -347,3 +347,53 @@ def test_huge_frame_announced_without_maxmsgsize(procs, pyzmq, pctx, size):
     fresh.send(b"show:after")
     assert server.expect("got") == "got after"
     stop(server)
+
+
+# 1,000 DEALER sockets of one context, each with its own connection.
+MANY_SOCKETS = IMPORT_IMPL + r"""
+import resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096), max(hard, 4096)))
+n = int(sys.argv[2])
+import time
+ctx = zmq.Context()
+warm = ctx.socket(zmq.DEALER)           # io threads start with the first socket or connect
+warm.connect(sys.argv[1])
+warm.close(linger=0)
+time.sleep(0.2)
+fds0 = len(os.listdir("/proc/self/fd"))
+socks = []
+for i in range(n):
+    s = ctx.socket(zmq.DEALER)
+    s.linger = 0
+    s.rcvtimeo = 10000
+    s.connect(sys.argv[1])
+    s.send(b"%d" % i)
+    socks.append(s)
+for i, s in enumerate(socks):
+    assert s.recv() == b"re:%d" % i, i
+print("fds", len(os.listdir("/proc/self/fd")) - fds0, flush=True)
+for s in socks:
+    s.close()
+deadline = time.monotonic() + 10
+while len(os.listdir("/proc/self/fd")) > fds0 and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("left", len(os.listdir("/proc/self/fd")) - fds0, flush=True)
+ctx.term()
+print("bye", flush=True)
+"""
+
+
+def test_a_thousand_sockets_in_one_process(procs):
+    """1,000 connecting sockets of one context to one ROUTER: all exchange
+    a message, and closing them gives every descriptor back."""
+    n = 1000
+    server = start_server(procs, "ROUTER", nofile=4096, backlog=n)
+    child = procs.start(MANY_SOCKETS, [server.endpoint, n])
+    used = int(child.expect("fds", 60).split()[1])
+    assert used >= n                     # a connection each, at least
+    assert child.expect("left", 30) == "left 0", "descriptors kept after close"
+    child.expect("bye", 20)
+    assert child.wait(10) == 0, child.stderr()
+    assert int(stats(server)["received"]) == n
+    stop(server)
