@@ -41,6 +41,11 @@ EXIT_WITH_PARENT = (
 )
 
 
+# Descriptor, CPU and memory counts come from /proc (Linux).
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"),
+                                reason="counts descriptors and memory in /proc")
+
+
 def child_env():
     """Environment for a child: same implementation, same mqcore build."""
     env = dict(os.environ)

@@ -12,8 +12,10 @@ import struct
 
 import pytest
 
-from .procs import open_fds, proc_rss_bytes
+from .procs import needs_proc, open_fds, proc_rss_bytes
 from .zmtp import frame, greeting, read_exact, read_frame, ready
+
+pytestmark = needs_proc
 
 CYCLES = 1000
 WARMUP = 50

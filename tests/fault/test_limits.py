@@ -16,8 +16,10 @@ import time
 
 import pytest
 
-from .procs import IMPL, IMPORT_IMPL, proc_cpu_seconds, proc_rss_bytes
+from .procs import IMPL, IMPORT_IMPL, needs_proc, proc_cpu_seconds, proc_rss_bytes
 from .zmtp import closed_by_peer, frame, greeting, read_exact, read_frame, ready
+
+pytestmark = needs_proc
 
 # A server of the implementation under test: binds one socket, counts what
 # it gets, and answers commands on stdin:

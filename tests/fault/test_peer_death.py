@@ -19,7 +19,7 @@ import time
 import pytest
 
 from . import watch
-from .procs import open_fds, proc_rss_bytes
+from .procs import needs_proc, open_fds, proc_rss_bytes
 
 ECHO_ROUTER = r"""
 import sys, zmq
@@ -147,6 +147,7 @@ def test_frozen_peer_is_found_dead_by_heartbeats(zmq, sock, procs, endpoint, rec
     assert [recv_timeout(dealer) for _ in range(10)] == [b"queued-%d" % i for i in range(10)]
 
 
+@needs_proc
 def test_kill_restart_cycles_do_not_leak(zmq, sock, procs, endpoint, recv_timeout):
     cycles = 100
     addr = endpoint.fixed("tcp")
