@@ -32,6 +32,7 @@ cdef struct io_thread_t:
     session_t *sessions     # every live session (timers are scanned here)
     session_t *retired      # dead sessions to release after the batch
     listener_t *listeners
+    listener_t *paused      # listeners backing off an accept error (transport/listener.pxi)
 
 
 cdef inline void handle_want(io_thread_t *io, handle_t *h, int events) noexcept nogil:
@@ -62,7 +63,7 @@ cdef void *io_thread_main(void *arg) noexcept nogil:
     cdef handle_t *h
     mq_name_this_thread(b"mqcore/io")
     while True:
-        timeout = io_next_timeout(io)
+        timeout = listeners_clamp_timeout(io, io_next_timeout(io))
         n = mq_poller_wait(io.poller, events, 256, timeout)
         for i in range(n):
             h = <handle_t *>events[i].ptr
@@ -73,6 +74,7 @@ cdef void *io_thread_main(void *arg) noexcept nogil:
             elif h.kind == H_SESSION:
                 session_on_event(<session_t *>h, events[i].events)
         io_run_timers(io)
+        listeners_retry_paused(io)
         io_release_retired(io)
         if io.stopping and io.nobjects == 0:
             break

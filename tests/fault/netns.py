@@ -1,0 +1,251 @@
+"""Simulated hosts for the fault tests: a network namespace joined to the
+test's own namespace by a veth pair, whose link the test can cut and
+restore while messages flow.
+
+Layout (one per test, names unique per run)::
+
+    test process (this namespace)              namespace mqt-<pid>-<tag>
+    mqh<tag>  169.254.X.Y+1/30  <-- veth -->  mqp<tag>  169.254.X.Y+2/30
+
+The addresses are IPv4 link-local, on a /30 not used by any interface here,
+so traffic only ever crosses the veth.  The link is cut on the namespace's
+side (``ip link set dev mqp<tag> down``): our end then loses its carrier but
+keeps its route, so packets to the peer are dropped on the veth rather
+than routed elsewhere, and TCP stalls (no RST, no FIN) -- the case only
+heartbeats can detect.  ``loss()`` does the same with netem where ``tc``
+exists.
+
+Needs root and iproute2 (``ip``); ``netns_unavailable()`` says why not
+where namespaces cannot be made, and the tests skip then.  Namespaces are
+deleted at teardown, and ones left behind by a killed run (their pid is
+gone) are swept when the next run starts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import random
+import shutil
+import subprocess
+import time
+import uuid
+
+from .procs import ProcGroup
+
+NS_PREFIX = "mqt-"
+
+_probe_result = None
+
+
+def _ip(*args, check=True, timeout=10):
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+def netns_unavailable():
+    """None when namespaces and veth pairs can be made here, else why not."""
+    global _probe_result
+    if _probe_result is not None:
+        return _probe_result or None
+    reason = ""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        reason = "network namespaces need root"
+    elif shutil.which("ip") is None:
+        reason = "iproute2 ('ip') is not installed"
+    else:
+        name = f"{NS_PREFIX}{os.getpid()}-probe{uuid.uuid4().hex[:4]}"
+        try:
+            r = _ip("netns", "add", name, check=False)
+            if r.returncode != 0:
+                reason = f"cannot create a network namespace: {r.stderr.strip()}"
+            else:
+                tag = uuid.uuid4().hex[:6]
+                r = _ip("link", "add", f"mqh{tag}", "type", "veth", "peer", "name", f"mqp{tag}",
+                        "netns", name, check=False)
+                if r.returncode != 0:
+                    reason = f"cannot create a veth pair: {r.stderr.strip()}"
+        finally:
+            _ip("netns", "del", name, check=False)
+    _probe_result = reason
+    return reason or None
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_namespaces():
+    """Deletes namespaces, and our ends of their links, left by test runs
+    whose process is gone.  (A deleted namespace can outlive its name for
+    minutes while the kernel still holds its orphaned TCP sockets, and our
+    veth end with it: that is deleted by name.)"""
+    r = _ip("netns", "list", check=False)
+    live_tags = set()
+    for line in r.stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if not name.startswith(NS_PREFIX):
+            continue
+        try:
+            pid_text, tag = name[len(NS_PREFIX):].split("-", 1)
+            pid = int(pid_text)
+        except ValueError:
+            continue
+        if _pid_alive(pid):
+            live_tags.add(tag)
+        else:
+            _ip("netns", "del", name, check=False)
+    r = _ip("-o", "link", "show", "type", "veth", check=False)
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        ifname = parts[1].rstrip(":").split("@", 1)[0]
+        if ifname.startswith("mqh") and ifname[3:] not in live_tags:
+            _ip("link", "del", "dev", ifname, check=False)
+
+
+def _used_ipv4_networks():
+    r = _ip("-4", "-o", "addr", "show", check=False)
+    nets = []
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if "inet" in parts:
+            nets.append(ipaddress.ip_interface(parts[parts.index("inet") + 1]).network)
+    r = _ip("-4", "route", "show", "table", "all", check=False)
+    for line in r.stdout.splitlines():
+        first = line.split()[0] if line.split() else ""
+        if first in ("unreachable", "blackhole", "prohibit", "local", "broadcast"):
+            first = line.split()[1] if len(line.split()) > 1 else ""
+        try:
+            net = ipaddress.ip_network(first, strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen > 0:
+            nets.append(net)
+    return nets
+
+
+def _free_link_local_30():
+    """A 169.254.0.0/16 /30 overlapping nothing configured here (avoiding
+    169.254.169.0/24, where clouds keep their metadata service)."""
+    used = _used_ipv4_networks()
+    rng = random.Random()
+    for _ in range(200):
+        third = rng.randrange(1, 255)
+        if third == 169:
+            continue
+        net = ipaddress.ip_network(f"169.254.{third}.{rng.randrange(0, 256, 4)}/30")
+        if not any(net.overlaps(u) for u in used):
+            return net
+    raise RuntimeError("no free 169.254.x.y/30 found")
+
+
+class NetnsHost:
+    """A namespace ("the other host") and the veth link that joins it to us.
+
+    ``addr`` is the peer's address (inside the namespace), ``local_addr``
+    ours.  ``down()``/``up()`` cut and restore the link; ``close()`` deletes
+    everything (also done by the fixture at teardown)."""
+
+    def __init__(self):
+        sweep_stale_namespaces()
+        tag = uuid.uuid4().hex[:6]
+        self.name = f"{NS_PREFIX}{os.getpid()}-{tag}"
+        self.host_if = f"mqh{tag}"
+        self.peer_if = f"mqp{tag}"
+        self._made_ns = False
+        self._made_link = False
+        self._lossy = False
+        self.loss_unavailable = None
+        self.procs = ProcGroup()
+        try:
+            _ip("netns", "add", self.name)
+            self._made_ns = True
+            _ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.peer_if,
+                "netns", self.name)
+            self._made_link = True
+            for attempt in range(5):
+                net = _free_link_local_30()
+                hosts = list(net.hosts())
+                self.local_addr, self.addr = str(hosts[0]), str(hosts[1])
+                r = _ip("addr", "add", f"{self.local_addr}/30", "dev", self.host_if, check=False)
+                if r.returncode == 0:
+                    break
+            else:
+                raise RuntimeError(f"cannot address {self.host_if}: {r.stderr.strip()}")
+            _ip("-n", self.name, "addr", "add", f"{self.addr}/30", "dev", self.peer_if)
+            _ip("-n", self.name, "link", "set", "dev", "lo", "up")
+            _ip("-n", self.name, "link", "set", "dev", self.peer_if, "up")
+            _ip("link", "set", "dev", self.host_if, "up")
+            self.wait_carrier(True)
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self, code, args=(), env=None, reads_stdin=False):
+        """A child process running inside the namespace (see procs.Proc)."""
+        return self.procs.start(code, args, netns=self.name, env=env, reads_stdin=reads_stdin)
+
+    # -- link control
+    def down(self):
+        """Cut the link: packets either way are dropped, TCP stalls."""
+        _ip("-n", self.name, "link", "set", "dev", self.peer_if, "down")
+
+    def up(self):
+        _ip("-n", self.name, "link", "set", "dev", self.peer_if, "up")
+        self.wait_carrier(True)
+
+    def loss(self, percent):
+        """netem packet loss on our end of the link (0 removes it); False
+        when tc or the netem qdisc is missing (``loss_unavailable`` says
+        which)."""
+        if shutil.which("tc") is None:
+            self.loss_unavailable = "tc is not installed"
+            return False
+        if percent <= 0:
+            if self._lossy:
+                subprocess.run(["tc", "qdisc", "del", "dev", self.host_if, "root"],
+                               capture_output=True, timeout=10)
+                self._lossy = False
+            return True
+        r = subprocess.run(["tc", "qdisc", "replace", "dev", self.host_if, "root", "netem",
+                            "loss", f"{percent}%"], capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            self.loss_unavailable = f"tc netem: {r.stderr.strip()}"
+            return False
+        self._lossy = True
+        return True
+
+    def wait_carrier(self, up, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            r = _ip("-o", "link", "show", "dev", self.host_if, check=False)
+            has = "LOWER_UP" in r.stdout and "NO-CARRIER" not in r.stdout
+            if has == up or time.monotonic() > deadline:
+                return has == up
+            time.sleep(0.02)
+
+    # -- addresses
+    def tcp(self, port):
+        """A tcp endpoint on the peer's side of the link."""
+        return f"tcp://{self.addr}:{port}"
+
+    def close(self):
+        self.procs.close()
+        if self._made_ns:
+            _ip("netns", "del", self.name, check=False)
+            self._made_ns = False
+        if self._made_link:
+            # Deleting the namespace deletes the pair; make sure of it.
+            if _ip("link", "show", "dev", self.host_if, check=False).returncode == 0:
+                _ip("link", "del", "dev", self.host_if, check=False)
+            self._made_link = False
