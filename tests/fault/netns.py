@@ -12,8 +12,8 @@ so traffic only ever crosses the veth.  The link is cut on the namespace's
 side (``ip link set dev mqp<tag> down``): our end then loses its carrier but
 keeps its route, so packets to the peer are dropped on the veth rather
 than routed elsewhere, and TCP stalls (no RST, no FIN) -- the case only
-heartbeats can detect.  ``loss()`` does the same with netem where ``tc``
-exists.
+heartbeats can detect.  ``blackhole()`` does the same with the link up,
+by routing each end's address into a blackhole on the other side.
 
 Needs root and iproute2 (``ip``); ``netns_unavailable()`` says why not
 where namespaces cannot be made, and the tests skip then.  Namespaces are
@@ -164,8 +164,7 @@ class NetnsHost:
         self.peer_if = f"mqp{tag}"
         self._made_ns = False
         self._made_link = False
-        self._lossy = False
-        self.loss_unavailable = None
+        self._blackholed = False
         self.procs = ProcGroup()
         try:
             _ip("netns", "add", self.name)
@@ -204,26 +203,16 @@ class NetnsHost:
         _ip("-n", self.name, "link", "set", "dev", self.peer_if, "up")
         self.wait_carrier(True)
 
-    def loss(self, percent):
-        """netem packet loss on our end of the link (0 removes it); False
-        when tc or the netem qdisc is missing (``loss_unavailable`` says
-        which)."""
-        if shutil.which("tc") is None:
-            self.loss_unavailable = "tc is not installed"
-            return False
-        if percent <= 0:
-            if self._lossy:
-                subprocess.run(["tc", "qdisc", "del", "dev", self.host_if, "root"],
-                               capture_output=True, timeout=10)
-                self._lossy = False
-            return True
-        r = subprocess.run(["tc", "qdisc", "replace", "dev", self.host_if, "root", "netem",
-                            "loss", f"{percent}%"], capture_output=True, text=True, timeout=10)
-        if r.returncode != 0:
-            self.loss_unavailable = f"tc netem: {r.stderr.strip()}"
-            return False
-        self._lossy = True
-        return True
+    def blackhole(self, on):
+        """Cut (or restore) the path while both ends keep their carrier:
+        each side routes the other's address into a blackhole, so packets
+        are dropped silently and TCP stalls without any link event."""
+        verb = "add" if on else "del"
+        if on == self._blackholed:
+            return
+        _ip("route", verb, "blackhole", f"{self.addr}/32")
+        _ip("-n", self.name, "route", verb, "blackhole", f"{self.local_addr}/32")
+        self._blackholed = on
 
     def wait_carrier(self, up, timeout=5.0):
         deadline = time.monotonic() + timeout
@@ -241,6 +230,10 @@ class NetnsHost:
 
     def close(self):
         self.procs.close()
+        if self._blackholed:
+            # Not tied to the veth: it would outlive the link.
+            _ip("route", "del", "blackhole", f"{self.addr}/32", check=False)
+            self._blackholed = False
         if self._made_ns:
             _ip("netns", "del", self.name, check=False)
             self._made_ns = False
