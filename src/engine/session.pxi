@@ -28,6 +28,7 @@ cdef enum:
     LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
     READS_PER_EVENT = 16
+    CMD_OUT_MAX = 64         # engine commands (PING, PONG) waiting for a frame boundary
 
 cdef struct session_t:
     handle_t h
@@ -82,6 +83,8 @@ cdef struct session_t:
     bint skip_out               # dropping the rest of a message cut by a reconnect
     bint out_idle
     bint pipe_done              # the socket ended the pipe: flush, then finish
+    unsigned char cmd_out[64]   # PING/PONG frames held until no body is half written
+    size_t cmd_len
 
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
@@ -214,6 +217,7 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
     decoder_init(&s.dec, s.o.maxmsgsize)
     s.out_pos = 0
     s.out_len = 0
+    s.cmd_len = 0
     if s.has_big:
         msg_close(&s.big)
         s.has_big = False
@@ -308,11 +312,26 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     session_write(s)
 
 
-cdef void session_queue_handshake_commands(session_t *s) noexcept nogil:
-    """Encodes whatever the mechanism wants to send now."""
+cdef int session_queue_handshake_commands(session_t *s) noexcept nogil:
+    """Encodes whatever the mechanism wants to send now. Straight into the
+    out buffer: no message body is ever pending during a handshake (only
+    session_fill takes messages, once it is over), so this is a frame
+    boundary. -1 when the mechanism failed or its command does not fit."""
+    global errno
     cdef msg_t m
+    cdef int rc
     msg_init(&m)
-    while s.mech.next_handshake_command(&s.mech, &m) == 0:
+    while True:
+        rc = s.mech.next_handshake_command(&s.mech, &m)
+        if rc == EAGAIN:
+            return 0
+        if rc != 0:
+            errno = rc
+            return -1
+        if s.out_len + 9 + m.size > OUT_BATCH + 1024:
+            msg_close(&m)
+            errno = EPROTO
+            return -1
         s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, m.size)
         memcpy(s.outbuf + s.out_len, msg_data(&m), m.size)
         s.out_len += m.size
@@ -328,7 +347,8 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     if not s.raw:
         evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
     evsink_count(s.ev, 1, 0)
-    if s.o.heartbeat_ivl > 0:
+    if s.o.heartbeat_ivl > 0 and not s.raw:
+        # STREAM peers speak plain bytes: a PING would be data to them.
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe != NULL:
         session_send_identity(s)

@@ -25,7 +25,9 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             s.err_code = s.mech.error_code if s.mech.error_code >= 0 else PROTO_ERR_UNEXPECTED_COMMAND
             session_on_disconnect(s, True)
             return -1
-        session_queue_handshake_commands(s)
+        if session_queue_handshake_commands(s) < 0:
+            session_on_disconnect(s, False)
+            return -1
         if s.mech.status == MECH_READY:
             session_handshake_done(s)
         else:
@@ -74,21 +76,41 @@ cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
     cdef unsigned int ttl = s.o.heartbeat_ttl // 100
-    cdef unsigned char *p
+    cdef unsigned char ping[9]
     s.t_ping = now + s.o.heartbeat_ivl
     if s.t_hb_timeout < 0:
         s.t_hb_timeout = now + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl)
-    if s.out_len + 16 > OUT_BATCH + 1024:
+    ping[0] = ZMTP_COMMAND
+    ping[1] = 7
+    ping[2] = 4
+    memcpy(ping + 3, b"PING", 4)
+    ping[7] = <unsigned char>(ttl >> 8)
+    ping[8] = <unsigned char>ttl
+    if session_queue_command(s, ping, 9):
+        session_write(s)
+
+
+cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t n) noexcept nogil:
+    """Holds a whole command frame the engine itself emits (PING, PONG)
+    until session_fill reaches a frame boundary: written at once it could
+    land inside a large body that is half written. False when the queue is
+    full; the command is then dropped (a peer's next PING, or our next
+    heartbeat, makes up for it)."""
+    if s.cmd_len + n > CMD_OUT_MAX:
+        return False
+    memcpy(s.cmd_out + s.cmd_len, frame, n)
+    s.cmd_len += n
+    return True
+
+
+cdef inline void session_move_commands(session_t *s) noexcept nogil:
+    # Only between frames: with a large body pending, the out buffer ends
+    # with the first bytes of that body (see session_fill).
+    if s.cmd_len == 0 or s.has_big:
         return
-    p = s.outbuf + s.out_len
-    p[0] = ZMTP_COMMAND
-    p[1] = 7
-    p[2] = 4
-    memcpy(p + 3, b"PING", 4)
-    p[7] = <unsigned char>(ttl >> 8)
-    p[8] = <unsigned char>ttl
-    s.out_len += 9
-    session_write(s)
+    memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)
+    s.out_len += s.cmd_len
+    s.cmd_len = 0
 
 
 cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
@@ -105,10 +127,9 @@ cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind)
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
-    if s.out_len + 32 > OUT_BATCH + 1024:
-        return      # the out buffer is full: the peer will ping again
-    s.out_len += pong_build(s.outbuf + s.out_len, ping)
-    handle_want(s.io, &s.h, s.h.events | MQ_POLLOUT)
+    cdef unsigned char pong[32]
+    if session_queue_command(s, pong, pong_build(pong, ping)):
+        handle_want(s.io, &s.h, s.h.events | MQ_POLLOUT)
 
 
 cdef int session_greet(session_t *s) noexcept nogil:
@@ -162,7 +183,9 @@ cdef int session_decode(session_t *s) noexcept nogil:
                 # The peer speaks our mechanism: only now start its
                 # handshake (as libzmq, nothing of ours goes to a peer that
                 # does not).
-                session_queue_handshake_commands(s)
+                if session_queue_handshake_commands(s) < 0:
+                    session_on_disconnect(s, False)
+                    return -1
                 session_write(s)
                 if s.state == S_DEAD:
                     return -1
@@ -241,8 +264,9 @@ cdef bint session_fill(session_t *s) noexcept nogil:
     cdef msg_t m
     cdef int rc
     cdef unsigned char flags
+    session_move_commands(s)
     if s.state != S_ACTIVE or s.pipe == NULL:
-        return s.out_len > s.out_pos
+        return s.out_len > s.out_pos or s.has_big
     while not s.has_big and not s.pipe_done and not s.raw_close and s.out_len + 9 + COPY_MAX <= OUT_BATCH:
         msg_init(&m)
         rc = pipe_read(s.pipe, &m)
