@@ -28,6 +28,7 @@ cdef enum:
     LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
     READS_PER_EVENT = 16
+    MQ_INT_MAX = 2147483647
     CMD_OUT_MAX = 64         # engine commands (PING, PONG) waiting for a frame boundary
 
 cdef struct session_t:
@@ -182,8 +183,9 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
         s.terminating = True
         if linger > 0:
             s.t_linger = mq_now_ms() + linger
-    if s.state != S_ACTIVE and session_nothing_queued(s):
-        # Nothing left to deliver: no need to wait for a connection.
+    if s.state != S_ACTIVE and (session_nothing_queued(s) or session_never_connects(s)):
+        # Nothing left to deliver, or no connection to deliver it on ever
+        # again: no need to wait.
         session_destroy(s)
         return
     session_pump_out(s)
@@ -192,6 +194,11 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
 cdef bint session_nothing_queued(session_t *s) noexcept nogil:
     cdef msg_t *front = ypipe_peek(s.pipe.inq)
     return s.out_len == s.out_pos and not s.has_big and front != NULL and (front.flags & MSG_DELIMITER) != 0
+
+
+cdef inline bint session_never_connects(session_t *s) noexcept nogil:
+    # A connect that failed with reconnection off (RECONNECT_IVL <= 0).
+    return s.state == S_IDLE and s.t_timer < 0
 
 
 cdef void session_close_fd(session_t *s) noexcept nogil:
@@ -260,17 +267,31 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
 
 
 cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
-    cdef int ivl = s.cur_ivl
+    """After a failed connect: try again in the current interval plus a
+    jitter below RECONNECT_IVL, as libzmq. RECONNECT_IVL <= 0 means never
+    (libzmq: -1; 0 would be a retry loop): the session stays idle, its pipe
+    kept, until the socket closes or disconnects."""
     s.state = S_IDLE
-    if s.o.reconnect_ivl_max > 0:
-        # Exponential backoff, as libzmq: double up to the maximum.
-        s.cur_ivl = s.cur_ivl * 2
-        if s.cur_ivl > s.o.reconnect_ivl_max:
-            s.cur_ivl = s.o.reconnect_ivl_max
-    else:
-        ivl = ivl + <int>(rand() % (ivl if ivl > 0 else 1))
+    s.t_timer = -1
+    if s.o.reconnect_ivl <= 0:
+        return
+    cdef int ivl = reconnect_ivl_next(s)
     s.t_timer = mq_now_ms() + ivl
     evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.endpoint)
+
+
+cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
+    """This attempt's interval; doubles the next one up to RECONNECT_IVL_MAX
+    when that is above RECONNECT_IVL. Saturates instead of wrapping to a
+    negative interval (which would retry at once, in a loop)."""
+    cdef int base = s.o.reconnect_ivl
+    cdef int cur = s.cur_ivl if s.cur_ivl >= base else base
+    cdef int jitter = <int>(rand() % base)
+    cdef int ivl = cur + jitter if cur < MQ_INT_MAX - jitter else MQ_INT_MAX
+    cdef int top = s.o.reconnect_ivl_max
+    if top > base:
+        s.cur_ivl = cur * 2 if cur < top // 2 else top
+    return ivl
 
 
 cdef void session_connect(session_t *s) noexcept nogil:
@@ -470,6 +491,8 @@ cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
     now = mq_now_ms()
     if best <= now:
         return 0
+    if best - now > MQ_INT_MAX:
+        return MQ_INT_MAX      # a far deadline must not wrap to "wait forever" or "now"
     return <int>(best - now)
 
 

@@ -358,3 +358,30 @@ def test_absurd_frame_size_closes_the_connection(zmq, size, kind):
                        cwd=os.path.dirname(os.path.dirname(zmq.__file__)))
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     assert r.stdout.split() == ["True", "True"], r.stdout
+
+
+TERM_PROBE = r"""
+import sys, time
+import {mod} as zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.PUSH)
+s.setsockopt(zmq.RECONNECT_IVL, -1)
+s.setsockopt(zmq.LINGER, -1)
+s.connect("tcp://127.0.0.1:%d" % int(sys.argv[1]))
+time.sleep(0.2)                 # the one attempt has failed by now
+s.send(b"queued", zmq.NOBLOCK)  # the pipe is kept, as libzmq keeps it
+s.close()
+ctx.term()                      # nothing can ever deliver it: no wait
+print("done")
+"""
+
+
+@mqcore_only
+@pytest.mark.timeout(60)
+def test_term_does_not_wait_for_a_connection_that_never_comes(zmq):
+    code = TERM_PROBE.format(mod=zmq.__name__)
+    r = subprocess.run([sys.executable, "-c", code, str(closed_port())],
+                       capture_output=True, text=True, timeout=20,
+                       cwd=os.path.dirname(os.path.dirname(zmq.__file__)))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["done"]
