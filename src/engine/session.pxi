@@ -96,7 +96,11 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.inbuf = <unsigned char *>malloc(IN_BATCH)
     s.outbuf = <unsigned char *>malloc(OUT_BATCH + 1024)
     if s.inbuf == NULL or s.outbuf == NULL:
-        abort()
+        # Callers refuse the connect, or close the accepted fd.
+        free(s.inbuf)
+        free(s.outbuf)
+        free(s)
+        return NULL
     s.h.kind = H_SESSION
     s.h.fd = -1
     s.refcnt = 1
@@ -379,17 +383,11 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             pipe_send_command(s.pipe.peer, CMD_HICCUP, 0)
     else:
         # Accepted connections, and IMMEDIATE connections, get their pipe
-        # only now. End 0 belongs to the socket (outbound limit SNDHWM),
-        # end 1 to this session (inbound limit RCVHWM).
-        p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
-        pipe_set_owner(&p.ends[1], s.io.mb, s)
-        pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
-        if s.connect_rid_len >= 0:
-            p.ends[0].rid = <unsigned char *>malloc(s.connect_rid_len + 1)
-            memcpy(p.ends[0].rid, s.connect_rid, s.connect_rid_len)
-            p.ends[0].rid_len = s.connect_rid_len
-            p.ends[0].rid_fixed = True
-        s.pipe = &p.ends[1]
+        # only now.
+        if session_make_pipe(s) < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return
+        p = s.pipe.pipe
         session_send_identity(s)
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
@@ -406,6 +404,34 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             return
     s.connected_before = True
     session_pump_out(s)
+
+
+cdef int session_make_pipe(session_t *s) noexcept nogil:
+    """The pipe of an accepted or IMMEDIATE connection. End 0 belongs to
+    the socket (outbound limit SNDHWM), end 1 to this session (inbound
+    limit RCVHWM). -1 (errno ENOMEM) when memory is short."""
+    global errno
+    cdef unsigned char *rid = NULL
+    cdef pipe_t *p
+    if s.connect_rid_len >= 0:
+        rid = <unsigned char *>malloc(s.connect_rid_len + 1)
+        if rid == NULL:
+            errno = ENOMEM
+            return -1
+        memcpy(rid, s.connect_rid, s.connect_rid_len)
+    p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
+    if p == NULL:
+        free(rid)
+        errno = ENOMEM
+        return -1
+    pipe_set_owner(&p.ends[1], s.io.mb, s)
+    pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
+    if rid != NULL:
+        p.ends[0].rid = rid
+        p.ends[0].rid_len = s.connect_rid_len
+        p.ends[0].rid_fixed = True
+    s.pipe = &p.ends[1]
+    return 0
 
 
 cdef void session_send_identity(session_t *s) noexcept nogil:

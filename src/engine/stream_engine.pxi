@@ -37,15 +37,18 @@ cdef int session_deliver(session_t *s) noexcept nogil:
         return 0
     if m.flags & MSG_COMMAND:
         if command_is(m, b"SUBSCRIBE"):
-            command_to_subscription(m, 10, 1)
+            rc = command_to_subscription(m, 10, 1)
         elif command_is(m, b"CANCEL"):
-            command_to_subscription(m, 7, 0)
+            rc = command_to_subscription(m, 7, 0)
         else:
             if command_is(m, b"PING"):
                 session_queue_pong(s, m)
                 session_note_ping_ttl(s, m)
             msg_close(m)        # other commands are dropped, as libzmq does
             return 0
+        if rc < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return -1
     if s.pipe == NULL or s.pipe.closed:
         msg_close(m)
         return 0
@@ -113,17 +116,23 @@ cdef inline void session_move_commands(session_t *s) noexcept nogil:
     s.cmd_len = 0
 
 
-cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
+cdef int command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
     """SUBSCRIBE/CANCEL (ZMTP 3.1) become the 0x01/0x00 + topic messages
-    that publishers take from every peer, whatever its version."""
+    that publishers take from every peer, whatever its version. -1 (errno
+    ENOMEM, *m closed) when there is no memory for the copy."""
+    global errno
     cdef msg_t sub
     cdef size_t n = m.size - name_len
-    msg_init_size(&sub, n + 1)
+    if msg_init_size(&sub, n + 1) < 0:
+        msg_close(m)
+        errno = ENOMEM
+        return -1
     msg_data(&sub)[0] = kind
     if n:
         memcpy(msg_data(&sub) + 1, msg_data(m) + name_len, n)
     msg_close(m)
     memcpy(m, &sub, sizeof(msg_t))
+    return 0
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
@@ -156,7 +165,10 @@ cdef int session_take_raw(session_t *s) noexcept nogil:
         return 0
     if not pipe_check_write(s.pipe):
         return 0 if s.pipe.peer_gone else 1
-    msg_init_bytes(&m, s.inbuf + s.in_pos, s.in_len - s.in_pos)
+    if msg_init_bytes(&m, s.inbuf + s.in_pos, s.in_len - s.in_pos) < 0:
+        # Not delivered as an empty message: that would read as a hang-up.
+        session_on_disconnect(s, False)     # errno ENOMEM
+        return -1
     s.in_pos = s.in_len
     pipe_write(s.pipe, &m)
     return 0

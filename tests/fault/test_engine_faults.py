@@ -385,3 +385,67 @@ def test_term_does_not_wait_for_a_connection_that_never_comes(zmq):
                        cwd=os.path.dirname(os.path.dirname(zmq.__file__)))
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["done"]
+
+
+# ------------------------------------------------------------- memory short
+
+ENOMEM_PROBE = r"""
+import resource, socket, struct, sys, time
+import {mod} as zmq
+
+ctx = zmq.Context()
+xpub = ctx.socket(zmq.XPUB)
+xpub.setsockopt(zmq.LINGER, 0)
+xpub.setsockopt(zmq.RCVTIMEO, 5000)
+xpub.bind("tcp://127.0.0.1:*")
+port = int(xpub.getsockopt(zmq.LAST_ENDPOINT).decode().rsplit(":", 1)[1])
+greeting = b"\xff" + b"\0" * 7 + b"\x01\x7f\x03\x01NULL" + b"\0" * 48
+ready = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 3) + b"SUB"
+topic = 256 << 20
+body = memoryview(b"\x09SUBSCRIBE" + b"t" * topic)
+c = socket.create_connection(("127.0.0.1", port), timeout=10)
+c.sendall(greeting + bytes([4, len(ready)]) + ready)
+got = b""
+while len(got) < 64 + 2 + 26:          # its greeting and READY: the session exists
+    got += c.recv(4096)
+# Room for the command as it arrives, not for a second copy of its topic.
+with open("/proc/self/status") as f:
+    vm = [int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:")][0]
+resource.setrlimit(resource.RLIMIT_AS, (vm + (384 << 20), resource.RLIM_INFINITY))
+closed = False
+try:
+    c.sendall(b"\x06" + struct.pack(">Q", len(body)))
+    c.sendall(body)
+    while True:
+        if not c.recv(65536):
+            closed = True
+            break
+except (ConnectionResetError, BrokenPipeError):
+    closed = True
+except socket.timeout:
+    pass
+c.close()
+del body
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+sub = ctx.socket(zmq.SUB)
+sub.setsockopt(zmq.LINGER, 0)
+sub.connect("tcp://127.0.0.1:%d" % port)
+sub.setsockopt(zmq.SUBSCRIBE, b"x")
+got = xpub.recv()
+print(closed, got == b"\x01x")
+sub.close()
+xpub.close()
+ctx.term()
+"""
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
+def test_no_memory_for_a_subscription_closes_that_connection(zmq):
+    """A SUBSCRIBE whose topic cannot be copied for want of memory closes
+    that one connection (it used to overrun a 32-byte inline buffer)."""
+    code = ENOMEM_PROBE.format(mod=zmq.__name__)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       cwd=os.path.dirname(os.path.dirname(zmq.__file__)))
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.split() == ["True", "True"], r.stdout
