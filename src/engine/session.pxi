@@ -84,8 +84,9 @@ cdef struct session_t:
     bint skip_out               # dropping the rest of a message cut by a reconnect
     bint out_idle
     bint pipe_done              # the socket ended the pipe: flush, then finish
-    unsigned char cmd_out[64]   # PING/PONG frames held until no body is half written
+    unsigned char cmd_out[64]   # PONG frames held until no body is half written
     size_t cmd_len
+    bint ping_pending           # our heartbeat PING, likewise held
 
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
@@ -229,6 +230,7 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
     s.out_pos = 0
     s.out_len = 0
     s.cmd_len = 0
+    s.ping_pending = False
     if s.has_big:
         msg_close(&s.big)
         s.has_big = False
@@ -530,8 +532,8 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
         nx = s.next
         if s.t_linger >= 0 and s.t_linger <= now:
             session_destroy(s)
-        elif (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now):
-            session_on_disconnect(s, False)         # heartbeat lost
+        elif session_heartbeat_expired(s, now) and session_heartbeat_lost(s, now):
+            session_on_disconnect(s, False)
         elif s.t_ping >= 0 and s.t_ping <= now:
             session_send_ping(s, now)
         elif s.t_timer >= 0 and s.t_timer <= now:
@@ -541,6 +543,20 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
             elif s.state == S_HANDSHAKE or s.state == S_CONNECTING:
                 session_on_disconnect(s, False)     # handshake timed out
         s = nx
+
+
+cdef inline bint session_heartbeat_expired(session_t *s, long long now) noexcept nogil:
+    return (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now)
+
+
+cdef bint session_heartbeat_lost(session_t *s, long long now) noexcept nogil:
+    """A deadline passed; but the peer's answer may be waiting unread in
+    the socket, having come while this thread was busy writing (the poll
+    that would report it has not run yet). Read first: any byte resets the
+    deadlines."""
+    if s.state == S_ACTIVE and not s.in_blocked:
+        session_read(s)
+    return s.state == S_ACTIVE and session_heartbeat_expired(s, now)
 
 
 cdef void io_release_retired(io_thread_t *io) noexcept nogil:

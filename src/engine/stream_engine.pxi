@@ -78,27 +78,35 @@ cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
 cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
-    cdef unsigned int ttl = s.o.heartbeat_ttl // 100
-    cdef unsigned char ping[9]
     s.t_ping = now + s.o.heartbeat_ivl
+    s.ping_pending = True
+    session_write(s)
+
+
+cdef void session_put_ping(session_t *s) noexcept nogil:
+    # The answer is awaited from when the PING is encoded, as libzmq does:
+    # a PING that waits behind a large body is not yet late.
+    cdef unsigned int ttl = s.o.heartbeat_ttl // 100
+    cdef unsigned char *p = s.outbuf + s.out_len
+    p[0] = ZMTP_COMMAND
+    p[1] = 7
+    p[2] = 4
+    memcpy(p + 3, b"PING", 4)
+    p[7] = <unsigned char>(ttl >> 8)
+    p[8] = <unsigned char>ttl
+    s.out_len += 9
+    s.ping_pending = False
     if s.t_hb_timeout < 0:
-        s.t_hb_timeout = now + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl)
-    ping[0] = ZMTP_COMMAND
-    ping[1] = 7
-    ping[2] = 4
-    memcpy(ping + 3, b"PING", 4)
-    ping[7] = <unsigned char>(ttl >> 8)
-    ping[8] = <unsigned char>ttl
-    if session_queue_command(s, ping, 9):
-        session_write(s)
+        s.t_hb_timeout = mq_now_ms() + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0
+                                        else s.o.heartbeat_ivl)
 
 
 cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t n) noexcept nogil:
-    """Holds a whole command frame the engine itself emits (PING, PONG)
-    until session_fill reaches a frame boundary: written at once it could
-    land inside a large body that is half written. False when the queue is
-    full; the command is then dropped (a peer's next PING, or our next
-    heartbeat, makes up for it)."""
+    """Holds a whole command frame the engine itself emits (a PONG; our
+    PING is a flag) until session_fill reaches a frame boundary: written at
+    once it could land inside a large body that is half written. False when
+    the queue is full; the command is then dropped (the peer's next PING
+    makes up for it)."""
     if s.cmd_len + n > CMD_OUT_MAX:
         return False
     memcpy(s.cmd_out + s.cmd_len, frame, n)
@@ -109,11 +117,14 @@ cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t
 cdef inline void session_move_commands(session_t *s) noexcept nogil:
     # Only between frames: with a large body pending, the out buffer ends
     # with the first bytes of that body (see session_fill).
-    if s.cmd_len == 0 or s.has_big:
+    if s.has_big:
         return
-    memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)
-    s.out_len += s.cmd_len
-    s.cmd_len = 0
+    if s.cmd_len:
+        memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)
+        s.out_len += s.cmd_len
+        s.cmd_len = 0
+    if s.ping_pending:
+        session_put_ping(s)
 
 
 cdef int command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
