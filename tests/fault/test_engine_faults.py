@@ -449,3 +449,24 @@ def test_no_memory_for_a_subscription_closes_that_connection(zmq):
                        cwd=os.path.dirname(os.path.dirname(zmq.__file__)))
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     assert r.stdout.split() == ["True", "True"], r.stdout
+
+
+def test_stream_socket_sends_no_heartbeats(zmq, sock):
+    """STREAM peers speak plain bytes: HEARTBEAT_IVL must not put ZMTP
+    PINGs into their stream (libzmq's raw engine sends none)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(5)
+    s = sock(zmq.STREAM, heartbeat_ivl=5)
+    s.connect("tcp://127.0.0.1:%d" % ls.getsockname()[1])
+    conn, _ = ls.accept()
+    ls.close()
+    conn.settimeout(0.3)
+    try:
+        got = conn.recv(4096)
+    except socket.timeout:
+        got = b""
+    finally:
+        conn.close()
+    assert got == b"", got
