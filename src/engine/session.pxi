@@ -63,7 +63,7 @@ cdef struct session_t:
     long long t_ping            # next heartbeat PING, -1 none
     long long t_hb_timeout      # no traffic since our PING: give up at, -1 none
     long long t_hb_ttl          # the peer's PING TTL runs out at, -1 none
-    int cur_ivl
+    int cur_ivl                 # last backoff interval, -1 before the first retry
     unsigned char greet_in[64]
     int greet_got
     int peer_minor
@@ -121,7 +121,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.t_ping = -1
     s.t_hb_timeout = -1
     s.t_hb_ttl = -1
-    s.cur_ivl = o.reconnect_ivl
+    s.cur_ivl = -1
     msg_init(&s.big)
     decoder_init(&s.dec, o.maxmsgsize)
     return s
@@ -287,17 +287,26 @@ cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
 
 
 cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
-    """This attempt's interval; doubles the next one up to RECONNECT_IVL_MAX
-    when that is above RECONNECT_IVL. Saturates instead of wrapping to a
+    """This retry's interval, as libzmq 4.3.5 picks it. With
+    RECONNECT_IVL_MAX: RECONNECT_IVL, then doubling, never above the
+    maximum (even when that is below RECONNECT_IVL). Without: RECONNECT_IVL
+    plus a jitter below it. Saturates at INT_MAX instead of wrapping to a
     negative interval (which would retry at once, in a loop)."""
     cdef int base = s.o.reconnect_ivl
-    cdef int cur = s.cur_ivl if s.cur_ivl >= base else base
-    cdef int jitter = <int>(rand() % base)
-    cdef int ivl = cur + jitter if cur < MQ_INT_MAX - jitter else MQ_INT_MAX
     cdef int top = s.o.reconnect_ivl_max
-    if top > base:
-        s.cur_ivl = cur * 2 if cur < top // 2 else top
-    return ivl
+    cdef int ivl
+    cdef int jitter
+    if top > 0:
+        if s.cur_ivl < 0:
+            ivl = base
+        elif s.cur_ivl > MQ_INT_MAX // 2:
+            ivl = MQ_INT_MAX
+        else:
+            ivl = s.cur_ivl * 2
+        s.cur_ivl = top if ivl > top else ivl
+        return s.cur_ivl
+    jitter = <int>(rand() % base)
+    return base + jitter if base < MQ_INT_MAX - jitter else MQ_INT_MAX
 
 
 cdef void session_connect(session_t *s) noexcept nogil:
@@ -370,7 +379,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     cdef command_t cmd
     s.state = S_ACTIVE
     s.t_timer = -1
-    s.cur_ivl = s.o.reconnect_ivl
+    s.cur_ivl = -1
     if not s.raw:
         evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
     evsink_count(s.ev, 1, 0)

@@ -264,7 +264,7 @@ def test_no_reconnect_does_not_spin(zmq, ivl):
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("ivl, ivl_max", [
-    (100, 50),                 # max below the interval: no backoff
+    (100, 50),                 # max below the interval: every retry after 50 ms (libzmq 4.3.5)
     (100, 0),
     (1, 2 ** 31 - 1),          # doubles for a while, never wraps
     (2 ** 30, 2 ** 31 - 1),    # the first doubling would overflow an int
@@ -273,9 +273,9 @@ def test_no_reconnect_does_not_spin(zmq, ivl):
 ])
 def test_reconnect_backoff_does_not_spin(zmq, ivl, ivl_max):
     retried, cpu = spin_probe(zmq, ivl, ivl_max)
-    # 100 ms plus jitter allows about 10 retries a second; 1 ms doubling
-    # about 10; the huge intervals none after the first attempt.
-    limit = 1 if ivl > 1000 else 14
+    # 100 ms plus jitter allows about 10 retries a second, 50 ms about 20;
+    # 1 ms doubling about 10; the huge intervals none after the first attempt.
+    limit = 1 if ivl > 1000 else 24
     assert retried <= limit, f"{retried} CONNECT_RETRIED events in 1 s"
     assert cpu < 0.4, f"{cpu} s of CPU in 1 s"
 
@@ -439,6 +439,7 @@ ctx.term()
 """
 
 
+@mqcore_only     # libzmq asserts when an allocation fails
 @pytest.mark.timeout(90)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc")
 def test_no_memory_for_a_subscription_closes_that_connection(zmq):
