@@ -29,7 +29,7 @@ cdef enum:
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
     READS_PER_EVENT = 16
     MQ_INT_MAX = 2147483647
-    CMD_OUT_MAX = 64         # engine commands (PING, PONG) waiting for a frame boundary
+    CMD_OUT_MAX = 64         # PONGs waiting for a frame boundary
 
 cdef struct session_t:
     handle_t h
@@ -84,7 +84,7 @@ cdef struct session_t:
     bint skip_out               # dropping the rest of a message cut by a reconnect
     bint out_idle
     bint pipe_done              # the socket ended the pipe: flush, then finish
-    unsigned char cmd_out[64]   # PONG frames held until no body is half written
+    unsigned char cmd_out[CMD_OUT_MAX]  # PONG frames held until no body is half written
     size_t cmd_len
     bint ping_pending           # our heartbeat PING, likewise held
 
@@ -273,10 +273,10 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
 
 
 cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
-    """After a failed connect: try again in the current interval plus a
-    jitter below RECONNECT_IVL, as libzmq. RECONNECT_IVL <= 0 means never
-    (libzmq: -1; 0 would be a retry loop): the session stays idle, its pipe
-    kept, until the socket closes or disconnects."""
+    """After a failed connect: try again after reconnect_ivl_next. Any
+    RECONNECT_IVL <= 0 means never, as in libzmq 4.3.5 (0 used to retry in
+    a loop): the session stays idle, its pipe kept, until the socket closes
+    or disconnects."""
     s.state = S_IDLE
     s.t_timer = -1
     if s.o.reconnect_ivl <= 0:
