@@ -8,6 +8,8 @@
 # takes messages from the pipe in batches: small frames are copied into one
 # buffer, a large body goes out with writev from its own memory, so one
 # syscall carries many small messages and large ones are never copied.
+# Commands the engine makes itself (PING, PONG) go out only between frames,
+# never inside a large body that is half written (session_move_commands).
 
 # ---------------------------------------------------------------- input
 
