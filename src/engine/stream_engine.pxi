@@ -81,13 +81,28 @@ cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
     s.t_ping = now + s.o.heartbeat_ivl
+    if s.t_hb_timeout < 0:
+        s.t_hb_timeout = now + session_hb_timeout(s)
     s.ping_pending = True
     session_write(s)
 
 
+cdef inline int session_hb_timeout(session_t *s) noexcept nogil:
+    return s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl
+
+
+cdef void session_note_write_progress(session_t *s) noexcept nogil:
+    # Our PING waits behind a large body, so the peer cannot have answered
+    # it yet; the body moving on shows that the peer still reads. A peer
+    # that is gone stops taking the body, and the deadline then runs out.
+    cdef long long deadline
+    if s.t_hb_timeout >= 0:
+        deadline = mq_now_ms() + session_hb_timeout(s)
+        if deadline > s.t_hb_timeout:
+            s.t_hb_timeout = deadline
+
+
 cdef void session_put_ping(session_t *s) noexcept nogil:
-    # The answer is awaited from when the PING is encoded, as libzmq does:
-    # a PING that waits behind a large body is not yet late.
     cdef unsigned int ttl = s.o.heartbeat_ttl // 100
     cdef unsigned char *p = s.outbuf + s.out_len
     p[0] = ZMTP_COMMAND
@@ -98,9 +113,6 @@ cdef void session_put_ping(session_t *s) noexcept nogil:
     p[8] = <unsigned char>ttl
     s.out_len += 9
     s.ping_pending = False
-    if s.t_hb_timeout < 0:
-        s.t_hb_timeout = mq_now_ms() + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0
-                                        else s.o.heartbeat_ivl)
 
 
 cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t n) noexcept nogil:
@@ -393,6 +405,8 @@ cdef void session_write(session_t *s) noexcept nogil:
                 return
             session_on_disconnect(s, False)
             return
+        if s.ping_pending:
+            session_note_write_progress(s)
         if head:
             s.out_pos += n
             if s.out_pos == s.out_len:

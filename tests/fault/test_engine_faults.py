@@ -471,3 +471,86 @@ def test_stream_socket_sends_no_heartbeats(zmq, sock):
     finally:
         conn.close()
     assert got == b"", got
+
+
+class SlowPeer(PingingPeer):
+    """A raw PULL peer that reads a little at a time and answers our PINGs,
+    as a live but slow libzmq peer would."""
+
+    def ping(self):
+        pass
+
+    def slow_message(self, chunk=16384, pause=0.002):
+        self.chunk, self.pause = chunk, pause
+        while True:
+            flags, body = self.frame()
+            if not flags & 4:
+                return body
+            if body[:5] == b"\x04PING":
+                self.conn.sendall(b"\x04\x05\x04PONG")
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.conn.recv(min(n - len(self.buf), getattr(self, "chunk", 65536)))
+            if not chunk:
+                raise EOFError(f"closed with {len(self.buf)} of {n} bytes")
+            self.buf += chunk
+            time.sleep(getattr(self, "pause", 0))
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+
+def raw_listener():
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(10)
+    return ls, "tcp://127.0.0.1:%d" % ls.getsockname()[1]
+
+
+@mqcore_only
+@pytest.mark.timeout(60)
+def test_slow_live_reader_is_not_taken_for_dead(zmq, sock):
+    """Our PING waits behind a large body that a live peer reads slowly:
+    the body moving on shows the peer is there, so HEARTBEAT_TIMEOUT does
+    not end the connection before the PING could even be answered."""
+    ls, addr = raw_listener()
+    push = sock(zmq.PUSH, heartbeat_ivl=20, heartbeat_timeout=500, sndtimeo=20000,
+                sndbuf=65536)
+    push.connect(addr)
+    conn, _ = ls.accept()
+    ls.close()
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        peer = SlowPeer(conn)
+        body = bodies(5, n=1, size=16 * 1024 * 1024)[0]
+        push.send(body)
+        assert digest(peer.slow_message()) == digest(body)   # over 2 s at 16 KiB / 2 ms
+    finally:
+        conn.close()
+
+
+@mqcore_only
+@pytest.mark.timeout(60)
+def test_peer_that_stops_reading_mid_body_is_dropped(zmq, sock):
+    """A peer that takes nothing more while our PING waits behind a large
+    body is dead to the heartbeat: DISCONNECTED after HEARTBEAT_TIMEOUT."""
+    from mqcore.utils.monitor import recv_monitor_message
+    ls, addr = raw_listener()
+    # The body is queued at once; the first PING, 300 ms later, waits behind it.
+    push = sock(zmq.PUSH, heartbeat_ivl=300, heartbeat_timeout=300, sndbuf=65536)
+    mon = push.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+    mon.setsockopt(zmq.RCVTIMEO, 5000)
+    body = b"x" * (64 * 1024 * 1024)
+    push.connect(addr)
+    conn, _ = ls.accept()
+    ls.close()
+    try:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        SlowPeer(conn)          # handshake, then read nothing more
+        push.send(body, copy=False)
+        assert recv_monitor_message(mon)["event"] == zmq.EVENT_DISCONNECTED
+    finally:
+        push.disable_monitor()
+        conn.close()
