@@ -4,13 +4,17 @@ timers that spin, and what a peer's announced sizes may cost.
 * Heartbeats: a PING, or the PONG answering a peer's PING, must go out
   between frames, never in the middle of a large body that is half written.
   Large bodies with distinct content cross to and from libzmq (pyzmq) with
-  HEARTBEAT_IVL=2 ms on either side and must arrive byte for byte.
+  HEARTBEAT_IVL=2 ms on either side and must arrive byte for byte. A PING
+  waiting behind a body counts the body's progress as the peer's sign of
+  life: a slow reader is kept, one that stops reading is dropped. STREAM
+  sockets send no PINGs at all.
 * RECONNECT_IVL <= 0 means "do not reconnect": a connect to a closed port
   must not retry in a loop (no stream of CONNECT_RETRIED events, no CPU
   burnt by the io thread). Other RECONNECT_IVL / RECONNECT_IVL_MAX values,
   including ones whose doubling overflows an int, must not spin either.
 * A peer announcing a frame of absurd size (2^62 bytes and more) gets its
-  connection closed; the process and the socket survive.
+  connection closed; the process and the socket survive. So does one whose
+  SUBSCRIBE topic cannot be copied for want of memory (RLIMIT_AS).
 
 The crash-prone cases run in a subprocess so that an unfixed build fails the
 test rather than killing the suite.
