@@ -28,6 +28,8 @@ cdef enum:
     LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
     READS_PER_EVENT = 16
+    MQ_INT_MAX = 2147483647
+    CMD_OUT_MAX = 64         # PONGs waiting for a frame boundary
 
 cdef struct session_t:
     handle_t h
@@ -61,7 +63,7 @@ cdef struct session_t:
     long long t_ping            # next heartbeat PING, -1 none
     long long t_hb_timeout      # no traffic since our PING: give up at, -1 none
     long long t_hb_ttl          # the peer's PING TTL runs out at, -1 none
-    int cur_ivl
+    int cur_ivl                 # last backoff interval, -1 before the first retry
     unsigned char greet_in[64]
     int greet_got
     int peer_minor
@@ -82,6 +84,9 @@ cdef struct session_t:
     bint skip_out               # dropping the rest of a message cut by a reconnect
     bint out_idle
     bint pipe_done              # the socket ended the pipe: flush, then finish
+    unsigned char cmd_out[CMD_OUT_MAX]  # PONG frames held until no body is half written
+    size_t cmd_len
+    bint ping_pending           # our heartbeat PING, likewise held
 
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
@@ -92,7 +97,11 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.inbuf = <unsigned char *>malloc(IN_BATCH)
     s.outbuf = <unsigned char *>malloc(OUT_BATCH + 1024)
     if s.inbuf == NULL or s.outbuf == NULL:
-        abort()
+        # Callers refuse the connect, or close the accepted fd.
+        free(s.inbuf)
+        free(s.outbuf)
+        free(s)
+        return NULL
     s.h.kind = H_SESSION
     s.h.fd = -1
     s.refcnt = 1
@@ -112,7 +121,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.t_ping = -1
     s.t_hb_timeout = -1
     s.t_hb_ttl = -1
-    s.cur_ivl = o.reconnect_ivl
+    s.cur_ivl = -1
     msg_init(&s.big)
     decoder_init(&s.dec, o.maxmsgsize)
     return s
@@ -179,8 +188,9 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
         s.terminating = True
         if linger > 0:
             s.t_linger = mq_now_ms() + linger
-    if s.state != S_ACTIVE and session_nothing_queued(s):
-        # Nothing left to deliver: no need to wait for a connection.
+    if s.state != S_ACTIVE and (session_nothing_queued(s) or session_never_connects(s)):
+        # Nothing left to deliver, or no connection to deliver it on ever
+        # again: no need to wait.
         session_destroy(s)
         return
     session_pump_out(s)
@@ -189,6 +199,11 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
 cdef bint session_nothing_queued(session_t *s) noexcept nogil:
     cdef msg_t *front = ypipe_peek(s.pipe.inq)
     return s.out_len == s.out_pos and not s.has_big and front != NULL and (front.flags & MSG_DELIMITER) != 0
+
+
+cdef inline bint session_never_connects(session_t *s) noexcept nogil:
+    # A connect that failed with reconnection off (RECONNECT_IVL <= 0).
+    return s.state == S_IDLE and s.t_timer < 0
 
 
 cdef void session_close_fd(session_t *s) noexcept nogil:
@@ -214,6 +229,8 @@ cdef void session_reset_codec(session_t *s) noexcept nogil:
     decoder_init(&s.dec, s.o.maxmsgsize)
     s.out_pos = 0
     s.out_len = 0
+    s.cmd_len = 0
+    s.ping_pending = False
     if s.has_big:
         msg_close(&s.big)
         s.has_big = False
@@ -256,17 +273,40 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
 
 
 cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
-    cdef int ivl = s.cur_ivl
+    """After a failed connect: try again after reconnect_ivl_next. Any
+    RECONNECT_IVL <= 0 means never, as in libzmq 4.3.5 (0 used to retry in
+    a loop): the session stays idle, its pipe kept, until the socket closes
+    or disconnects."""
     s.state = S_IDLE
-    if s.o.reconnect_ivl_max > 0:
-        # Exponential backoff, as libzmq: double up to the maximum.
-        s.cur_ivl = s.cur_ivl * 2
-        if s.cur_ivl > s.o.reconnect_ivl_max:
-            s.cur_ivl = s.o.reconnect_ivl_max
-    else:
-        ivl = ivl + <int>(rand() % (ivl if ivl > 0 else 1))
+    s.t_timer = -1
+    if s.o.reconnect_ivl <= 0:
+        return
+    cdef int ivl = reconnect_ivl_next(s)
     s.t_timer = mq_now_ms() + ivl
     evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.endpoint)
+
+
+cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
+    """This retry's interval, as libzmq 4.3.5 picks it. With
+    RECONNECT_IVL_MAX: RECONNECT_IVL, then doubling, never above the
+    maximum (even when that is below RECONNECT_IVL). Without: RECONNECT_IVL
+    plus a jitter below it. Saturates at INT_MAX instead of wrapping to a
+    negative interval (which would retry at once, in a loop)."""
+    cdef int base = s.o.reconnect_ivl
+    cdef int top = s.o.reconnect_ivl_max
+    cdef int ivl
+    cdef int jitter
+    if top > 0:
+        if s.cur_ivl < 0:
+            ivl = base
+        elif s.cur_ivl > MQ_INT_MAX // 2:
+            ivl = MQ_INT_MAX
+        else:
+            ivl = s.cur_ivl * 2
+        s.cur_ivl = top if ivl > top else ivl
+        return s.cur_ivl
+    jitter = <int>(rand() % base)
+    return base + jitter if base < MQ_INT_MAX - jitter else MQ_INT_MAX
 
 
 cdef void session_connect(session_t *s) noexcept nogil:
@@ -308,11 +348,26 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     session_write(s)
 
 
-cdef void session_queue_handshake_commands(session_t *s) noexcept nogil:
-    """Encodes whatever the mechanism wants to send now."""
+cdef int session_queue_handshake_commands(session_t *s) noexcept nogil:
+    """Encodes whatever the mechanism wants to send now. Straight into the
+    out buffer: no message body is ever pending during a handshake (only
+    session_fill takes messages, once it is over), so this is a frame
+    boundary. -1 when the mechanism failed or its command does not fit."""
+    global errno
     cdef msg_t m
+    cdef int rc
     msg_init(&m)
-    while s.mech.next_handshake_command(&s.mech, &m) == 0:
+    while True:
+        rc = s.mech.next_handshake_command(&s.mech, &m)
+        if rc == EAGAIN:
+            return 0
+        if rc != 0:
+            errno = rc
+            return -1
+        if s.out_len + 9 + m.size > OUT_BATCH + 1024:
+            msg_close(&m)
+            errno = EPROTO
+            return -1
         s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, m.size)
         memcpy(s.outbuf + s.out_len, msg_data(&m), m.size)
         s.out_len += m.size
@@ -324,11 +379,12 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     cdef command_t cmd
     s.state = S_ACTIVE
     s.t_timer = -1
-    s.cur_ivl = s.o.reconnect_ivl
+    s.cur_ivl = -1
     if not s.raw:
         evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
     evsink_count(s.ev, 1, 0)
-    if s.o.heartbeat_ivl > 0:
+    if s.o.heartbeat_ivl > 0 and not s.raw:
+        # STREAM peers speak plain bytes: a PING would be data to them.
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe != NULL:
         session_send_identity(s)
@@ -338,17 +394,11 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             pipe_send_command(s.pipe.peer, CMD_HICCUP, 0)
     else:
         # Accepted connections, and IMMEDIATE connections, get their pipe
-        # only now. End 0 belongs to the socket (outbound limit SNDHWM),
-        # end 1 to this session (inbound limit RCVHWM).
-        p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
-        pipe_set_owner(&p.ends[1], s.io.mb, s)
-        pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
-        if s.connect_rid_len >= 0:
-            p.ends[0].rid = <unsigned char *>malloc(s.connect_rid_len + 1)
-            memcpy(p.ends[0].rid, s.connect_rid, s.connect_rid_len)
-            p.ends[0].rid_len = s.connect_rid_len
-            p.ends[0].rid_fixed = True
-        s.pipe = &p.ends[1]
+        # only now.
+        if session_make_pipe(s) < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return
+        p = s.pipe.pipe
         session_send_identity(s)
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
@@ -365,6 +415,34 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             return
     s.connected_before = True
     session_pump_out(s)
+
+
+cdef int session_make_pipe(session_t *s) noexcept nogil:
+    """The pipe of an accepted or IMMEDIATE connection. End 0 belongs to
+    the socket (outbound limit SNDHWM), end 1 to this session (inbound
+    limit RCVHWM). -1 (errno ENOMEM) when memory is short."""
+    global errno
+    cdef unsigned char *rid = NULL
+    cdef pipe_t *p
+    if s.connect_rid_len >= 0:
+        rid = <unsigned char *>malloc(s.connect_rid_len + 1)
+        if rid == NULL:
+            errno = ENOMEM
+            return -1
+        memcpy(rid, s.connect_rid, s.connect_rid_len)
+    p = pipe_new(out_hwm(&s.o), in_hwm(&s.o))
+    if p == NULL:
+        free(rid)
+        errno = ENOMEM
+        return -1
+    pipe_set_owner(&p.ends[1], s.io.mb, s)
+    pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
+    if rid != NULL:
+        p.ends[0].rid = rid
+        p.ends[0].rid_len = s.connect_rid_len
+        p.ends[0].rid_fixed = True
+    s.pipe = &p.ends[1]
+    return 0
 
 
 cdef void session_send_identity(session_t *s) noexcept nogil:
@@ -450,6 +528,8 @@ cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
     now = mq_now_ms()
     if best <= now:
         return 0
+    if best - now > MQ_INT_MAX:
+        return MQ_INT_MAX      # a far deadline must not wrap to "wait forever" or "now"
     return <int>(best - now)
 
 
@@ -461,8 +541,8 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
         nx = s.next
         if s.t_linger >= 0 and s.t_linger <= now:
             session_destroy(s)
-        elif (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now):
-            session_on_disconnect(s, False)         # heartbeat lost
+        elif session_heartbeat_expired(s, now) and session_heartbeat_lost(s, now):
+            session_on_disconnect(s, False)
         elif s.t_ping >= 0 and s.t_ping <= now:
             session_send_ping(s, now)
         elif s.t_timer >= 0 and s.t_timer <= now:
@@ -472,6 +552,20 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
             elif s.state == S_HANDSHAKE or s.state == S_CONNECTING:
                 session_on_disconnect(s, False)     # handshake timed out
         s = nx
+
+
+cdef inline bint session_heartbeat_expired(session_t *s, long long now) noexcept nogil:
+    return (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now)
+
+
+cdef bint session_heartbeat_lost(session_t *s, long long now) noexcept nogil:
+    """A deadline passed; but the peer's answer may be waiting unread in
+    the socket, having come while this thread was busy writing (the poll
+    that would report it has not run yet). Read first: any byte resets the
+    deadlines."""
+    if s.state == S_ACTIVE and not s.in_blocked:
+        session_read(s)
+    return s.state == S_ACTIVE and session_heartbeat_expired(s, now)
 
 
 cdef void io_release_retired(io_thread_t *io) noexcept nogil:

@@ -8,6 +8,8 @@
 # takes messages from the pipe in batches: small frames are copied into one
 # buffer, a large body goes out with writev from its own memory, so one
 # syscall carries many small messages and large ones are never copied.
+# Commands the engine makes itself (PING, PONG) go out only between frames,
+# never inside a large body that is half written (session_move_commands).
 
 # ---------------------------------------------------------------- input
 
@@ -25,7 +27,9 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             s.err_code = s.mech.error_code if s.mech.error_code >= 0 else PROTO_ERR_UNEXPECTED_COMMAND
             session_on_disconnect(s, True)
             return -1
-        session_queue_handshake_commands(s)
+        if session_queue_handshake_commands(s) < 0:
+            session_on_disconnect(s, False)
+            return -1
         if s.mech.status == MECH_READY:
             session_handshake_done(s)
         else:
@@ -35,15 +39,18 @@ cdef int session_deliver(session_t *s) noexcept nogil:
         return 0
     if m.flags & MSG_COMMAND:
         if command_is(m, b"SUBSCRIBE"):
-            command_to_subscription(m, 10, 1)
+            rc = command_to_subscription(m, 10, 1)
         elif command_is(m, b"CANCEL"):
-            command_to_subscription(m, 7, 0)
+            rc = command_to_subscription(m, 7, 0)
         else:
             if command_is(m, b"PING"):
                 session_queue_pong(s, m)
                 session_note_ping_ttl(s, m)
             msg_close(m)        # other commands are dropped, as libzmq does
             return 0
+        if rc < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return -1
     if s.pipe == NULL or s.pipe.closed:
         msg_close(m)
         return 0
@@ -73,14 +80,31 @@ cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
 cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
-    cdef unsigned int ttl = s.o.heartbeat_ttl // 100
-    cdef unsigned char *p
     s.t_ping = now + s.o.heartbeat_ivl
     if s.t_hb_timeout < 0:
-        s.t_hb_timeout = now + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl)
-    if s.out_len + 16 > OUT_BATCH + 1024:
-        return
-    p = s.outbuf + s.out_len
+        s.t_hb_timeout = now + session_hb_timeout(s)
+    s.ping_pending = True
+    session_write(s)
+
+
+cdef inline int session_hb_timeout(session_t *s) noexcept nogil:
+    return s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl
+
+
+cdef void session_note_write_progress(session_t *s) noexcept nogil:
+    # Our PING waits behind a large body, so the peer cannot have answered
+    # it yet; the body moving on shows that the peer still reads. A peer
+    # that is gone stops taking the body, and the deadline then runs out.
+    cdef long long deadline
+    if s.t_hb_timeout >= 0:
+        deadline = mq_now_ms() + session_hb_timeout(s)
+        if deadline > s.t_hb_timeout:
+            s.t_hb_timeout = deadline
+
+
+cdef void session_put_ping(session_t *s) noexcept nogil:
+    cdef unsigned int ttl = s.o.heartbeat_ttl // 100
+    cdef unsigned char *p = s.outbuf + s.out_len
     p[0] = ZMTP_COMMAND
     p[1] = 7
     p[2] = 4
@@ -88,27 +112,58 @@ cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     p[7] = <unsigned char>(ttl >> 8)
     p[8] = <unsigned char>ttl
     s.out_len += 9
-    session_write(s)
+    s.ping_pending = False
 
 
-cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
+cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t n) noexcept nogil:
+    """Holds a whole command frame the engine itself emits (a PONG; our
+    PING is a flag) until session_fill reaches a frame boundary: written at
+    once it could land inside a large body that is half written. False when
+    the queue is full; the command is then dropped (the peer's next PING
+    makes up for it)."""
+    if s.cmd_len + n > CMD_OUT_MAX:
+        return False
+    memcpy(s.cmd_out + s.cmd_len, frame, n)
+    s.cmd_len += n
+    return True
+
+
+cdef inline void session_move_commands(session_t *s) noexcept nogil:
+    # Only between frames: with a large body pending, the out buffer ends
+    # with the first bytes of that body (see session_fill).
+    if s.has_big:
+        return
+    if s.cmd_len:
+        memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)
+        s.out_len += s.cmd_len
+        s.cmd_len = 0
+    if s.ping_pending:
+        session_put_ping(s)
+
+
+cdef int command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) noexcept nogil:
     """SUBSCRIBE/CANCEL (ZMTP 3.1) become the 0x01/0x00 + topic messages
-    that publishers take from every peer, whatever its version."""
+    that publishers take from every peer, whatever its version. -1 (errno
+    ENOMEM, *m closed) when there is no memory for the copy."""
+    global errno
     cdef msg_t sub
     cdef size_t n = m.size - name_len
-    msg_init_size(&sub, n + 1)
+    if msg_init_size(&sub, n + 1) < 0:
+        msg_close(m)
+        errno = ENOMEM
+        return -1
     msg_data(&sub)[0] = kind
     if n:
         memcpy(msg_data(&sub) + 1, msg_data(m) + name_len, n)
     msg_close(m)
     memcpy(m, &sub, sizeof(msg_t))
+    return 0
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
-    if s.out_len + 32 > OUT_BATCH + 1024:
-        return      # the out buffer is full: the peer will ping again
-    s.out_len += pong_build(s.outbuf + s.out_len, ping)
-    handle_want(s.io, &s.h, s.h.events | MQ_POLLOUT)
+    cdef unsigned char pong[32]
+    if session_queue_command(s, pong, pong_build(pong, ping)):
+        handle_want(s.io, &s.h, s.h.events | MQ_POLLOUT)
 
 
 cdef int session_greet(session_t *s) noexcept nogil:
@@ -135,7 +190,10 @@ cdef int session_take_raw(session_t *s) noexcept nogil:
         return 0
     if not pipe_check_write(s.pipe):
         return 0 if s.pipe.peer_gone else 1
-    msg_init_bytes(&m, s.inbuf + s.in_pos, s.in_len - s.in_pos)
+    if msg_init_bytes(&m, s.inbuf + s.in_pos, s.in_len - s.in_pos) < 0:
+        # Not delivered as an empty message: that would read as a hang-up.
+        session_on_disconnect(s, False)     # errno ENOMEM
+        return -1
     s.in_pos = s.in_len
     pipe_write(s.pipe, &m)
     return 0
@@ -162,7 +220,9 @@ cdef int session_decode(session_t *s) noexcept nogil:
                 # The peer speaks our mechanism: only now start its
                 # handshake (as libzmq, nothing of ours goes to a peer that
                 # does not).
-                session_queue_handshake_commands(s)
+                if session_queue_handshake_commands(s) < 0:
+                    session_on_disconnect(s, False)
+                    return -1
                 session_write(s)
                 if s.state == S_DEAD:
                     return -1
@@ -241,8 +301,9 @@ cdef bint session_fill(session_t *s) noexcept nogil:
     cdef msg_t m
     cdef int rc
     cdef unsigned char flags
+    session_move_commands(s)
     if s.state != S_ACTIVE or s.pipe == NULL:
-        return s.out_len > s.out_pos
+        return s.out_len > s.out_pos or s.has_big
     while not s.has_big and not s.pipe_done and not s.raw_close and s.out_len + 9 + COPY_MAX <= OUT_BATCH:
         msg_init(&m)
         rc = pipe_read(s.pipe, &m)
@@ -349,6 +410,8 @@ cdef void session_write(session_t *s) noexcept nogil:
                 return
             session_on_disconnect(s, False)
             return
+        if s.ping_pending:
+            session_note_write_progress(s)
         if head:
             s.out_pos += n
             if s.out_pos == s.out_len:

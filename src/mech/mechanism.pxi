@@ -18,7 +18,8 @@ cdef struct mechanism_t:
     bint ready_sent
     bint ready_received
     int error_code              # monitor value of a failed handshake (0: no event, -1: unexpected command)
-    # 0 with a command in *out; EAGAIN when there is nothing to send now
+    # 0 with a command in *out; EAGAIN when there is nothing to send now;
+    # another errno (ENOMEM) when the handshake cannot go on
     int (*next_handshake_command)(mechanism_t *, msg_t *out) noexcept nogil
     # 0 when the command was acceptable; -1 (status ERROR) when not
     int (*process_handshake_command)(mechanism_t *, msg_t *cmd) noexcept nogil

@@ -7,12 +7,13 @@ cdef int null_next_command(mechanism_t *m, msg_t *out) noexcept nogil:
     cdef unsigned char buf[600]
     cdef size_t n
     if m.ready_sent or m.status == MECH_ERROR:
-        return EAGAIN
+        return EAGAIN       # nothing (more) to send
     # ready_build writes a whole frame; the mechanism hands back its body.
     n = ready_build(buf, m.o.type, m.o.routing_id, m.o.routing_id_len)
     cdef size_t hdr = 9 if buf[0] & ZMTP_LONG else 2
     if msg_init_size(out, n - hdr) < 0:
-        return EAGAIN
+        m.status = MECH_ERROR
+        return ENOMEM
     memcpy(msg_data(out), buf + hdr, n - hdr)
     out.flags = MSG_COMMAND
     m.ready_sent = True
