@@ -345,7 +345,7 @@ def test_cut_link_during_a_large_transfer(zmq, sock, netns_host):
     peer = netns_host.start(SIZE_PULL, [netns_host.tcp(PORT)])
     peer.expect("ready")
     push = sock(zmq.PUSH, heartbeat_ivl=HB_IVL, heartbeat_timeout=HB_TIMEOUT, reconnect_ivl=100,
-                sndhwm=4)
+                sndhwm=8)   # room for messages 1-7 wherever the cut leaves them
     events = watch.EventWatch(zmq, push)
     push.connect(netns_host.tcp(PORT))
     events.wait(watch.HANDSHAKE_SUCCEEDED, 10)
