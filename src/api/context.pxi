@@ -2,9 +2,30 @@
 # endpoints. Thread-safe as far as the GIL makes it so: every method here
 # runs with the GIL, except the wait in term(), which releases it.
 
+import atexit as _atexit
 import weakref as _weakref
+cimport cython
+
+cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
 
 
+def _notice_interpreter_exit():
+    global g_exiting
+    g_exiting = True
+
+# Registered at import, so it runs after the program's own atexit handlers
+# (a term() there still waits for its linger) and before module teardown.
+_atexit.register(_notice_interpreter_exit)
+
+
+# A Socket holds its Context, and the Context holds no strong reference to
+# a Socket (a weak set, a weak inproc registry), so no cycle is made of
+# these two alone. no_gc_clear keeps the Context's fields for __dealloc__
+# when a cycle through it is collected; the containers it owns may still be
+# emptied by the collector, which is why what needs them is done in the
+# finalisers (Socket.__del__ in mqcore/socket.py, Context.__del__ here),
+# which PEP 442 runs for a whole cycle before anything in it is cleared.
+@cython.no_gc_clear
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started
@@ -12,20 +33,19 @@ cdef class Context:
     cdef readonly bint closed
     cdef bint _terminating
     cdef bint _term_done            # [_lock] term() finished (other callers wait for it)
+    cdef bint _finalized            # collected: the last socket's close ends the inproc registry
     cdef pthread_mutex_t _lock
     cdef pthread_cond_t _cond
     cdef int _nsockets
     cdef object _socket_refs
-    cdef dict _inproc_bound         # name -> Socket
+    cdef dict _inproc_bound         # name -> weakref to a Socket, or a MonitorEndpoint
     cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
     cdef dict _opts                 # context options (zmq_ctx_set)
     cdef object __weakref__
 
     def __cinit__(self, io_threads=1, shadow=0, **kwargs):
-        if shadow:
-            raise ValueError("mqcore contexts cannot shadow a libzmq context")
-        if io_threads < 0:
-            raise_errno(EINVAL)
+        # Everything __dealloc__ touches is set up before anything can
+        # raise: a failed constructor is deallocated too.
         self._io = NULL
         self._nio_started = 0
         self.closed = False
@@ -35,13 +55,34 @@ cdef class Context:
         self._socket_refs = _weakref.WeakSet()
         self._inproc_bound = {}
         self._inproc_pending = {}
+        if shadow:
+            raise ValueError("mqcore contexts cannot shadow a libzmq context")
+        if io_threads < 0:
+            raise_errno(EINVAL)
         # IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY
         self._opts = {1: int(io_threads), 2: 1023, 42: 0, 70: 1}
 
-    def __dealloc__(self):
-        if not self.closed and self._nsockets == 0:
-            self._stop_io_threads()
+    def __del__(self):
+        if self.closed or self._terminating:
+            return
+        if self._nsockets == 0:
             self._drop_pending_inproc()
+        else:
+            # In a collected cycle this may run before the sockets' own
+            # finalisers close them.
+            self._finalized = True
+
+    def __dealloc__(self):
+        # Every socket holds its context, so none is open by now.
+        if not self.closed and self._nsockets == 0:
+            self._drop_pending_inproc()
+            if g_exiting:
+                # As pyzmq: a context is not terminated at interpreter exit,
+                # so lingering messages do not hold the process; the io
+                # threads end with it.
+                self._abandon_io_threads()
+            else:
+                self._stop_io_threads()
         pthread_mutex_destroy(&self._lock)
         pthread_cond_destroy(&self._cond)
 
@@ -97,6 +138,8 @@ cdef class Context:
         self._nsockets -= 1
         pthread_cond_broadcast(&self._cond)
         pthread_mutex_unlock(&self._lock)
+        if self._finalized and self._nsockets == 0:
+            self._drop_pending_inproc()
 
     def _sockets(self):
         return [s for s in list(self._socket_refs) if not s.closed]
@@ -137,8 +180,7 @@ cdef class Context:
                 pthread_mutex_unlock(&self._lock)
             return
         self._terminating = True
-        for sock in list(self._socket_refs):
-            (<Socket>sock)._context_stopping()
+        self._wake_sockets()
         with nogil:
             pthread_mutex_lock(&self._lock)
             while self._nsockets > 0:
@@ -152,6 +194,17 @@ cdef class Context:
         self._term_done = True
         pthread_cond_broadcast(&self._cond)
         pthread_mutex_unlock(&self._lock)
+
+    cdef void _wake_sockets(self):
+        # A method of its own so that no local variable of term() keeps
+        # the last socket alive while term() waits for it to be closed.
+        for sock in list(self._socket_refs):
+            (<Socket>sock)._context_stopping()
+
+    cdef void _abandon_io_threads(self):
+        free(self._io)
+        self._io = NULL
+        self._nio_started = 0
 
     cdef void _stop_io_threads(self):
         cdef int i
@@ -175,34 +228,57 @@ cdef class Context:
 
     # ------------------------------------------------------------ inproc
 
+    cdef object _inproc_binder(self, str name):
+        """The live Socket or MonitorEndpoint bound to `name`, or None. A
+        socket is held weakly, so that one dropped without close() is still
+        collected (its __dealloc__ closes it and frees the name)."""
+        cdef object bound = self._inproc_bound.get(name)
+        if isinstance(bound, _weakref.ref):
+            return (<object>bound)()
+        return bound
+
     cdef int _inproc_bind(self, str name, object binder) except -1:
         cdef pipe_end_t *e
-        if name in self._inproc_bound:
+        if self._inproc_binder(name) is not None:
             raise_errno(EADDRINUSE)
-        self._inproc_bound[name] = binder
+        self._inproc_bound[name] = _weakref.ref(binder) if isinstance(binder, Socket) else binder
         for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
             e = <pipe_end_t *><size_t>addr
             if isinstance(binder, MonitorEndpoint):
+                self._wake_connector(e)
                 (<MonitorEndpoint>binder).take(e)
             else:
                 self._inproc_attach_pending(<Socket>binder, e, c_snd, c_rcv)
         return 0
 
+    cdef void _wake_connector(self, pipe_end_t *e):
+        # The connector may have looked, found nothing and gone to sleep;
+        # then what the binder writes first (its identity) wakes no one.
+        # libzmq's bind command wakes it (and makes its FD readable), so
+        # does this. Sent before the attach, which may free e.
+        pipe_send_command(e.peer, CMD_ACTIVATE_READ, 0)
+
     cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
         inproc_set_hwms(e.peer, e, c_snd, c_rcv, out_hwm(&binder.s.o), in_hwm(&binder.s.o))
         pipe_set_owner(e, binder.s.mb, binder.s)
         inproc_send_identity(e, &binder.s.o)
+        self._wake_connector(e)
+        inproc_wake_own_reader(e)
         sock_attach(binder.s, e)
 
     cdef void _inproc_unbind(self, str name, Socket binder):
-        if self._inproc_bound.get(name) is binder:
-            del self._inproc_bound[name]
+        # From __dealloc__ the weak reference is already dead: a dead one
+        # can only be this socket's, as a live binder keeps its name.
+        cdef object bound = self._inproc_bound.get(name)
+        if isinstance(bound, _weakref.ref):
+            if (<object>bound)() is binder or (<object>bound)() is None:
+                del self._inproc_bound[name]
 
     cdef void _inproc_unbind_any(self, str name):
         self._inproc_bound.pop(name, None)
 
     cdef int _inproc_connect(self, str name, Socket conn, long long tag) except -1:
-        cdef object bound = self._inproc_bound.get(name)
+        cdef object bound = self._inproc_binder(name)
         cdef Socket binder = bound if isinstance(bound, Socket) else None
         cdef pipe_t *p = pipe_new(0, 0)
         cdef command_t cmd
@@ -243,6 +319,7 @@ cdef class Context:
                     p.ends[0].peer_gone = True
                     pipe_decref(p)      # the command's reference
                     pipe_decref(p)      # the end's reference
+        inproc_wake_own_reader(&p.ends[0])
         sock_attach(conn.s, &p.ends[0])
         return 0
 
@@ -252,6 +329,17 @@ cdef void inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
     # pipe is the writer's routing id (only ROUTER-like readers keep it).
     pipe_write_identity(e, o.routing_id, o.routing_id_len)
     ypipe_flush(e.outq)
+
+
+cdef void inproc_wake_own_reader(pipe_end_t *e) noexcept nogil:
+    """[owner] e is being attached to its socket by the socket's own thread,
+    which no command tells of it (call it before sock_attach, which may
+    close e). If messages wait in it, the socket's FD
+    must say so (an event loop watching the FD would sleep on them); if
+    none do, the reader is marked asleep, so the first message written
+    sends the wake-up."""
+    if ypipe_check_read(e.inq):
+        pipe_send_command(e, CMD_ACTIVATE_READ, 0)
 
 
 cdef inline int hwm_sum(int a, int b) noexcept nogil:

@@ -406,3 +406,46 @@ def test_asyncio_monitor_pair_connected_before_monitor_sees_events():
             ctx.destroy(linger=0)
         asyncio.run(main())
     """, ["woke", "True"])
+
+
+def test_connector_that_read_before_the_bind_gets_the_binders_messages():
+    # The connector found nothing and slept; the binder's first write (its
+    # routing id) must still lead to a wake-up, or later messages wait forever.
+    assert_clean_run("""
+        ctx = zmq.Context()
+        pull = ctx.socket(zmq.PULL)
+        pull.rcvtimeo = 5000
+        pull.connect("inproc://slept")
+        try:
+            pull.recv(zmq.NOBLOCK)
+        except zmq.Again:
+            print("empty")
+        push = ctx.socket(zmq.PUSH)
+        push.bind("inproc://slept")
+        push.send(b"hello")
+        print(pull.recv().decode())
+        ctx.destroy(linger=0)
+    """, ["empty", "hello"])
+
+
+def test_router_connector_can_route_to_a_binder_that_came_later():
+    assert_clean_run("""
+        ctx = zmq.Context()
+        router = ctx.socket(zmq.ROUTER)
+        router.rcvtimeo = 5000
+        router.router_mandatory = 1
+        router.connect("inproc://late.dealer")
+        dealer = ctx.socket(zmq.DEALER)
+        dealer.rcvtimeo = 5000
+        dealer.routing_id = b"D"
+        dealer.bind("inproc://late.dealer")
+        def sent():
+            try:
+                router.send_multipart([b"D", b"to dealer"])
+            except zmq.ZMQError:
+                return False
+            return True
+        print(wait_for(sent))
+        print(dealer.recv().decode())
+        ctx.destroy(linger=0)
+    """, ["True", "to", "dealer"])
