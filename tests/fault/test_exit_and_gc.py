@@ -449,3 +449,81 @@ def test_router_connector_can_route_to_a_binder_that_came_later():
         print(dealer.recv().decode())
         ctx.destroy(linger=0)
     """, ["True", "to", "dealer"])
+
+
+# --------------------------------------------------------------------------
+# well-known short programs that used to hang at the end
+# --------------------------------------------------------------------------
+
+def test_zguide_mtrelay_threads_return_without_close():
+    # zguide's mtrelay: each step's thread returns without closing its
+    # sockets (two are bound to inproc names); term() must still return.
+    assert_clean_run("""
+        def step1(context):
+            sender = context.socket(zmq.PAIR)
+            sender.connect("inproc://step2")
+            sender.send(b"")
+
+        def step2(context):
+            receiver = context.socket(zmq.PAIR)
+            receiver.bind("inproc://step2")
+            thread = threading.Thread(target=step1, args=(context,))
+            thread.start()
+            receiver.recv()
+            sender = context.socket(zmq.PAIR)
+            sender.connect("inproc://step3")
+            sender.send(b"")
+
+        context = zmq.Context.instance()
+        receiver = context.socket(zmq.PAIR)
+        receiver.bind("inproc://step3")
+        thread = threading.Thread(target=step2, args=(context,))
+        thread.start()
+        receiver.recv()
+        print("relayed")
+        receiver.close()
+        context.term()
+        print("terminated")
+    """, ["relayed", "terminated"])
+
+
+def test_proxy_thread_returns_without_close_after_term():
+    assert_clean_run("""
+        ctx = zmq.Context()
+        def device():
+            front = ctx.socket(zmq.ROUTER)
+            front.bind("inproc://front")
+            back = ctx.socket(zmq.DEALER)
+            back.bind("inproc://back")
+            try:
+                zmq.proxy(front, back)
+            except zmq.ContextTerminated:
+                pass
+        t = threading.Thread(target=device)
+        t.start()
+        client = ctx.socket(zmq.REQ)
+        client.rcvtimeo = 5000
+        client.connect("inproc://front")
+        worker = ctx.socket(zmq.REP)
+        worker.rcvtimeo = 5000
+        worker.connect("inproc://back")
+        client.send(b"hi")
+        worker.send(worker.recv() + b"!")
+        print(client.recv().decode())
+        client.close()
+        worker.close()
+        ctx.term()
+        t.join()
+        print("terminated")
+    """, ["hi!", "terminated"])
+
+
+def test_exit_with_monitor_attached_and_unsent_message():
+    assert_clean_run("""
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.DEALER)
+        monitor = s.get_monitor_socket()
+        s.connect("tcp://127.0.0.1:9")
+        s.send(b"never delivered")
+        print("exiting")
+    """, ["exiting"])
