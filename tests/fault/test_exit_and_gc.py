@@ -527,3 +527,35 @@ def test_exit_with_monitor_attached_and_unsent_message():
         s.send(b"never delivered")
         print("exiting")
     """, ["exiting"])
+
+
+@mqcore_only
+@pytest.mark.parametrize("finish", ["received", "timed-out"])
+def test_asyncio_socket_dropped_without_close_lets_term_return(finish):
+    # pyzmq hangs here: its event loop keeps every socket it ever watched.
+    assert_clean_run(f"""
+        import asyncio, importlib
+        aio = importlib.import_module(zmq.__name__ + ".asyncio")
+        async def use(ctx):
+            a = ctx.socket(zmq.PAIR)
+            a.bind("inproc://aio.dropped")
+            b = ctx.socket(zmq.PAIR)
+            b.connect("inproc://aio.dropped")
+            pending = asyncio.ensure_future(b.recv())
+            await asyncio.sleep(0.05)
+            if {finish!r} == "received":
+                await a.send(b"x")
+                print((await pending).decode())
+            else:
+                try:
+                    await asyncio.wait_for(pending, 0.1)
+                except asyncio.TimeoutError:
+                    print("x")
+        async def main():
+            ctx = aio.Context()
+            await use(ctx)
+            gc.collect()
+            ctx.term()
+            print("terminated")
+        asyncio.run(main())
+    """, ["x", "terminated"])
