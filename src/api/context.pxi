@@ -5,6 +5,7 @@
 import atexit as _atexit
 import weakref as _weakref
 cimport cython
+from posix.unistd cimport getpid
 
 cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
 
@@ -29,6 +30,7 @@ _atexit.register(_notice_interpreter_exit)
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started
+    cdef int _io_pid                # the process that started the io threads
     cdef int _rr
     cdef readonly bint closed
     cdef bint _terminating
@@ -154,6 +156,7 @@ cdef class Context:
             for i in range(n):
                 self._io[i] = io_thread_new()
             self._nio_started = n
+            self._io_pid = getpid()
         self._rr = (self._rr + 1) % self._nio_started
         return self._io[self._rr]
 
@@ -201,6 +204,11 @@ cdef class Context:
         for sock in list(self._socket_refs):
             (<Socket>sock)._context_stopping()
 
+    cdef bint _in_forked_child(self):
+        """True in a child forked after the io threads started: what they
+        own (listeners, ipc files, pollers) is still the parent's."""
+        return self._io != NULL and self._io_pid != getpid()
+
     cdef void _abandon_io_threads(self):
         free(self._io)
         self._io = NULL
@@ -209,6 +217,12 @@ cdef class Context:
     cdef void _stop_io_threads(self):
         cdef int i
         if self._io == NULL:
+            return
+        if self._in_forked_child():
+            # A forked child has none of the parent's io threads, but shares
+            # their pollers (epoll, kqueue) with the parent: stopping them
+            # here would unregister the parent's descriptors and hang it.
+            self._abandon_io_threads()
             return
         with nogil:
             for i in range(self._nio_started):

@@ -151,7 +151,7 @@ cdef class Socket:
         kind, addr, io = rec[:3]
         if kind == "listener":
             io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
-            if rec[3] is not None:
+            if rec[3] is not None and not self.context._in_forked_child():
                 _remove_ipc_file(rec[3][0], rec[3][1])
         elif kind == "session":
             # The command carries the socket's reference to the session.

@@ -559,3 +559,48 @@ def test_asyncio_socket_dropped_without_close_lets_term_return(finish):
             print("terminated")
         asyncio.run(main())
     """, ["x", "terminated"])
+
+
+# --------------------------------------------------------------------------
+# a forked child that ends the context it inherited
+# --------------------------------------------------------------------------
+
+posix_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+@posix_only
+@pytest.mark.parametrize("child_ends", ["term", "gc"])
+def test_forked_child_ending_inherited_context_leaves_parent_working(child_ends, tmp_path):
+    # The child shares the parent's pollers and ipc files: ending its copy
+    # of the context must neither hang the parent's term() nor take the
+    # parent's endpoints away.
+    assert_clean_run(f"""
+        import warnings
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+        ctx = zmq.Context()
+        pull = ctx.socket(zmq.PULL)
+        pull.rcvtimeo = 5000
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        pull.bind("ipc://{tmp_path}/parent")
+        pid = os.fork()
+        if pid == 0:
+            if {child_ends!r} == "term":
+                pull.close(linger=0)
+                ctx.term()
+            else:
+                del pull, ctx
+                gc.collect()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        peer_ctx = zmq.Context()
+        for endpoint in (f"tcp://127.0.0.1:{{port}}", "ipc://{tmp_path}/parent"):
+            push = peer_ctx.socket(zmq.PUSH)
+            push.connect(endpoint)
+            push.send(endpoint[:3].encode())
+            print(pull.recv().decode())
+            push.close(linger=0)
+        peer_ctx.term()
+        pull.close()
+        ctx.term()
+        print("terminated")
+    """, ["tcp", "ipc", "terminated"])
