@@ -5,6 +5,7 @@
 import atexit as _atexit
 import weakref as _weakref
 cimport cython
+from cpython.weakref cimport PyWeakref_CheckRef, PyWeakref_NewRef
 from posix.unistd cimport getpid
 
 cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
@@ -247,15 +248,15 @@ cdef class Context:
         socket is held weakly, so that one dropped without close() is still
         collected (its __dealloc__ closes it and frees the name)."""
         cdef object bound = self._inproc_bound.get(name)
-        if isinstance(bound, _weakref.ref):
-            return (<object>bound)()
+        if PyWeakref_CheckRef(bound):
+            return bound()
         return bound
 
     cdef int _inproc_bind(self, str name, object binder) except -1:
         cdef pipe_end_t *e
         if self._inproc_binder(name) is not None:
             raise_errno(EADDRINUSE)
-        self._inproc_bound[name] = _weakref.ref(binder) if isinstance(binder, Socket) else binder
+        self._inproc_bound[name] = PyWeakref_NewRef(binder, None) if isinstance(binder, Socket) else binder
         for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
             e = <pipe_end_t *><size_t>addr
             if isinstance(binder, MonitorEndpoint):
@@ -282,10 +283,14 @@ cdef class Context:
 
     cdef void _inproc_unbind(self, str name, Socket binder):
         # From __dealloc__ the weak reference is already dead: a dead one
-        # can only be this socket's, as a live binder keeps its name.
+        # can only be this socket's, as a live binder keeps its name. C-API
+        # calls, not the weakref module: at interpreter exit this may run
+        # after the module's globals were cleared.
         cdef object bound = self._inproc_bound.get(name)
-        if isinstance(bound, _weakref.ref):
-            if (<object>bound)() is binder or (<object>bound)() is None:
+        cdef object target
+        if PyWeakref_CheckRef(bound):
+            target = bound()
+            if target is binder or target is None:
                 del self._inproc_bound[name]
 
     cdef void _inproc_unbind_any(self, str name):

@@ -554,13 +554,19 @@ cdef str _endpoint_str(addr):
     return addr
 
 
+# Held at C level: a socket closed at interpreter exit may run this after
+# the module's globals (_os) were cleared.
+cdef object _os_stat = _os.stat
+cdef object _os_unlink = _os.unlink
+
+
 cdef void _remove_ipc_file(str path, ino):
     # Done here, in the closing thread, so that a bind() of the same path
     # right after close() is not undone by the io thread; and only if the
     # file is still the one this socket made.
     try:
-        if _os.stat(path).st_ino == ino:
-            _os.unlink(path)
+        if _os_stat(path).st_ino == ino:
+            _os_unlink(path)
     except OSError:
         pass
 

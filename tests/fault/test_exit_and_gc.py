@@ -604,3 +604,28 @@ def test_forked_child_ending_inherited_context_leaves_parent_working(child_ends,
         ctx.term()
         print("terminated")
     """, ["tcp", "ipc", "terminated"])
+
+
+@mqcore_only
+def test_exit_with_sockets_kept_by_a_module_torn_down_late(tmp_path):
+    # Kept by a module imported before mqcore, the context and sockets are
+    # finalised after mqcore's own module globals were cleared; closing
+    # them then must not need those globals. (pyzmq hangs here.)
+    assert_clean_run(f"""
+        ctx = zmq.Context()
+        a = ctx.socket(zmq.PAIR)
+        a.bind("inproc://late")
+        b = ctx.socket(zmq.PAIR)
+        b.connect("inproc://late")
+        a.send(b"unread")
+        pending = ctx.socket(zmq.PULL)
+        pending.connect("inproc://never.bound")
+        t = ctx.socket(zmq.PUSH)
+        t.bind("tcp://127.0.0.1:*")
+        t.bind("ipc://{tmp_path}/late")
+        t.connect("tcp://127.0.0.1:9")
+        t.send(b"never delivered")
+        monitor = t.get_monitor_socket()
+        os._kept_until_late = [ctx, a, b, pending, t, monitor]
+        print("exiting")
+    """, ["exiting"])
