@@ -629,3 +629,48 @@ def test_exit_with_sockets_kept_by_a_module_torn_down_late(tmp_path):
         os._kept_until_late = [ctx, a, b, pending, t, monitor]
         print("exiting")
     """, ["exiting"])
+
+
+def test_zguide_mtserver_workers_return_without_close_after_term():
+    # zguide's mtserver: REP workers on inproc behind a ROUTER/DEALER proxy;
+    # term() wakes them and they return without closing their sockets.
+    assert_clean_run("""
+        def worker_routine(url, context):
+            socket = context.socket(zmq.REP)
+            socket.connect(url)
+            while True:
+                try:
+                    socket.recv()
+                except zmq.ContextTerminated:
+                    return
+                socket.send(b"World")
+
+        def device(clients, workers):
+            try:
+                zmq.proxy(clients, workers)
+            except zmq.ContextTerminated:
+                pass
+
+        context = zmq.Context.instance()
+        clients = context.socket(zmq.ROUTER)
+        port = clients.bind_to_random_port("tcp://127.0.0.1")
+        workers = context.socket(zmq.DEALER)
+        workers.bind("inproc://workers")
+        threads = [threading.Thread(target=worker_routine, args=("inproc://workers", context))
+                   for _ in range(3)]
+        threads.append(threading.Thread(target=device, args=(clients, workers)))
+        for t in threads:
+            t.start()
+        del clients, workers
+        client = context.socket(zmq.REQ)
+        client.rcvtimeo = 5000
+        client.connect(f"tcp://127.0.0.1:{port}")
+        for _ in range(3):
+            client.send(b"Hello")
+            print(client.recv().decode())
+        client.close()
+        context.term()
+        for t in threads:
+            t.join()
+        print("terminated")
+    """, ["World", "World", "World", "terminated"])
