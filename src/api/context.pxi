@@ -246,7 +246,8 @@ cdef class Context:
     cdef object _inproc_binder(self, str name):
         """The live Socket or MonitorEndpoint bound to `name`, or None. A
         socket is held weakly, so that one dropped without close() is still
-        collected (its __dealloc__ closes it and frees the name)."""
+        collected (and closed, which frees the name) instead of making
+        term() wait for it forever."""
         cdef object bound = self._inproc_bound.get(name)
         if PyWeakref_CheckRef(bound):
             return bound()
@@ -352,11 +353,10 @@ cdef void inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
 
 cdef void inproc_wake_own_reader(pipe_end_t *e) noexcept nogil:
     """[owner] e is being attached to its socket by the socket's own thread,
-    which no command tells of it (call it before sock_attach, which may
-    close e). If messages wait in it, the socket's FD
-    must say so (an event loop watching the FD would sleep on them); if
-    none do, the reader is marked asleep, so the first message written
-    sends the wake-up."""
+    so no command tells the socket of it (call this before sock_attach,
+    which may close e). If messages wait in e, the socket's FD must say so:
+    an event loop watching the FD would sleep on them. If none do, the
+    reader is marked asleep, so the first message written wakes it."""
     if ypipe_check_read(e.inq):
         pipe_send_command(e, CMD_ACTIVATE_READ, 0)
 
