@@ -8,6 +8,32 @@ cimport cython
 from cpython.weakref cimport PyWeakref_CheckRef, PyWeakref_NewRef
 from posix.unistd cimport getpid
 
+cdef extern from *:
+    """
+    #include <pthread.h>
+    #include <time.h>
+    /* Joins t, waiting at most ms (-1: as long as it takes); ETIMEDOUT if
+       it still runs. Where the C library has no timed join, always waits
+       as long as it takes. */
+    static int mq_join_ms(pthread_t t, int ms)
+    {
+    #if defined(__GLIBC__)
+        struct timespec ts;
+        if (ms >= 0) {
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += ms / 1000;
+            ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            return pthread_timedjoin_np(t, NULL, &ts);
+        }
+    #else
+        (void)ms;
+    #endif
+        return pthread_join(t, NULL);
+    }
+    """
+    int mq_join_ms(pthread_t t, int ms) nogil
+
 cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
 
 
@@ -35,11 +61,13 @@ cdef class Context:
     cdef int _rr
     cdef readonly bint closed
     cdef bint _terminating
-    cdef bint _term_done            # [_lock] term() finished (other callers wait for it)
+    cdef bint _term_running         # a term() is waiting (another caller waits for it)
+    cdef bint _io_stop_sent         # the io threads were asked to stop
+    cdef unsigned int _changes      # [GIL and _lock] bumped when _nsockets or term's state changes
     cdef bint _finalized            # collected: the last socket's close ends the inproc registry
     cdef pthread_mutex_t _lock
     cdef pthread_cond_t _cond
-    cdef int _nsockets
+    cdef int _nsockets              # [GIL] open sockets
     cdef object _socket_refs
     cdef dict _inproc_bound         # name -> weakref to a Socket, or a MonitorEndpoint
     cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
@@ -85,7 +113,7 @@ cdef class Context:
                 # threads end with it.
                 self._abandon_io_threads()
             else:
-                self._stop_io_threads()
+                self._stop_io_threads(False)
         pthread_mutex_destroy(&self._lock)
         pthread_cond_destroy(&self._cond)
 
@@ -129,18 +157,14 @@ cdef class Context:
         if self._nsockets >= self._opts[2]:
             raise_errno(EMFILE)
         self._socket_refs.add(sock)
-        pthread_mutex_lock(&self._lock)
         self._nsockets += 1
-        pthread_mutex_unlock(&self._lock)
         return 0
 
     cdef void _socket_closed(self, object sock):
         if sock is not None:
             self._socket_refs.discard(sock)
-        pthread_mutex_lock(&self._lock)
         self._nsockets -= 1
-        pthread_cond_broadcast(&self._cond)
-        pthread_mutex_unlock(&self._lock)
+        self._note_change()
         if self._finalized and self._nsockets == 0:
             self._drop_pending_inproc()
 
@@ -172,30 +196,51 @@ cdef class Context:
     def term(self):
         """Ends the context: blocked calls in other threads fail with
         ContextTerminated; returns once every socket is closed and their
-        lingering messages are sent (or their linger ran out)."""
+        lingering messages are sent (or their linger ran out). Ctrl-C
+        interrupts the wait (KeyboardInterrupt), as in pyzmq; term() may
+        then be called again to go on."""
         if self.closed:
             return
-        if self._terminating:
-            # Another thread is terminating: wait until it is done.
-            with nogil:
-                pthread_mutex_lock(&self._lock)
-                while not self._term_done:
-                    pthread_cond_wait(&self._cond, &self._lock)
-                pthread_mutex_unlock(&self._lock)
-            return
-        self._terminating = True
-        self._wake_sockets()
-        with nogil:
-            pthread_mutex_lock(&self._lock)
+        if not self._terminating:
+            self._terminating = True
+            self._wake_sockets()
+        # Another thread is terminating: wait until it is done, or until it
+        # was interrupted, and then go on in its place.
+        while self._term_running:
+            self._wait_a_while()
+            if self.closed:
+                return
+        self._term_running = True
+        try:
             while self._nsockets > 0:
-                pthread_cond_wait(&self._cond, &self._lock)
-            pthread_mutex_unlock(&self._lock)
-        self._stop_io_threads()
+                self._wait_a_while()
+            self._stop_io_threads(True)
+        finally:
+            self._term_running = False
+            self._note_change()
         self._drop_pending_inproc()
         drain_deferred_releases()
         self.closed = True
+        self._note_change()
+
+    cdef int _wait_a_while(self) except -1:
+        """Sleeps until a socket closes or a term() ends or stops, for at most
+        100 ms, without the GIL; then lets Python run its signal handlers,
+        so that Ctrl-C can interrupt a term() that waits."""
+        cdef unsigned int seen = self._changes      # read with the GIL: see _note_change
+        with nogil:
+            pthread_mutex_lock(&self._lock)
+            if self._changes == seen:
+                mq_cond_wait_ms(&self._cond, &self._lock, 100)
+            pthread_mutex_unlock(&self._lock)
+        PyErr_CheckSignals()
+        return 0
+
+    cdef void _note_change(self):
+        # [GIL] Changes are made with the GIL held, so a waiter that read
+        # _changes with the GIL cannot miss one made before it sleeps.
         pthread_mutex_lock(&self._lock)
-        self._term_done = True
+        self._changes += 1
         pthread_cond_broadcast(&self._cond)
         pthread_mutex_unlock(&self._lock)
 
@@ -211,26 +256,45 @@ cdef class Context:
         return self._io != NULL and self._io_pid != getpid()
 
     cdef void _abandon_io_threads(self):
+        # Forgets the threads (a forked child's, or at interpreter exit):
+        # they end with the process.
         free(self._io)
         self._io = NULL
         self._nio_started = 0
 
-    cdef void _stop_io_threads(self):
-        cdef int i
+    cdef int _stop_io_threads(self, bint interruptible) except -1:
+        """Stops the io threads once what they still send (LINGER) is gone.
+        If interruptible, Ctrl-C interrupts the wait and a later call goes
+        on where this one stopped."""
+        cdef int i, rc
+        cdef io_thread_t *io
         if self._io == NULL:
-            return
+            return 0
         if self._in_forked_child():
             # A forked child has none of the parent's io threads, but shares
             # their pollers (epoll, kqueue) with the parent: stopping them
             # here would unregister the parent's descriptors and hang it.
             self._abandon_io_threads()
-            return
-        with nogil:
-            for i in range(self._nio_started):
-                io_thread_stop_and_free(self._io[i])
-        free(self._io)
-        self._io = NULL
-        self._nio_started = 0
+            return 0
+        if not self._io_stop_sent:
+            with nogil:
+                for i in range(self._nio_started):
+                    io_send(self._io[i], CMD_STOP, NULL, 0)
+            self._io_stop_sent = True
+        for i in range(self._nio_started):
+            io = self._io[i]
+            if io == NULL:
+                continue        # joined by an earlier, interrupted call
+            while True:
+                with nogil:
+                    rc = mq_join_ms(io.thread, 100 if interruptible else -1)
+                if rc == 0:
+                    break
+                PyErr_CheckSignals()
+            io_thread_free_joined(io)
+            self._io[i] = NULL
+        self._abandon_io_threads()
+        return 0
 
     cdef void _drop_pending_inproc(self):
         cdef pipe_end_t *e

@@ -674,3 +674,72 @@ def test_zguide_mtserver_workers_return_without_close_after_term():
             t.join()
         print("terminated")
     """, ["World", "World", "World", "terminated"])
+
+
+# --------------------------------------------------------------------------
+# Ctrl-C during a term() that waits
+# --------------------------------------------------------------------------
+
+posix_signals = pytest.mark.skipif(not hasattr(os, "kill") or sys.platform == "win32",
+                                   reason="POSIX signals")
+
+
+@posix_signals
+def test_ctrl_c_interrupts_term_waiting_for_linger_and_term_can_go_on():
+    # The interrupt must come out of the wait, long before the linger ends
+    # (not when term() returns), and a second term() finishes the job.
+    assert_clean_run("""
+        import signal
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.PUSH)
+        s.linger = 4000
+        s.connect("tcp://127.0.0.1:9")
+        s.send(b"never delivered")
+        s.close()
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        try:
+            ctx.term()
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic() - started < 2.0)
+        ctx.term()
+        print("terminated")
+    """, ["interrupted", "True", "terminated"])
+
+
+@posix_signals
+def test_ctrl_c_interrupts_term_waiting_for_an_open_socket():
+    assert_clean_run("""
+        import signal
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.PULL)
+        s.bind("tcp://127.0.0.1:*")
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        try:
+            ctx.term()
+        except KeyboardInterrupt:
+            print("interrupted")
+        s.close()
+        ctx.term()
+        print("terminated")
+    """, ["interrupted", "terminated"])
+
+
+@mqcore_only
+def test_term_from_two_threads_returns_in_both_when_the_socket_closes():
+    # libzmq hangs the second caller; mqcore lets it wait for the first.
+    assert_clean_run("""
+        ctx = zmq.Context()
+        s = ctx.socket(zmq.PULL)
+        s.bind("tcp://127.0.0.1:*")
+        done = []
+        threads = [threading.Thread(target=lambda: (ctx.term(), done.append(1)))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        s.close()
+        for t in threads:
+            t.join(10)
+        print(len(done), ctx.closed)
+    """, ["2", "True"])
