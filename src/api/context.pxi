@@ -105,17 +105,30 @@ cdef class Context:
 
     def __dealloc__(self):
         # Every socket holds its context, so none is open by now.
-        if not self.closed and self._nsockets == 0:
-            self._drop_pending_inproc()
-            if g_exiting:
-                # As pyzmq: a context is not terminated at interpreter exit,
-                # so lingering messages do not hold the process; the io
-                # threads end with it.
-                self._abandon_io_threads()
-            else:
-                self._stop_io_threads(False)
-        pthread_mutex_destroy(&self._lock)
-        pthread_cond_destroy(&self._cond)
+        try:
+            if not self.closed and self._nsockets == 0:
+                self._drop_pending_inproc()
+                if g_exiting:
+                    # As pyzmq: a context is not terminated at interpreter
+                    # exit, so lingering messages do not hold the process;
+                    # the io threads end with it.
+                    self._abandon_io_threads()
+                else:
+                    self._stop_io_threads_or_abandon()
+        finally:
+            pthread_mutex_destroy(&self._lock)
+            pthread_cond_destroy(&self._cond)
+
+    cdef int _stop_io_threads_or_abandon(self) except -1:
+        # Waits for lingering messages like term(); Ctrl-C ends the wait,
+        # leaving the threads to finish in the background, and is reported
+        # as "Exception ignored" (a finaliser cannot raise), as in pyzmq.
+        try:
+            self._stop_io_threads(True)
+        except BaseException:
+            self._abandon_io_threads()
+            raise
+        return 0
 
     # ------------------------------------------------------------ options
 

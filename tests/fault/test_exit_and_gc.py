@@ -743,3 +743,23 @@ def test_term_from_two_threads_returns_in_both_when_the_socket_closes():
             t.join(10)
         print(len(done), ctx.closed)
     """, ["2", "True"])
+
+
+@posix_signals
+def test_ctrl_c_interrupts_a_collected_context_waiting_for_linger():
+    # As pyzmq: the interrupt ends the wait of the collected context (and is
+    # reported as ignored, a finaliser cannot raise); the program goes on.
+    rc, out, err = run_script("""
+        import signal
+        def main():
+            ctx = zmq.Context()
+            s = ctx.socket(zmq.PUSH)
+            s.connect("tcp://127.0.0.1:9")
+            s.send(b"never delivered")
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        main()
+        print("main-returned")
+    """)
+    assert rc == 0, f"exit status {rc}\\nstdout:\\n{out}\\nstderr:\\n{err}"
+    assert out.split() == ["main-returned"], f"stdout:\\n{out}\\nstderr:\\n{err}"
+    assert "KeyboardInterrupt" in err
