@@ -57,6 +57,7 @@ _atexit.register(_notice_interpreter_exit)
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started
+    cdef int _pid                   # the process that made the context
     cdef int _io_pid                # the process that started the io threads
     cdef int _rr
     cdef readonly bint closed
@@ -79,6 +80,7 @@ cdef class Context:
         # raise: a failed constructor is deallocated too.
         self._io = NULL
         self._nio_started = 0
+        self._pid = getpid()
         self.closed = False
         self._terminating = False
         pthread_mutex_init(&self._lock, NULL)
@@ -214,6 +216,12 @@ cdef class Context:
         then be called again to go on."""
         if self.closed:
             return
+        if getpid() != self._pid:
+            # As pyzmq: in a forked child the context is only marked closed;
+            # its sockets and threads are the parent's business.
+            self._abandon_io_threads()
+            self.closed = True
+            return
         if not self._terminating:
             self._terminating = True
             self._wake_sockets()
@@ -266,7 +274,7 @@ cdef class Context:
     cdef bint _in_forked_child(self):
         """True in a child forked after the io threads started: what they
         own (listeners, ipc files, pollers) is still the parent's."""
-        return self._io != NULL and self._io_pid != getpid()
+        return self._io_pid != 0 and self._io_pid != getpid()
 
     cdef void _abandon_io_threads(self):
         # Forgets the threads (a forked child's, or at interpreter exit):
