@@ -225,7 +225,12 @@ class Socket(_zmq.Socket):
         if not self.closed:
             for queue in (self._recv_queue, self._send_queue):
                 while queue:
-                    queue.popleft().future.cancel()
+                    future = queue.popleft().future
+                    # A closed loop can run no callback: cancelling would
+                    # raise (as when the socket is collected after
+                    # asyncio.run() returned); nobody can await it anyway.
+                    if not future.get_loop().is_closed():
+                        future.cancel()
             self._unwatch()
         super().close(linger=linger)
 

@@ -767,3 +767,28 @@ def test_ctrl_c_interrupts_a_collected_context_waiting_for_linger():
     assert rc == 0, f"exit status {rc}\\nstdout:\\n{out}\\nstderr:\\n{err}"
     assert out.split() == ["main-returned"], f"stdout:\\n{out}\\nstderr:\\n{err}"
     assert "KeyboardInterrupt" in err
+
+
+@pytest.mark.parametrize("ending", ["exit", "gc", "close"])
+def test_asyncio_socket_with_pending_recv_outliving_its_loop(ending):
+    # Collected (or closed) after asyncio.run() returned, with a recv still
+    # queued: its loop is closed, so nothing may be scheduled on it.
+    assert_clean_run(f"""
+        import asyncio, importlib
+        aio = importlib.import_module(zmq.__name__ + ".asyncio")
+        kept = []
+        async def main():
+            ctx = aio.Context()
+            s = ctx.socket(zmq.PULL)
+            s.bind("tcp://127.0.0.1:*")
+            s.recv()
+            await asyncio.sleep(0.05)
+            kept.append(s)
+        asyncio.run(main())
+        if {ending!r} == "gc":
+            kept.clear()
+            gc.collect()
+        elif {ending!r} == "close":
+            kept[0].close()
+        print("done")
+    """, ["done"])
