@@ -216,7 +216,7 @@ cdef class Context:
         then be called again to go on."""
         if self.closed:
             return
-        if getpid() != self._pid:
+        if self._forked():
             # As pyzmq: in a forked child the context is only marked closed;
             # its sockets and threads are the parent's business.
             self._abandon_io_threads()
@@ -270,6 +270,10 @@ cdef class Context:
         # the last socket alive while term() waits for it to be closed.
         for sock in list(self._socket_refs):
             (<Socket>sock)._context_stopping()
+
+    cdef bint _forked(self):
+        """True in a child forked from the process that made the context."""
+        return getpid() != self._pid
 
     cdef bint _in_forked_child(self):
         """True in a child forked after the io threads started: what they

@@ -133,6 +133,12 @@ cdef class Socket:
 
     cdef void _close_core(self, bint dealloc=False):
         cdef long long linger = self.s.o.linger
+        if self.context._forked():
+            # As pyzmq: in a forked child the socket is only marked closed.
+            # Its pipes, sessions and io threads are the parent's, and a
+            # lock a parent thread held at the fork is never released here.
+            self._closed = True
+            return
         self._stop_monitor()
         sock_close(self.s)
         for name, records in self._endpoints.items():

@@ -792,3 +792,45 @@ def test_asyncio_socket_with_pending_recv_outliving_its_loop(ending):
             kept[0].close()
         print("done")
     """, ["done"])
+
+
+@posix_only
+def test_forked_children_dropping_sockets_while_parent_io_threads_are_busy():
+    # An io thread of the parent may hold a lock at the moment of the fork;
+    # a child closing its inherited sockets must not wait for it (as
+    # pyzmq, the child only marks them closed).
+    assert_clean_run("""
+        import warnings
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+        ctx = zmq.Context()
+        pull = ctx.socket(zmq.PULL)
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        push = ctx.socket(zmq.PUSH)
+        push.connect(f"tcp://127.0.0.1:{port}")
+        stop = threading.Event()
+        def traffic():
+            while not stop.is_set():
+                push.send(b"x" * 100)
+                while pull.poll(0):
+                    pull.recv()
+        t = threading.Thread(target=traffic)
+        t.start()
+        for _ in range(100):
+            # Forked right after a bind, while the io thread takes it up.
+            fresh = ctx.socket(zmq.PULL)
+            fresh.bind("tcp://127.0.0.1:*")
+            pid = os.fork()
+            if pid == 0:
+                del pull, push, fresh
+                gc.collect()
+                ctx.term()
+                os._exit(0)
+            os.waitpid(pid, 0)
+            fresh.close()
+        stop.set()
+        t.join()
+        push.close(linger=0)
+        pull.close()
+        ctx.term()
+        print("terminated")
+    """, ["terminated"])
