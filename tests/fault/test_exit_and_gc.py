@@ -798,7 +798,8 @@ def test_asyncio_socket_with_pending_recv_outliving_its_loop(ending):
 def test_forked_children_dropping_sockets_while_parent_io_threads_are_busy():
     # An io thread of the parent may hold a lock at the moment of the fork;
     # a child closing its inherited sockets must not wait for it (as
-    # pyzmq, the child only marks them closed).
+    # pyzmq, the child only marks them closed). A race: without the fix a
+    # run hangs in about one try out of three.
     assert_clean_run("""
         import warnings
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
