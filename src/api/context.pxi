@@ -281,8 +281,8 @@ cdef class Context:
         return self._io_pid != 0 and self._io_pid != getpid()
 
     cdef void _abandon_io_threads(self):
-        # Forgets the threads (a forked child's, or at interpreter exit):
-        # they end with the process.
+        # Forgets the threads without stopping them (a forked child's, an
+        # interrupted wait, interpreter exit): they end with the process.
         free(self._io)
         self._io = NULL
         self._nio_started = 0
@@ -318,7 +318,9 @@ cdef class Context:
                 PyErr_CheckSignals()
             io_thread_free_joined(io)
             self._io[i] = NULL
-        self._abandon_io_threads()
+        free(self._io)
+        self._io = NULL
+        self._nio_started = 0
         return 0
 
     cdef void _drop_pending_inproc(self):
