@@ -7,6 +7,7 @@ import weakref as _weakref
 cimport cython
 from cpython.weakref cimport PyWeakref_CheckRef, PyWeakref_NewRef
 from posix.unistd cimport getpid
+from libc.errno cimport ETIMEDOUT
 
 cdef extern from *:
     """
@@ -313,7 +314,7 @@ cdef class Context:
             while True:
                 with nogil:
                     rc = mq_join_ms(io.thread, 100 if interruptible else -1)
-                if rc == 0:
+                if rc != ETIMEDOUT:
                     break
                 PyErr_CheckSignals()
             io_thread_free_joined(io)
