@@ -34,6 +34,7 @@ that queued requests are not left waiting for a wake-up that was consumed.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from typing import Any, Callable
 
@@ -224,7 +225,12 @@ class Socket(_zmq.Socket):
         if not self.closed:
             for queue in (self._recv_queue, self._send_queue):
                 while queue:
-                    queue.popleft().future.cancel()
+                    future = queue.popleft().future
+                    # A closed loop can run no callback: cancelling would
+                    # raise (as when the socket is collected after
+                    # asyncio.run() returned); nobody can await it anyway.
+                    if not future.get_loop().is_closed():
+                        future.cancel()
             self._unwatch()
         super().close(linger=linger)
 
@@ -337,13 +343,22 @@ class Socket(_zmq.Socket):
         if self._loop is loop:
             return
         self._unwatch()
-        loop.add_reader(self._fd, self._service)
+        # Through a weak reference: the loop must not keep alive a socket
+        # the program dropped without close(), or term() would wait for it
+        # forever.  Collected, it closes itself, which unregisters the fd.
+        loop.add_reader(self._fd, _service_if_alive, weakref.ref(self))
         self._loop = loop
 
     def _unwatch(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._fd)
         self._loop = None
+
+
+def _service_if_alive(socket_ref: weakref.ref) -> None:
+    socket = socket_ref()
+    if socket is not None:
+        socket._service()
 
 
 def _time_out(future: asyncio.Future) -> None:

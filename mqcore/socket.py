@@ -124,6 +124,15 @@ class Socket(_core.Socket):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # Dropped while open: close with its LINGER, as pyzmq does.  Here,
+        # not only in the core's __dealloc__: when a cycle is collected,
+        # every finaliser in it runs before anything is cleared (PEP 442),
+        # so the socket still knows its endpoints and its context, which
+        # it may no longer do by __dealloc__ time.
+        if not self.closed:
+            self.close()
+
     def __repr__(self) -> str:
         return describe(self, Socket, "mqcore.Socket", self._type_name())
 

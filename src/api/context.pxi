@@ -2,33 +2,86 @@
 # endpoints. Thread-safe as far as the GIL makes it so: every method here
 # runs with the GIL, except the wait in term(), which releases it.
 
+import atexit as _atexit
 import weakref as _weakref
+cimport cython
+from cpython.weakref cimport PyWeakref_CheckRef, PyWeakref_NewRef
+from posix.unistd cimport getpid
+from libc.errno cimport ETIMEDOUT
+
+cdef extern from *:
+    """
+    #include <pthread.h>
+    #include <time.h>
+    /* Joins t, waiting at most ms (-1: as long as it takes); ETIMEDOUT if
+       it still runs. Where the C library has no timed join, always waits
+       as long as it takes. */
+    static int mq_join_ms(pthread_t t, int ms)
+    {
+    #if defined(__GLIBC__)
+        struct timespec ts;
+        if (ms >= 0) {
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += ms / 1000;
+            ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            return pthread_timedjoin_np(t, NULL, &ts);
+        }
+    #else
+        (void)ms;
+    #endif
+        return pthread_join(t, NULL);
+    }
+    """
+    int mq_join_ms(pthread_t t, int ms) nogil
+
+cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
 
 
-@cython.no_gc_clear        # a Socket's __dealloc__ may still use the registries
+def _notice_interpreter_exit():
+    global g_exiting
+    g_exiting = True
+
+# Registered at import, so it runs after the program's own atexit handlers
+# (a term() there still waits for its linger) and before module teardown.
+_atexit.register(_notice_interpreter_exit)
+
+
+# A Socket holds its Context, and the Context holds no strong reference to
+# a Socket (a weak set, a weak inproc registry), so no cycle is made of
+# these two alone. no_gc_clear keeps the Context's fields for __dealloc__
+# when a cycle through it is collected; the containers it owns may still be
+# emptied by the collector, which is why what needs them is done in the
+# finalisers (Socket.__del__ in mqcore/socket.py, Context.__del__ here),
+# which PEP 442 runs for a whole cycle before anything in it is cleared.
+@cython.no_gc_clear
 cdef class Context:
     cdef io_thread_t **_io
     cdef int _nio_started
+    cdef int _pid                   # the process that made the context
+    cdef int _io_pid                # the process that started the io threads
     cdef int _rr
     cdef readonly bint closed
     cdef bint _terminating
-    cdef bint _term_done            # [_lock] term() finished (other callers wait for it)
+    cdef bint _term_running         # a term() is waiting (another caller waits for it)
+    cdef bint _io_stop_sent         # the io threads were asked to stop
+    cdef unsigned int _changes      # [GIL and _lock] bumped when _nsockets or term's state changes
+    cdef bint _finalized            # collected: the last socket's close ends the inproc registry
     cdef pthread_mutex_t _lock
     cdef pthread_cond_t _cond
-    cdef int _nsockets
+    cdef int _nsockets              # [GIL] open sockets
     cdef object _socket_refs
-    cdef dict _inproc_bound         # name -> Socket
+    cdef dict _inproc_bound         # name -> weakref to a Socket, or a MonitorEndpoint
     cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
     cdef dict _opts                 # context options (zmq_ctx_set)
     cdef object __weakref__
 
     def __cinit__(self, io_threads=1, shadow=0, **kwargs):
-        if shadow:
-            raise ValueError("mqcore contexts cannot shadow a libzmq context")
-        if io_threads < 0:
-            raise_errno(EINVAL)
+        # Everything __dealloc__ touches is set up before anything can
+        # raise: a failed constructor is deallocated too.
         self._io = NULL
         self._nio_started = 0
+        self._pid = getpid()
         self.closed = False
         self._terminating = False
         pthread_mutex_init(&self._lock, NULL)
@@ -36,15 +89,49 @@ cdef class Context:
         self._socket_refs = _weakref.WeakSet()
         self._inproc_bound = {}
         self._inproc_pending = {}
+        if shadow:
+            raise ValueError("mqcore contexts cannot shadow a libzmq context")
+        if io_threads < 0:
+            raise_errno(EINVAL)
         # IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY
         self._opts = {1: int(io_threads), 2: 1023, 42: 0, 70: 1}
 
-    def __dealloc__(self):
-        if not self.closed and self._nsockets == 0:
-            self._stop_io_threads()
+    def __del__(self):
+        if self.closed or self._terminating:
+            return
+        if self._nsockets == 0:
             self._drop_pending_inproc()
-        pthread_mutex_destroy(&self._lock)
-        pthread_cond_destroy(&self._cond)
+        else:
+            # In a collected cycle this may run before the sockets' own
+            # finalisers close them.
+            self._finalized = True
+
+    def __dealloc__(self):
+        # Every socket holds its context, so none is open by now.
+        try:
+            if not self.closed and self._nsockets == 0:
+                self._drop_pending_inproc()
+                if g_exiting:
+                    # As pyzmq: a context is not terminated at interpreter
+                    # exit, so lingering messages do not hold the process;
+                    # the io threads end with it.
+                    self._abandon_io_threads()
+                else:
+                    self._stop_io_threads_or_abandon()
+        finally:
+            pthread_mutex_destroy(&self._lock)
+            pthread_cond_destroy(&self._cond)
+
+    cdef int _stop_io_threads_or_abandon(self) except -1:
+        # Waits for lingering messages like term(); Ctrl-C ends the wait,
+        # leaving the threads to finish in the background, and is reported
+        # as "Exception ignored" (a finaliser cannot raise), as in pyzmq.
+        try:
+            self._stop_io_threads(True)
+        except BaseException:
+            self._abandon_io_threads()
+            raise
+        return 0
 
     # ------------------------------------------------------------ options
 
@@ -86,18 +173,16 @@ cdef class Context:
         if self._nsockets >= self._opts[2]:
             raise_errno(EMFILE)
         self._socket_refs.add(sock)
-        pthread_mutex_lock(&self._lock)
         self._nsockets += 1
-        pthread_mutex_unlock(&self._lock)
         return 0
 
     cdef void _socket_closed(self, object sock):
         if sock is not None:
             self._socket_refs.discard(sock)
-        pthread_mutex_lock(&self._lock)
         self._nsockets -= 1
-        pthread_cond_broadcast(&self._cond)
-        pthread_mutex_unlock(&self._lock)
+        self._note_change()
+        if self._finalized and self._nsockets == 0:
+            self._drop_pending_inproc()
 
     def _sockets(self):
         return [s for s in list(self._socket_refs) if not s.closed]
@@ -109,6 +194,7 @@ cdef class Context:
             raise_errno(EMTHREAD_)
         if self._io == NULL:
             self._start_io_threads(n)
+            self._io_pid = getpid()
         self._rr = (self._rr + 1) % self._nio_started
         return self._io[self._rr]
 
@@ -144,44 +230,117 @@ cdef class Context:
     def term(self):
         """Ends the context: blocked calls in other threads fail with
         ContextTerminated; returns once every socket is closed and their
-        lingering messages are sent (or their linger ran out)."""
+        lingering messages are sent (or their linger ran out). Ctrl-C
+        interrupts the wait (KeyboardInterrupt), as in pyzmq; term() may
+        then be called again to go on."""
         if self.closed:
             return
-        if self._terminating:
-            # Another thread is terminating: wait until it is done.
-            with nogil:
-                pthread_mutex_lock(&self._lock)
-                while not self._term_done:
-                    pthread_cond_wait(&self._cond, &self._lock)
-                pthread_mutex_unlock(&self._lock)
+        if self._forked():
+            # As pyzmq: in a forked child the context is only marked closed;
+            # its sockets and threads are the parent's business.
+            self._abandon_io_threads()
+            self.closed = True
             return
-        self._terminating = True
-        for sock in list(self._socket_refs):
-            (<Socket>sock)._context_stopping()
-        with nogil:
-            pthread_mutex_lock(&self._lock)
+        if not self._terminating:
+            self._terminating = True
+            self._wake_sockets()
+        # Another thread is terminating: wait until it is done, or until it
+        # was interrupted, and then go on in its place.
+        while self._term_running:
+            self._wait_a_while()
+            if self.closed:
+                return
+        self._term_running = True
+        try:
             while self._nsockets > 0:
-                pthread_cond_wait(&self._cond, &self._lock)
-            pthread_mutex_unlock(&self._lock)
-        self._stop_io_threads()
+                self._wait_a_while()
+            self._stop_io_threads(True)
+        finally:
+            self._term_running = False
+            self._note_change()
         self._drop_pending_inproc()
         drain_deferred_releases()
         self.closed = True
+        self._note_change()
+
+    cdef int _wait_a_while(self) except -1:
+        """Sleeps until a socket closes or a term() ends or stops, for at most
+        100 ms, without the GIL; then lets Python run its signal handlers,
+        so that Ctrl-C can interrupt a term() that waits."""
+        cdef unsigned int seen = self._changes      # read with the GIL: see _note_change
+        with nogil:
+            pthread_mutex_lock(&self._lock)
+            if self._changes == seen:
+                mq_cond_wait_ms(&self._cond, &self._lock, 100)
+            pthread_mutex_unlock(&self._lock)
+        PyErr_CheckSignals()
+        return 0
+
+    cdef void _note_change(self):
+        # [GIL] Changes are made with the GIL held, so a waiter that read
+        # _changes with the GIL cannot miss one made before it sleeps.
         pthread_mutex_lock(&self._lock)
-        self._term_done = True
+        self._changes += 1
         pthread_cond_broadcast(&self._cond)
         pthread_mutex_unlock(&self._lock)
 
-    cdef void _stop_io_threads(self):
-        cdef int i
-        if self._io == NULL:
-            return
-        with nogil:
-            for i in range(self._nio_started):
-                io_thread_stop_and_free(self._io[i])
+    cdef void _wake_sockets(self):
+        # A method of its own so that no local variable of term() keeps
+        # the last socket alive while term() waits for it to be closed.
+        for sock in list(self._socket_refs):
+            (<Socket>sock)._context_stopping()
+
+    cdef bint _forked(self):
+        """True in a child forked from the process that made the context."""
+        return getpid() != self._pid
+
+    cdef bint _in_forked_child(self):
+        """True in a child forked after the io threads started: what they
+        own (listeners, ipc files, pollers) is still the parent's."""
+        return self._io_pid != 0 and self._io_pid != getpid()
+
+    cdef void _abandon_io_threads(self):
+        # Forgets the threads without stopping them (a forked child's, an
+        # interrupted wait, interpreter exit): they end with the process.
         free(self._io)
         self._io = NULL
         self._nio_started = 0
+
+    cdef int _stop_io_threads(self, bint interruptible) except -1:
+        """Stops the io threads once what they still send (LINGER) is gone.
+        If interruptible, Ctrl-C interrupts the wait and a later call goes
+        on where this one stopped."""
+        cdef int i, rc
+        cdef io_thread_t *io
+        if self._io == NULL:
+            return 0
+        if self._in_forked_child():
+            # A forked child has none of the parent's io threads, but shares
+            # their pollers (epoll, kqueue) with the parent: stopping them
+            # here would unregister the parent's descriptors and hang it.
+            self._abandon_io_threads()
+            return 0
+        if not self._io_stop_sent:
+            with nogil:
+                for i in range(self._nio_started):
+                    io_send(self._io[i], CMD_STOP, NULL, 0)
+            self._io_stop_sent = True
+        for i in range(self._nio_started):
+            io = self._io[i]
+            if io == NULL:
+                continue        # joined by an earlier, interrupted call
+            while True:
+                with nogil:
+                    rc = mq_join_ms(io.thread, 100 if interruptible else -1)
+                if rc != ETIMEDOUT:
+                    break
+                PyErr_CheckSignals()
+            io_thread_free_joined(io)
+            self._io[i] = NULL
+        free(self._io)
+        self._io = NULL
+        self._nio_started = 0
+        return 0
 
     cdef void _drop_pending_inproc(self):
         cdef pipe_end_t *e
@@ -194,34 +353,62 @@ cdef class Context:
 
     # ------------------------------------------------------------ inproc
 
+    cdef object _inproc_binder(self, str name):
+        """The live Socket or MonitorEndpoint bound to `name`, or None. A
+        socket is held weakly, so that one dropped without close() is still
+        collected (and closed, which frees the name) instead of making
+        term() wait for it forever."""
+        cdef object bound = self._inproc_bound.get(name)
+        if PyWeakref_CheckRef(bound):
+            return bound()
+        return bound
+
     cdef int _inproc_bind(self, str name, object binder) except -1:
         cdef pipe_end_t *e
-        if name in self._inproc_bound:
+        if self._inproc_binder(name) is not None:
             raise_errno(EADDRINUSE)
-        self._inproc_bound[name] = binder
+        self._inproc_bound[name] = PyWeakref_NewRef(binder, None) if isinstance(binder, Socket) else binder
         for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
             e = <pipe_end_t *><size_t>addr
             if isinstance(binder, MonitorEndpoint):
+                self._wake_connector(e)
                 (<MonitorEndpoint>binder).take(e)
             else:
                 self._inproc_attach_pending(<Socket>binder, e, c_snd, c_rcv)
         return 0
 
+    cdef void _wake_connector(self, pipe_end_t *e):
+        # The connector may have looked, found nothing and gone to sleep;
+        # then what the binder writes first (its identity) wakes no one.
+        # libzmq's bind command wakes it (and makes its FD readable), so
+        # does this. Sent before the attach, which may free e.
+        pipe_send_command(e.peer, CMD_ACTIVATE_READ, 0)
+
     cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
         inproc_set_hwms(e.peer, e, c_snd, c_rcv, out_hwm(&binder.s.o), in_hwm(&binder.s.o))
         pipe_set_owner(e, binder.s.mb, binder.s)
         inproc_send_identity(e, &binder.s.o)
+        self._wake_connector(e)
+        inproc_wake_own_reader(e)
         sock_attach(binder.s, e)
 
     cdef void _inproc_unbind(self, str name, Socket binder):
-        if self._inproc_bound.get(name) is binder:
-            del self._inproc_bound[name]
+        # From __dealloc__ the weak reference is already dead: a dead one
+        # can only be this socket's, as a live binder keeps its name. C-API
+        # calls, not the weakref module: at interpreter exit this may run
+        # after the module's globals were cleared.
+        cdef object bound = self._inproc_bound.get(name)
+        cdef object target
+        if PyWeakref_CheckRef(bound):
+            target = bound()
+            if target is binder or target is None:
+                del self._inproc_bound[name]
 
     cdef void _inproc_unbind_any(self, str name):
         self._inproc_bound.pop(name, None)
 
     cdef int _inproc_connect(self, str name, Socket conn, long long tag) except -1:
-        cdef object bound = self._inproc_bound.get(name)
+        cdef object bound = self._inproc_binder(name)
         cdef Socket binder = bound if isinstance(bound, Socket) else None
         cdef pipe_t *p = pipe_new(0, 0)
         cdef command_t cmd
@@ -262,6 +449,7 @@ cdef class Context:
                     p.ends[0].peer_gone = True
                     pipe_decref(p)      # the command's reference
                     pipe_decref(p)      # the end's reference
+        inproc_wake_own_reader(&p.ends[0])
         sock_attach(conn.s, &p.ends[0])
         return 0
 
@@ -271,6 +459,16 @@ cdef void inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
     # pipe is the writer's routing id (only ROUTER-like readers keep it).
     pipe_write_identity(e, o.routing_id, o.routing_id_len)
     ypipe_flush(e.outq)
+
+
+cdef void inproc_wake_own_reader(pipe_end_t *e) noexcept nogil:
+    """[owner] e is being attached to its socket by the socket's own thread,
+    so no command tells the socket of it (call this before sock_attach,
+    which may close e). If messages wait in e, the socket's FD must say so:
+    an event loop watching the FD would sleep on them. If none do, the
+    reader is marked asleep, so the first message written wakes it."""
+    if ypipe_check_read(e.inq):
+        pipe_send_command(e, CMD_ACTIVATE_READ, 0)
 
 
 cdef inline int hwm_sum(int a, int b) noexcept nogil:

@@ -28,15 +28,12 @@ cdef inline void copy_bytes(unsigned char *dst, const unsigned char *src, size_t
             memcpy(dst, src, n)
 
 
-# Outside the garbage collector: __dealloc__ needs the context and the
-# endpoint records, intact, to finish the close. Were they visible to it,
-# a socket dropped in a reference cycle would find them cleared (set to
-# None or emptied) and leave its listeners, sessions, descriptors and the
-# context's io threads behind for good. Its fields lead back to it only
-# through the context's inproc registry, which keeps a bound socket alive
-# on purpose until it is closed; other cycles it is in go through objects
-# the collector sees (a subclass's __dict__, lists) and are still broken.
-@cython.no_gc
+# Seen by the garbage collector, so that cycles through a socket are found,
+# but never cleared by it: __dealloc__ needs the context, intact, to finish
+# a close. The close itself is done by the finaliser (Socket.__del__ in
+# mqcore/socket.py), which PEP 442 runs for a whole cycle before anything in
+# it is cleared, while the endpoint records are still there.
+@cython.no_gc_clear
 cdef class Socket:
     cdef sock_t *s
     cdef readonly Context context
@@ -157,6 +154,11 @@ cdef class Socket:
         # inproc registry) may let other threads run, and they must not use
         # the core being taken down.
         self._closed = True
+        if self.context._forked():
+            # As pyzmq: in a forked child the socket is only marked closed.
+            # Its pipes, sessions and io threads are the parent's, and a
+            # lock a parent thread held at the fork is never released here.
+            return
         self._stop_monitor()
         sock_close(self.s)
         for name, records in self._endpoints.items():
@@ -175,7 +177,7 @@ cdef class Socket:
         kind, addr, io = rec[:3]
         if kind == "listener":
             io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
-            if rec[3] is not None:
+            if rec[3] is not None and not self.context._in_forked_child():
                 _remove_ipc_file(rec[3][0], rec[3][1])
         elif kind == "session":
             # The command carries the socket's reference to the session.
@@ -641,13 +643,19 @@ cdef str _endpoint_str(addr):
     return addr
 
 
+# Held at C level: a socket closed at interpreter exit may run this after
+# the module's globals (_os) were cleared.
+cdef object _os_stat = _os.stat
+cdef object _os_unlink = _os.unlink
+
+
 cdef void _remove_ipc_file(str path, ino):
     # Done here, in the closing thread, so that a bind() of the same path
     # right after close() is not undone by the io thread; and only if the
     # file is still the one this socket made.
     try:
-        if _os.stat(path).st_ino == ino:
-            _os.unlink(path)
+        if _os_stat(path).st_ino == ino:
+            _os_unlink(path)
     except OSError:
         pass
 

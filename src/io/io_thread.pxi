@@ -152,6 +152,11 @@ cdef void io_thread_stop_and_free(io_thread_t *io) noexcept nogil:
     """Asks the thread to finish once its objects are gone, then joins it."""
     io_send(io, CMD_STOP, NULL, 0)
     pthread_join(io.thread, NULL)
+    io_thread_free_joined(io)
+
+
+cdef void io_thread_free_joined(io_thread_t *io) noexcept nogil:
+    """Frees what the thread used, once it was stopped and joined."""
     handle_forget(io, &io.h)
     mq_poller_free(io.poller)
     cdef cmdbuf_t rest
