@@ -314,3 +314,21 @@ def _pipe_credit_stress(long long count, int hwm, int timeout_ms=20000):
     if st.stalled:
         raise TimeoutError(f"stalled after {expect} messages ({st.parks} parks)")
     return expect, st.parks
+
+
+# ---------------------------------------------------------------- allocation faults
+
+def _inject_alloc_failure(long k, long count=1):
+    """Makes the k-th allocation of the core from now fail (ENOMEM), and
+    the count - 1 after it; k = 0 fails none but counts them (see
+    _alloc_calls); k < 0 turns the injector off."""
+    if k < 0:
+        mq_alloc_disarm()
+    else:
+        mq_alloc_arm(k, count)
+
+
+def _alloc_calls():
+    """(allocations through the core's wrappers, of which failed) since
+    the injector was last armed."""
+    return mq_alloc_call_count(), mq_alloc_fail_total()
