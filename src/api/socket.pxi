@@ -175,11 +175,13 @@ cdef class Socket:
         kind, addr, io = rec[:3]
         if kind == "listener":
             io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
+            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
             if rec[3] is not None:
                 _remove_ipc_file(rec[3][0], rec[3][1])
         elif kind == "session":
             # The command carries the socket's reference to the session.
             io_send(<io_thread_t *><size_t>io, CMD_TERM_SESSION, <void *><size_t>addr, linger)
+            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
 
     # ------------------------------------------------------------ bind/connect
 
@@ -232,7 +234,12 @@ cdef class Socket:
             if not rest.startswith("@"):
                 # A file left by an earlier run would make bind fail.
                 unlink(path)
+        # The io thread's commands for this listener (add, close) must not
+        # fail for want of memory later: their room is set aside now.
+        if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:
+            raise_errno(ENOMEM)
         if mq_listen(&a, self.s.o.backlog, &fd) < 0:
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             err = errno
             evsink_emit(self.s.ev, EV_BIND_FAILED, err, endpoint.encode())
             raise_errno(err)
@@ -245,6 +252,7 @@ cdef class Socket:
         l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
         if l == NULL:
             close(fd)
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
         evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
@@ -298,25 +306,33 @@ cdef class Socket:
         else:
             raise_errno(EPROTONOSUPPORT)
         io = self.context._pick_io_thread()
+        if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:     # as in bind
+            raise_errno(ENOMEM)
         p = NULL
         if not self.s.o.immediate and self.s.o.type != 11:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
             p = pipe_new(out_hwm(&self.s.o), in_hwm(&self.s.o))
             if p == NULL:
+                mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
                 raise_errno(ENOMEM)
         sess = session_new(&self.s.o, self.s.mb, self.s, True, transport, self.s.ev, endpoint.encode())
         if sess == NULL:
             if p != NULL:
                 pipe_decref(p)
                 pipe_decref(p)
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
         memcpy(&sess.addr, &a, sizeof(mq_addr_t))
         sess.refcnt = 2         # the io thread's and this socket's
         g_endpoint_ids += 1
         sess.tag = g_endpoint_ids
         if p != NULL:
-            self._attach_connect_pipe(p, sess, io)
+            try:
+                self._attach_connect_pipe(p, sess, io)
+            except BaseException:
+                mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
+                raise
         elif self.s.connect_rid_len >= 0:
             # The pipe comes with each connection: the session names it.
             memcpy(sess.connect_rid, self.s.connect_rid, self.s.connect_rid_len)

@@ -318,14 +318,21 @@ def _pipe_credit_stress(long long count, int hwm, int timeout_ms=20000):
 
 # ---------------------------------------------------------------- allocation faults
 
-def _inject_alloc_failure(long k, long count=1):
+def _inject_alloc_failure(long k, long count=1, bint all_threads=False):
     """Makes the k-th allocation of the core from now fail (ENOMEM), and
     the count - 1 after it; k = 0 fails none but counts them (see
-    _alloc_calls); k < 0 turns the injector off."""
+    _alloc_calls); k < 0 turns the injector off. Only allocations made by
+    this thread (and threads that call _alloc_join_scope) count, unless
+    all_threads: the io threads' code does not handle failures yet."""
     if k < 0:
         mq_alloc_disarm()
     else:
-        mq_alloc_arm(k, count)
+        mq_alloc_arm(k, count, all_threads)
+
+
+def _alloc_join_scope():
+    """Puts the calling thread in the injector's scope (see above)."""
+    mq_alloc_join_scope()
 
 
 def _alloc_calls():

@@ -98,6 +98,7 @@ cdef void mailbox_decref(mailbox_t *mb) noexcept nogil:
 cdef enum:
     MB_SLOTS_PER_END = 5    # ACTIVATE_READ, ACTIVATE_WRITE, PIPE_TERM, ATTACH, HICCUP
     MB_HEADROOM = 16        # for commands outside pipes (STOP, ...)
+    IO_SLOTS_PER_ENDPOINT = 2   # an io thread's: ADD_ and CLOSE_LISTENER, or ADD_ and TERM_SESSION
 
 
 cdef int mailbox_grow_locked(mailbox_t *mb, int need) noexcept nogil:
