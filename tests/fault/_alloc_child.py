@@ -25,15 +25,15 @@ def faults():
         ARM["k"] = None
 
 
-T = 3000            # ms: every blocking call has a timeout
+T = 1000            # ms: every blocking call has a timeout (a lost message is allowed)
+T_AFTER = 5000      # ms: the round trip after the fault must succeed
 LOST = errno.EAGAIN  # a message dropped or a connection turned away shows as a timeout
 
 
-def mk(ctx, kind, **opts):
+def mk(ctx, kind, timeout=None, **opts):
     s = ctx.socket(kind)
     s.linger = 0
-    s.rcvtimeo = T
-    s.sndtimeo = T
+    s.rcvtimeo = s.sndtimeo = timeout or T
     for k, v in opts.items():
         setattr(s, k, v)
     return s
@@ -42,12 +42,13 @@ def mk(ctx, kind, **opts):
 class Sockets:
     """Closes every socket made through it, whatever happens."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, timeout=None):
         self.ctx = ctx
+        self.timeout = timeout
         self.all = []
 
     def __call__(self, kind, **opts):
-        s = mk(self.ctx, kind, **opts)
+        s = mk(self.ctx, kind, self.timeout, **opts)
         self.all.append(s)
         return s
 
@@ -272,8 +273,9 @@ def sc_proxy(ctx):
         t.start()
         try:
             for i in range(5):
-                src.send_multipart([b"p%d" % i, b"q"])
-                expect_msg(dst, [b"p%d" % i, b"q"])
+                msg = [b"p%d" % i, b"q" * (60000 if i % 2 else 1)]
+                src.send_multipart(msg)
+                expect_msg(dst, msg)
         finally:
             ctrl.send(b"TERMINATE")
             t.join(10)
@@ -288,16 +290,11 @@ def sc_close_term(ctx):
     # A context of its own, ended under the fault, after traffic.
     c2 = zmq.Context()
     try:
-        socks = []
-        for kind_a, kind_b, addr in ((zmq.PUSH, zmq.PULL, "tcp://127.0.0.1:*"),
-                                     (zmq.DEALER, zmq.ROUTER, "tcp://127.0.0.1:*")):
-            a, b = mk(c2, kind_a), mk(c2, kind_b)
-            socks += [a, b]
-            b.bind(addr)
-            a.connect(b.last_endpoint.decode() if isinstance(b.last_endpoint, bytes) else b.last_endpoint)
-            a.send(b"m")
-        for s in socks:
-            s.close(linger=0)
+        with Sockets(c2) as s:
+            for kind_a, kind_b in ((zmq.PUSH, zmq.PULL), (zmq.DEALER, zmq.ROUTER)):
+                a, b = s(kind_a), s(kind_b)
+                tcp_pair(b, a)
+                a.send(b"m")
     finally:
         c2.term()
 
@@ -319,7 +316,7 @@ WITH_SETUP = {"inproc", "many", "xpub_welcome", "xpub_manual", "proxy"}   # they
 
 def fresh_round_trip(ctx):
     """After the fault: the same context does a new inproc and tcp round trip."""
-    with Sockets(ctx) as s:
+    with Sockets(ctx, T_AFTER) as s:
         a, b = s(zmq.PAIR), s(zmq.PAIR)
         a.bind("inproc://alloc-after")
         b.connect("inproc://alloc-after")
