@@ -538,6 +538,28 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline)
         sock_poll_commands(s, True)     # woken by the fd: drain it
 
 
+cdef int sock_events_locked(sock_t *s, bint force=True) noexcept nogil:
+    """sock_events, under the socket's lock for the thread-safe types
+    (other threads may be in the same socket)."""
+    cdef int ev
+    if not s.threadsafe:
+        return sock_events(s, force)
+    pthread_mutex_lock(&s.tlock)
+    ev = sock_events(s, force)
+    sock_send_wakes(s)
+    pthread_mutex_unlock(&s.tlock)
+    return ev
+
+
+cdef void sock_poll_commands_locked(sock_t *s, bint force=False) noexcept nogil:
+    if not s.threadsafe:
+        sock_poll_commands(s, force)
+        return
+    pthread_mutex_lock(&s.tlock)
+    sock_poll_commands(s, force)
+    pthread_mutex_unlock(&s.tlock)
+
+
 cdef int sock_events(sock_t *s, bint force=True) noexcept nogil:
     """EVENTS. Also what FD users read after the fd fired, so by default it
     drains the fd whatever the signalled flag says (loops that are not
