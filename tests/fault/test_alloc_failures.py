@@ -102,3 +102,58 @@ def test_every_allocation_failure_is_clean(scenario):
         if rc not in (0, None) and not problems:
             problems.append(f"child exited rc={rc}\n{err[-2500:]}")
     assert not problems, f"{scenario} (N={n} allocations, k tried: {ks}):\n" + "\n".join(problems)
+
+
+STARVED = r"""
+import errno, sys
+import mqcore as zmq
+from mqcore import _core
+
+ctx = zmq.Context()
+a, b = ctx.socket(zmq.PUSH), ctx.socket(zmq.PULL)
+for s in (a, b):
+    s.linger = 0
+    s.rcvtimeo = s.sndtimeo = 5000
+b.bind("inproc://starved")
+a.connect("inproc://starved")
+a.send(b"warm")
+assert b.recv() == b"warm"
+_core._inject_alloc_failure(1, 10**9)        # from now on no allocation succeeds
+sent = []
+try:
+    for i in range(2000):
+        try:
+            a.send_multipart([b"%d" % i, b"x"])
+        except zmq.ZMQError as e:
+            assert e.errno == errno.ENOMEM, e
+            break
+        sent.append(i)
+    else:
+        raise AssertionError("2000 messages queued without any memory")
+    # The pipe is out of room but the sender can still end it: the reader
+    # gets every message sent, whole, and then nothing more.
+    a.close(linger=0)
+    for i in sent:
+        assert b.recv_multipart() == [b"%d" % i, b"x"]
+    b.rcvtimeo = 200
+    try:
+        b.recv()
+        raise AssertionError("a message nobody sent")
+    except zmq.Again:
+        pass
+finally:
+    calls, failed = _core._alloc_calls()
+    _core._inject_alloc_failure(-1)
+b.close()
+ctx.term()
+print("OK", len(sent), failed)
+"""
+
+
+def test_a_full_pipe_without_memory_still_ends_cleanly():
+    """With every allocation failing, sends fail with ENOMEM once the pipe's
+    first chunk is used up, nothing half-sent reaches the reader, and the
+    sender's close still gets through (its delimiter has a slot kept)."""
+    out = subprocess.run([sys.executable, "-P", "-c", STARVED], env=child_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "OK" in out.stdout, f"rc={out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
