@@ -136,13 +136,27 @@ cdef int route_pick_peer(sock_t *s, msg_t *m, bint mandatory) noexcept nogil:
     return 0
 
 
-cdef void route_id_first(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+cdef int route_id_first(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
     """Hands out e's routing id in *m and holds the frame that was there
-    back for the next recv."""
+    back for the next recv. ENOMEM (nothing changed) when the id frame
+    cannot be made: the caller drops the message."""
+    cdef msg_t rid
+    if e.rid_len < 0 or msg_init_bytes(&rid, e.rid, e.rid_len) < 0:
+        return ENOMEM
     memcpy(&s.prefetched, m, sizeof(msg_t))
     s.has_prefetched = True
-    msg_init_bytes(m, e.rid, e.rid_len)
+    memcpy(m, &rid, sizeof(msg_t))
     m.flags = MSG_MORE
+    return 0
+
+
+cdef int route_recv_drop(sock_t *s, msg_t *m) noexcept nogil:
+    """No memory to name the sender of the message *m begins: it is
+    dropped whole, and the receive fails with ENOMEM."""
+    s.stats.msgs_dropped += 1
+    drop_rest_of_message(s, m)
+    s.route_recv_in_msg = False
+    return ENOMEM
 
 
 cdef int router_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -184,10 +198,9 @@ cdef int router_recv(sock_t *s, msg_t *m) noexcept nogil:
         s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
         return 0
     # First frame of a message: hand out the id, keep the frame for later.
-    if e.rid_len < 0:
-        router_set_rid(s, e, NULL, 0)
-    s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
-    route_id_first(s, e, m)
+    if (e.rid_len < 0 and router_set_rid(s, e, NULL, 0) != 0) or route_id_first(s, e, m) != 0:
+        return route_recv_drop(s, m)
+    s.route_recv_in_msg = (s.prefetched.flags & MSG_MORE) != 0
     return 0
 
 

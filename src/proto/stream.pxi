@@ -52,7 +52,10 @@ cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
             return 0
         return rc
     m.flags = 0                     # one read, one message
-    route_id_first(s, s.fq_last, m)
+    if route_id_first(s, s.fq_last, m) != 0:
+        s.stats.msgs_dropped += 1
+        msg_close(m)
+        return ENOMEM
     return 0
 
 

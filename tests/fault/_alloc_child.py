@@ -178,14 +178,17 @@ def sc_xpub_manual(ctx):
         assert sub.recv() == b"ab"
 
 
+LONG_ID = b"D" * 40     # a routing id too long to live inline in a frame
+
+
 def sc_router(ctx):
     with Sockets(ctx) as s:
         router = s(zmq.ROUTER, router_mandatory=1)
-        dealer = s(zmq.DEALER, routing_id=b"D1")
+        dealer = s(zmq.DEALER, routing_id=LONG_ID)
         tcp_pair(router, dealer)
         dealer.send_multipart([b"", b"ping"])
-        expect_msg(router, [b"D1", b"", b"ping"])
-        router.send_multipart([b"D1", b"", b"pong", b"z" * 50000])
+        expect_msg(router, [LONG_ID, b"", b"ping"])
+        router.send_multipart([LONG_ID, b"", b"pong", b"z" * 50000])
         expect_msg(dealer, [b"", b"pong", b"z" * 50000])
         router2 = s(zmq.ROUTER)
         router2.setsockopt(zmq.CONNECT_ROUTING_ID, b"R")
@@ -201,6 +204,23 @@ def sc_router(ctx):
                 router2.poll(20)
         got = router3.recv_multipart()
         assert got[1:] == [b"hi"], got
+
+
+def sc_stream(ctx):
+    import socket as pysock
+    with Sockets(ctx) as s:
+        st = s(zmq.STREAM)
+        st.bind("tcp://127.0.0.1:*")
+        ep = st.last_endpoint.decode() if isinstance(st.last_endpoint, bytes) else st.last_endpoint
+        host, port = ep[len("tcp://"):].rsplit(":", 1)
+        with pysock.create_connection((host, int(port)), timeout=5) as raw:
+            rid, empty = st.recv_multipart()            # the connect notice
+            assert empty == b"", empty
+            raw.sendall(b"raw-bytes")
+            got = st.recv_multipart()
+            assert got[0] == rid and got[1] == b"raw-bytes", got
+            st.send_multipart([rid, b"reply"])
+            assert raw.recv(100) == b"reply"
 
 
 def sc_reqrep(ctx):

@@ -29,7 +29,7 @@ PER_CHILD = 20              # k values per child process
 CHILD_TIMEOUT = 90          # s, for PER_CHILD runs
 
 SCENARIOS = ["sockets", "inproc", "tcp", "many", "pubsub", "xpub_welcome", "xpub_manual",
-             "router", "reqrep", "draft", "proxy", "close_term",
+             "router", "stream", "reqrep", "draft", "proxy", "close_term",
              pytest.param("inproc_connect", marks=pytest.mark.xfail(
                  reason="inproc connect/bind (src/api/context.pxi) does not check "
                         "pipe_new/pipe_set_owner/sock_attach yet", strict=False))]
