@@ -271,11 +271,22 @@ cdef void mailbox_wait_change(mailbox_t *mb, int seen_gen, int ms) noexcept nogi
 
 
 cdef int mailbox_close(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
-    """[owner] Refuses later sends and hands back what was still waiting."""
+    """[owner] Refuses later sends and hands back everything still waiting
+    (it needs no memory: out takes the mailbox's own array, which a closed
+    mailbox no longer needs, so no ATTACH or PIPE_TERM is ever left
+    behind)."""
     cdef int n
     pthread_mutex_lock(&mb.lock)
     mb.closed = 1
+    free(out.cmds)
+    out.cmds = mb.cmds
+    out.cap = mb.cap
+    n = mb.n
+    mb.cmds = NULL
+    mb.cap = 0
+    mb.n = 0
+    mq_sig_drain(&mb.sig)
+    mq_int_store(&mb.signaled, 0)
+    mailbox_changed_locked(mb)
     pthread_mutex_unlock(&mb.lock)
-    mq_int_store(&mb.signaled, 1)
-    n = mailbox_take(mb, out, True)
     return n

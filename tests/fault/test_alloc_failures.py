@@ -157,3 +157,16 @@ def test_a_full_pipe_without_memory_still_ends_cleanly():
     out = subprocess.run([sys.executable, "-P", "-c", STARVED], env=child_env(),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "OK" in out.stdout, f"rc={out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+
+
+def test_mailbox_folds_repeated_wakeups_when_out_of_memory():
+    """A mailbox that is full and cannot grow makes room by folding repeats
+    of the idempotent commands (keeping the first), so a PIPE_TERM still
+    gets in; no pipe reference is lost or leaked on the way."""
+    from mqcore import _core
+    types, refs = _core._mailbox_fold_check(200)
+    ACTIVATE_READ, ACTIVATE_WRITE, PIPE_TERM = 1, 2, 3
+    assert types[-2:] == [ACTIVATE_WRITE, PIPE_TERM], types
+    assert types[:-2] and set(types[:-2]) == {ACTIVATE_READ}, types
+    assert len(types) < 200
+    assert refs == 2
