@@ -145,6 +145,16 @@ cdef class Socket:
             self._close_pending = False
             self._close_core()
 
+    cdef void _abort_send(self):
+        """No memory for a frame of the message being sent: that message can
+        never be finished, so what was sent of it is taken back (the next
+        send starts a new one)."""
+        if self.s.threadsafe:
+            pthread_mutex_lock(&self.s.tlock)
+        sock_abort_send(self.s)
+        if self.s.threadsafe:
+            pthread_mutex_unlock(&self.s.tlock)
+
     cdef void _send_wakes(self):
         self._enter()
         with nogil:
@@ -520,6 +530,7 @@ cdef class Socket:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
         if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
+                self._abort_send()
                 raise_errno(ENOMEM)
             copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
@@ -578,9 +589,12 @@ cdef class Socket:
         PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
         try:
             if zero_copy and view.len >= ZERO_COPY_MIN:
-                msg_init_borrowed(m, data)
+                if msg_init_borrowed_(m, data) < 0:
+                    self._abort_send()
+                    raise_errno(ENOMEM)
             else:
                 if msg_init_size(m, view.len) < 0:
+                    self._abort_send()
                     raise_errno(ENOMEM)
                 # The view stays held during the copy, so the owner cannot
                 # be resized meanwhile by a thread that runs while it goes.

@@ -280,6 +280,8 @@ cdef int req_send(sock_t *s, msg_t *m) noexcept nogil:
     if rc == 0 and not (m.flags & MSG_MORE) and s.out_cur == NULL:
         s.req_receiving_reply = True
         s.req_message_begins = True
+    elif rc == ENOMEM:
+        s.req_message_begins = True     # the request was taken back whole, envelope too
     return rc
 
 

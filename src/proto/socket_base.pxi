@@ -538,6 +538,41 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline)
         sock_poll_commands(s, True)     # woken by the fd: drain it
 
 
+cdef inline void sock_unwrite(pipe_end_t *e) noexcept nogil:
+    if e != NULL and not e.closed and e.more_out:
+        pipe_unwrite(e)
+
+
+cdef void sock_abort_send(sock_t *s) noexcept nogil:
+    """The message being sent can never be finished (no memory for its next
+    frame): takes back the frames of it already written, wherever the
+    socket's type sent them, so that readers never see part of it and the
+    next send starts a new message. REQ starts its next request afresh;
+    REP's reply is dropped (as for a requester at its HWM)."""
+    cdef int i
+    sock_unwrite(s.out_cur)
+    s.out_cur = NULL
+    s.out_dropping = False
+    if s.route_in_msg:
+        sock_unwrite(s.route_out)
+        s.route_in_msg = False
+        s.route_out = NULL
+    if s.dist_in_msg:
+        for i in range(s.nmatching):
+            sock_unwrite(s.matching[i])
+        s.dist_in_msg = False
+        s.nmatching = 0
+    if s.proto.type == 3 and not s.req_receiving_reply:
+        s.req_message_begins = True
+    if s.proto.type == 4 and s.rep_sending_reply and s.rep_reply_started:
+        sock_unwrite(s.reply_pipe)
+        msgq_clear(&s.envelope)
+        s.rep_sending_reply = False
+        s.rep_reply_started = False
+        s.rep_reply_dropping = False
+        s.stats.msgs_dropped += 1
+
+
 cdef int sock_events_locked(sock_t *s, bint force=True) noexcept nogil:
     """sock_events, under the socket's lock for the thread-safe types
     (other threads may be in the same socket)."""

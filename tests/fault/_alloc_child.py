@@ -223,6 +223,47 @@ def sc_stream(ctx):
             assert raw.recv(100) == b"reply"
 
 
+def sc_multipart(ctx):
+    """Messages whose every frame needs memory: one that fails part-way is
+    taken back whole; the reader only ever sees whole messages."""
+    with Sockets(ctx) as s:
+        push, pull = s(zmq.PUSH), s(zmq.PULL)
+        pull.bind("inproc://alloc-mp")
+        push.connect("inproc://alloc-mp")
+        pub, sub = s(zmq.PUB), s(zmq.SUB)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        pub.bind("inproc://alloc-mp-pub")
+        sub.connect("inproc://alloc-mp-pub")
+        router, dealer = s(zmq.ROUTER), s(zmq.DEALER, routing_id=b"dd")
+        router.bind("inproc://alloc-mp-r")
+        dealer.connect("inproc://alloc-mp-r")
+        dealer.send(b"hi")
+        assert router.recv_multipart() == [b"dd", b"hi"]
+        sub.poll(100)
+        faults()
+        pairs = [(push, pull, []), (pub, sub, []), (router, dealer, [b"dd"])]
+        for snd, rcv, head in pairs:
+            sent = []
+            for i in range(4):
+                msg = [b"%d" % i + b"a" * 40, b"b" * 40000, b"c" * 40]
+                try:
+                    snd.send_multipart(head + msg)
+                    sent.append(msg)
+                except zmq.ZMQError as e:
+                    if e.errno != errno.ENOMEM:
+                        raise
+                    ENOMEMS.append(e.errno)
+            for msg in sent:
+                try:
+                    got = rcv.recv_multipart()
+                except zmq.ZMQError as e:
+                    if e.errno != errno.ENOMEM:
+                        raise
+                    ENOMEMS.append(e.errno)
+                    continue
+                assert got in sent, f"a message never sent: {[len(p) for p in got]}"
+
+
 def sc_reqrep(ctx):
     with Sockets(ctx) as s:
         rep, req = s(zmq.REP), s(zmq.REQ)
@@ -331,7 +372,7 @@ def sc_inproc_connect(ctx):
 
 SCENARIOS = {n[3:]: f for n, f in globals().items() if n.startswith("sc_")}
 ENOMEMS = []
-WITH_SETUP = {"inproc", "many", "xpub_welcome", "xpub_manual", "proxy"}   # they call faults()
+WITH_SETUP = {"inproc", "many", "multipart", "xpub_welcome", "xpub_manual", "proxy"}   # they call faults()
 
 
 def fresh_round_trip(ctx):

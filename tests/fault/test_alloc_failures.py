@@ -28,7 +28,7 @@ MAX_K = 60                  # k values tried per scenario
 PER_CHILD = 20              # k values per child process
 CHILD_TIMEOUT = 90          # s, for PER_CHILD runs
 
-SCENARIOS = ["sockets", "inproc", "tcp", "many", "pubsub", "xpub_welcome", "xpub_manual",
+SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_welcome", "xpub_manual",
              "router", "stream", "reqrep", "draft", "proxy", "close_term",
              pytest.param("inproc_connect", marks=pytest.mark.xfail(
                  reason="inproc connect/bind (src/api/context.pxi) does not check "
