@@ -139,7 +139,7 @@ def sc_pubsub(ctx):
         sub.setsockopt(zmq.SUBSCRIBE, b"t")
         poller = zmq.Poller()
         poller.register(sub, zmq.POLLIN)
-        for _ in range(60):
+        for _ in range(30):
             pub.send_multipart([b"topic", b"body"])
             if poller.poll(50):
                 break

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.skipif(
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_alloc_child.py")
 ALLOWED = {12, 11}          # ENOMEM, EAGAIN
-MAX_K = 60                  # k values tried per scenario
-PER_CHILD = 20              # k values per child process
-CHILD_TIMEOUT = 90          # s, for PER_CHILD runs
+MAX_K = 40                  # k values tried per scenario
+PER_CHILD = 40              # k values per child process
+CHILD_TIMEOUT = 120         # s, for PER_CHILD runs
 
 SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_welcome", "xpub_manual",
              "router", "stream", "reqrep", "draft", "proxy", "close_term",
@@ -66,6 +66,7 @@ def spread(n, most):
     return sorted(set(head + [min(n, head[-1] + round(step * (i + 1))) for i in range(rest)]))
 
 
+@pytest.mark.timeout(150)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_allocation_failure_is_clean(scenario):
     rc, out, err, hung = run_child(scenario, "count", 60)
