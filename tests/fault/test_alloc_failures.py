@@ -32,7 +32,11 @@ SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_we
              "router", "stream", "reqrep", "draft", "proxy", "close_term",
              pytest.param("inproc_connect", marks=pytest.mark.xfail(
                  reason="inproc connect/bind (src/api/context.pxi) does not check "
-                        "pipe_new/pipe_set_owner/sock_attach yet", strict=False))]
+                        "pipe_new/pipe_set_owner/sock_attach yet", strict=False)),
+             # The same with the io threads' allocations failing too.
+             pytest.param("tcp+io", marks=pytest.mark.xfail(
+                 reason="sessions (src/engine/session.pxi) do not check pipe_new, "
+                        "pipe_set_owner or pipe_write yet", strict=False))]
 
 
 def child_env():
@@ -45,8 +49,12 @@ def child_env():
 
 
 def run_child(scenario, arg, timeout):
+    env = child_env()
+    if scenario.endswith("+io"):
+        scenario = scenario[:-3]
+        env["MQCORE_ALLOC_ALL_THREADS"] = "1"
     try:
-        out = subprocess.run([sys.executable, "-P", CHILD, scenario, arg], env=child_env(),
+        out = subprocess.run([sys.executable, "-P", CHILD, scenario, arg], env=env,
                              capture_output=True, text=True, timeout=timeout)
         return out.returncode, out.stdout, out.stderr, False
     except subprocess.TimeoutExpired as e:
