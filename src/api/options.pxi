@@ -214,7 +214,7 @@ cdef object socket_get_option(Socket self, int option):
     if option == 81:
         return int(self.s.threadsafe)
     if option == 15:
-        return sock_events(self.s)
+        return sock_events_locked(self.s)
     if option == 16:
         return o.type
     if option == 32:

@@ -76,7 +76,7 @@ def zmq_poll(sockets, long timeout=-1):
                     sock = <Socket>obj
                     if sock._closed:
                         raise_errno(ENOTSOCK)
-                    ev = sock_events(sock.s) & events
+                    ev = sock_events_locked(sock.s) & events
                     if sock.s.ctx_terminated:
                         raise_errno(ETERM_)
                 else:

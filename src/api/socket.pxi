@@ -665,7 +665,7 @@ cdef class Socket:
             while True:
                 if self._closed:
                     raise_errno(ENOTSOCK)       # by another thread, or a signal handler
-                ev = sock_events(self.s) & events
+                ev = sock_events_locked(self.s) & events
                 if ev or timeout_ms == 0 or self.s.ctx_terminated:
                     if self.s.ctx_terminated and not ev:
                         raise_errno(ETERM_)
