@@ -26,6 +26,7 @@ cdef int stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         rc = router_set_rid(s, e, NULL, 0)
         e.rid_fixed = True          # the session's in-band (empty) id changes nothing
     if rc != 0:
+        e.rid_len = -1              # never announced: no notice when it goes
         return rc
     if stream_notify(s, e) != 0:
         # Turned away: it leaves without a notice, as it came without one.
