@@ -81,7 +81,7 @@ cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, 
     cdef bint more, dst_started, cap_started
     cdef size_t size
     for n in range(PROXY_BATCH):
-        if not (sock_events(src, False) & 1):
+        if not (sock_events_locked(src, False) & 1):
             return 0
         err = 0
         cap_err = 0                 # capture failures don't stop the proxy
@@ -89,7 +89,7 @@ cdef int proxy_forward(proxy_t *p, sock_t *src, sock_t *dst, proxy_side_t *sin, 
         cap_started = False
         while True:
             msg_init(&m)
-            rc = sock_try(src, &m, False)
+            rc = sock_try_locked(src, &m, False)
             if rc != 0:
                 return err if err != 0 else rc
             more = (m.flags & MSG_MORE) != 0
@@ -161,9 +161,9 @@ cdef int proxy_control(proxy_t *p) noexcept nogil:
     cdef msg_t m
     cdef int rc, cmd
     cdef bint more
-    while sock_events(p.control, False) & 1:
+    while sock_events_locked(p.control, False) & 1:
         msg_init(&m)
-        rc = sock_try(p.control, &m, False)
+        rc = sock_try_locked(p.control, &m, False)
         if rc != 0:
             return rc
         more = (m.flags & MSG_MORE) != 0
@@ -171,7 +171,7 @@ cdef int proxy_control(proxy_t *p) noexcept nogil:
         msg_close(&m)
         while more:             # commands are one frame; drop the rest
             msg_init(&m)
-            if sock_try(p.control, &m, False) != 0:
+            if sock_try_locked(p.control, &m, False) != 0:
                 break
             more = (m.flags & MSG_MORE) != 0
             msg_close(&m)
@@ -212,10 +212,16 @@ cdef int proxy_wait(proxy_t *p) noexcept nogil:
     if p.control != NULL:
         fds[2].fd = p.control.mb.sig.rfd
         n = 3
+    cdef int ms = -1
     for i in range(n):
         fds[i].events = POLLIN
         fds[i].revents = 0
-    if poll(fds, n, -1) < 0:
+    if p.front.threadsafe or p.back.threadsafe or (p.control != NULL and p.control.threadsafe):
+        # Other threads in a thread-safe socket may drain its fd before we
+        # see it (they wait on its condition, not on the fd): look again
+        # every 100 ms rather than sleep through a wake-up.
+        ms = 100
+    if poll(fds, n, ms) < 0:
         return WAIT_INTR if errno == EINTR else errno
     return 0
 
@@ -240,8 +246,8 @@ cdef int proxy_run(proxy_t *p) noexcept nogil:
                 rc = proxy_forward(p, p.back, p.front, &p.stats[1], &p.stats[0])
                 if rc != 0:
                     return rc
-        if (not p.paused and ((sock_events(p.front, False) & 1) or (sock_events(p.back, False) & 1))) or \
-                (p.control != NULL and sock_events(p.control, False) & 1):
+        if (not p.paused and ((sock_events_locked(p.front, False) & 1) or (sock_events_locked(p.back, False) & 1))) or \
+                (p.control != NULL and sock_events_locked(p.control, False) & 1):
             continue
         if p.front.ctx_terminated or p.back.ctx_terminated:
             return ETERM_       # seen while looking at events just now
@@ -249,10 +255,10 @@ cdef int proxy_run(proxy_t *p) noexcept nogil:
         if rc != 0:
             return rc
         # Woken by a mailbox fd: drain them all.
-        sock_poll_commands(p.front, True)
-        sock_poll_commands(p.back, True)
+        sock_poll_commands_locked(p.front, True)
+        sock_poll_commands_locked(p.back, True)
         if p.control != NULL:
-            sock_poll_commands(p.control, True)
+            sock_poll_commands_locked(p.control, True)
 
 
 cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket control):
@@ -281,7 +287,9 @@ cdef object run_proxy(Socket frontend, Socket backend, Socket capture, Socket co
             if rc == 0:
                 return None
             if any((<Socket>s)._close_pending for s in users):
-                rc = ETERM_
+                rc = ENOTSOCK       # closed by another thread, as libzmq's closed sockets
+            elif any((<Socket>s)._closed for s in users):
+                rc = ENOTSOCK
             raise_errno(rc)
     finally:
         for s in users:

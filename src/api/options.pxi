@@ -139,14 +139,19 @@ cdef object socket_set_type_option(Socket self, int option, value):
     cdef options_t *o = &self.s.o
     cdef bytes v
     cdef int t = o.type
+    cdef int rc
+    cdef unsigned char *welcome
     if t not in _TYPE_OPTIONS[option]:
         raise_errno(EINVAL)
     if option in (6, 7, 72, 61):
         v = _bytes_value(value)
         if option == 72:
+            welcome = <unsigned char *>mq_malloc(len(v) + 1)
+            if welcome == NULL:
+                raise_errno(ENOMEM)     # the old one stays
+            memcpy(welcome, <char *>v, len(v))
             free(self.s.welcome)
-            self.s.welcome = <unsigned char *>malloc(len(v) + 1)
-            memcpy(self.s.welcome, <char *>v, len(v))
+            self.s.welcome = welcome
             self.s.welcome_len = len(v)
         elif option == 61:
             if len(v) == 0 or len(v) > 255:
@@ -154,11 +159,15 @@ cdef object socket_set_type_option(Socket self, int option, value):
             memcpy(self.s.connect_rid, <char *>v, len(v))
             self.s.connect_rid_len = len(v)
         elif t == 2:
-            sub_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
+            rc = sub_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
             if self.s.nwakes:
                 self._send_wakes()
+            if rc != 0:
+                raise_errno(rc)
         elif o.xpub_manual:
-            xpub_manual_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
+            rc = xpub_manual_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
+            if rc != 0:
+                raise_errno(rc)
         else:
             raise_errno(EINVAL)
         return
@@ -205,7 +214,7 @@ cdef object socket_get_option(Socket self, int option):
     if option == 81:
         return int(self.s.threadsafe)
     if option == 15:
-        return sock_events(self.s)
+        return sock_events_locked(self.s)
     if option == 16:
         return o.type
     if option == 32:

@@ -24,14 +24,14 @@ def zmq_poll(sockets, long timeout=-1):
     """Polls a list of (socket or fd or object with fileno(), events) pairs
     for up to `timeout` ms (-1: forever); returns [(item, revents), ...]."""
     cdef int n = len(sockets)
-    cdef pollfd *pfds = <pollfd *>malloc(sizeof(pollfd) * (n if n else 1))
+    cdef pollfd *pfds = <pollfd *>mq_malloc(sizeof(pollfd) * (n if n else 1))
     cdef long long deadline = -1
     cdef int i, rc, wait_ms
     cdef int ev
     cdef Socket sock
     cdef bint entered = False
     if pfds == NULL:
-        raise MemoryError()
+        raise_errno(ENOMEM)
     if timeout > 0:
         deadline = mq_now_ms() + timeout
     try:
@@ -76,7 +76,7 @@ def zmq_poll(sockets, long timeout=-1):
                     sock = <Socket>obj
                     if sock._closed:
                         raise_errno(ENOTSOCK)
-                    ev = sock_events(sock.s) & events
+                    ev = sock_events_locked(sock.s) & events
                     if sock.s.ctx_terminated:
                         raise_errno(ETERM_)
                 else:

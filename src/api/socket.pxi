@@ -142,6 +142,16 @@ cdef class Socket:
             self._close_pending = False
             self._close_core()
 
+    cdef void _abort_send(self):
+        """No memory for a frame of the message being sent: that message can
+        never be finished, so what was sent of it is taken back (the next
+        send starts a new one)."""
+        if self.s.threadsafe:
+            pthread_mutex_lock(&self.s.tlock)
+        sock_abort_send(self.s)
+        if self.s.threadsafe:
+            pthread_mutex_unlock(&self.s.tlock)
+
     cdef void _send_wakes(self):
         self._enter()
         with nogil:
@@ -177,11 +187,13 @@ cdef class Socket:
         kind, addr, io = rec[:3]
         if kind == "listener":
             io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
+            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
             if rec[3] is not None and not self.context._in_forked_child():
                 _remove_ipc_file(rec[3][0], rec[3][1])
         elif kind == "session":
             # The command carries the socket's reference to the session.
             io_send(<io_thread_t *><size_t>io, CMD_TERM_SESSION, <void *><size_t>addr, linger)
+            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
 
     # ------------------------------------------------------------ bind/connect
 
@@ -234,7 +246,12 @@ cdef class Socket:
             if not rest.startswith("@"):
                 # A file left by an earlier run would make bind fail.
                 unlink(path)
+        # The io thread's commands for this listener (add, close) must not
+        # fail for want of memory later: their room is set aside now.
+        if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:
+            raise_errno(ENOMEM)
         if mq_listen(&a, self.s.o.backlog, &fd) < 0:
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             err = errno
             evsink_emit(self.s.ev, EV_BIND_FAILED, err, endpoint.encode())
             raise_errno(err)
@@ -247,6 +264,7 @@ cdef class Socket:
         l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
         if l == NULL:
             close(fd)
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
         evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
@@ -300,23 +318,33 @@ cdef class Socket:
         else:
             raise_errno(EPROTONOSUPPORT)
         io = self.context._pick_io_thread()
-        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport, self.s.ev, endpoint.encode())
-        if sess == NULL:
-            raise MemoryError()
-        memcpy(&sess.addr, &a, sizeof(mq_addr_t))
-        sess.refcnt = 2         # the io thread's and this socket's
-        g_endpoint_ids += 1
-        sess.tag = g_endpoint_ids
+        if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:     # as in bind
+            raise_errno(ENOMEM)
+        p = NULL
         if not self.s.o.immediate and self.s.o.type != 11:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
             p = pipe_new(out_hwm(&self.s.o), in_hwm(&self.s.o))
-            pipe_set_owner(&p.ends[0], self.s.mb, self.s)
-            pipe_set_owner(&p.ends[1], io.mb, sess)
-            sess.pipe = &p.ends[1]
-            p.ends[0].tag = <void *>sess.tag
-            self._apply_connect_rid(&p.ends[0])
-            sock_attach(self.s, &p.ends[0])
+            if p == NULL:
+                mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
+                raise_errno(ENOMEM)
+        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport, self.s.ev, endpoint.encode())
+        if sess == NULL:
+            if p != NULL:
+                pipe_decref(p)
+                pipe_decref(p)
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
+            raise_errno(ENOMEM)
+        memcpy(&sess.addr, &a, sizeof(mq_addr_t))
+        sess.refcnt = 2         # the io thread's and this socket's
+        g_endpoint_ids += 1
+        sess.tag = g_endpoint_ids
+        if p != NULL:
+            try:
+                self._attach_connect_pipe(p, sess, io)
+            except BaseException:
+                mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
+                raise
         elif self.s.connect_rid_len >= 0:
             # The pipe comes with each connection: the session names it.
             memcpy(sess.connect_rid, self.s.connect_rid, self.s.connect_rid_len)
@@ -338,15 +366,49 @@ cdef class Socket:
         self._check_open()      # closed by another thread meanwhile
         return pipe_u32_id(self.s.pipes[self.s.npipes - 1])
 
-    cdef void _apply_connect_rid(self, pipe_end_t *e):
-        """CONNECT_ROUTING_ID names the peer of the next connect."""
+    cdef int _attach_connect_pipe(self, pipe_t *p, session_t *sess, io_thread_t *io) except -1:
+        """Joins a new pipe between this socket and a session not started
+        yet. Out of memory it undoes all (the pipe, the session) and raises
+        ENOMEM: the session's end gets its owner last, so that nothing can
+        have been told to it before then."""
+        if mailbox_reserve(io.mb, MB_SLOTS_PER_END) < 0:
+            pipe_decref(p)
+            pipe_decref(p)
+            session_decref(sess)
+            session_decref(sess)
+            raise_errno(ENOMEM)
+        if pipe_set_owner(&p.ends[0], self.s.mb, self.s) < 0 or self._apply_connect_rid(&p.ends[0]) < 0:
+            mailbox_reserve(io.mb, -MB_SLOTS_PER_END)
+            pipe_decref(p)
+            pipe_decref(p)
+            session_decref(sess)
+            session_decref(sess)
+            raise_errno(ENOMEM)
+        p.ends[0].tag = <void *>sess.tag
+        if sock_attach(self.s, &p.ends[0]) != 0:
+            # p.ends[0] was closed (and its reference dropped) by the refusal.
+            mailbox_reserve(io.mb, -MB_SLOTS_PER_END)
+            pipe_decref(p)
+            session_decref(sess)
+            session_decref(sess)
+            raise_errno(ENOMEM)
+        pipe_set_owner_reserved(&p.ends[1], io.mb, sess, True)
+        sess.pipe = &p.ends[1]
+        return 0
+
+    cdef int _apply_connect_rid(self, pipe_end_t *e):
+        """CONNECT_ROUTING_ID names the peer of the next connect. -1
+        without memory (then it is kept for the next try)."""
         if self.s.connect_rid_len < 0:
-            return
-        e.rid = <unsigned char *>malloc(self.s.connect_rid_len)
+            return 0
+        e.rid = <unsigned char *>mq_malloc(self.s.connect_rid_len)
+        if e.rid == NULL:
+            return -1
         memcpy(e.rid, self.s.connect_rid, self.s.connect_rid_len)
         e.rid_len = self.s.connect_rid_len
         e.rid_fixed = True
         self.s.connect_rid_len = -1
+        return 0
 
     cdef void _record(self, str endpoint, object rec):
         records = self._endpoints.setdefault(endpoint, [])
@@ -470,7 +532,8 @@ cdef class Socket:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
         if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
-                raise MemoryError()
+                self._abort_send()
+                raise_errno(ENOMEM)
             copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
             if (<Frame>data)._owns_msg:
@@ -528,10 +591,13 @@ cdef class Socket:
         PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
         try:
             if zero_copy and view.len >= ZERO_COPY_MIN:
-                msg_init_borrowed(m, data)
+                if msg_init_borrowed_(m, data) < 0:
+                    self._abort_send()
+                    raise_errno(ENOMEM)
             else:
                 if msg_init_size(m, view.len) < 0:
-                    raise MemoryError()
+                    self._abort_send()
+                    raise_errno(ENOMEM)
                 # The view stays held during the copy, so the owner cannot
                 # be resized meanwhile by a thread that runs while it goes.
                 copy_bytes(msg_data(m), <const unsigned char *>view.buf, view.len)
@@ -601,7 +667,7 @@ cdef class Socket:
             while True:
                 if self._closed:
                     raise_errno(ENOTSOCK)       # by another thread, or a signal handler
-                ev = sock_events(self.s) & events
+                ev = sock_events_locked(self.s) & events
                 if ev or timeout_ms == 0 or self.s.ctx_terminated:
                     if self.s.ctx_terminated and not ev:
                         raise_errno(ETERM_)

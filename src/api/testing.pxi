@@ -314,3 +314,59 @@ def _pipe_credit_stress(long long count, int hwm, int timeout_ms=20000):
     if st.stalled:
         raise TimeoutError(f"stalled after {expect} messages ({st.parks} parks)")
     return expect, st.parks
+
+
+# ---------------------------------------------------------------- allocation faults
+
+def _inject_alloc_failure(long k, long count=1, bint all_threads=False):
+    """Makes the k-th allocation of the core from now fail (ENOMEM), and
+    the count - 1 after it; k = 0 fails none but counts them (see
+    _alloc_calls); k < 0 turns the injector off. Only allocations made by
+    this thread (and threads that call _alloc_join_scope) count, unless
+    all_threads: the io threads' code does not handle failures yet."""
+    if k < 0:
+        mq_alloc_disarm()
+    else:
+        mq_alloc_arm(k, count, all_threads)
+
+
+def _alloc_join_scope():
+    """Puts the calling thread in the injector's scope (see above)."""
+    mq_alloc_join_scope()
+
+
+def _alloc_calls():
+    """(allocations through the core's wrappers, of which failed) since
+    the injector was last armed."""
+    return mq_alloc_call_count(), mq_alloc_fail_total()
+
+
+def _mailbox_fold_check(int repeats):
+    """Sends `repeats` ACTIVATE_READs, then an ACTIVATE_WRITE and a
+    PIPE_TERM, about one pipe end to a mailbox while every allocation
+    fails. Returns (command types queued in order, the pipe's refcount once
+    they are taken: 2 if no reference leaked or was lost)."""
+    cdef mailbox_t *mb = mailbox_new()
+    cdef pipe_t *p = pipe_new(0, 0)
+    cdef cmdbuf_t buf
+    cdef int i, n, refs
+    buf.cmds = NULL
+    buf.cap = 0
+    pipe_set_owner(&p.ends[0], mb, NULL)
+    mq_alloc_arm(1, 1000000000, False)
+    for i in range(repeats):
+        pipe_send_command(&p.ends[0], CMD_ACTIVATE_READ, 0)
+    pipe_send_command(&p.ends[0], CMD_ACTIVATE_WRITE, 0)
+    pipe_send_command(&p.ends[0], CMD_PIPE_TERM, 0)
+    mq_alloc_disarm()
+    n = mailbox_close(mb, &buf)
+    types = [buf.cmds[i].type for i in range(n)]
+    for i in range(n):
+        pipe_decref(buf.cmds[i].end.pipe)
+    refs = p.refcnt
+    free(buf.cmds)
+    p.ends[0].closed = True
+    pipe_decref(p)
+    pipe_decref(p)
+    mailbox_decref(mb)
+    return types, refs

@@ -62,7 +62,7 @@ cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
         c.data = <unsigned char *>c + POOL_HEADER
         c.free_fn = pool_chunk_free
     else:
-        c = <chunk_t *>malloc(sizeof(chunk_t) + size)
+        c = <chunk_t *>mq_malloc(sizeof(chunk_t) + size)
         if c == NULL:
             m.chunk = NULL
             m.size = 0

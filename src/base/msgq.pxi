@@ -9,23 +9,36 @@ cdef struct msgq_t:
     int cap
 
 
-cdef void msgq_push(msgq_t *q, msg_t *m) noexcept nogil:
-    """Moves *m to the back of q."""
+cdef int msgq_reserve(msgq_t *q, int k) noexcept nogil:
+    """Makes sure k more pushes need no memory. ENOMEM without it."""
     cdef msg_t *grown
-    cdef int i
-    if q.n == q.cap:
-        grown = <msg_t *>malloc(sizeof(msg_t) * (q.cap * 2 + 8))
-        if grown == NULL:
-            abort()
-        for i in range(q.n):
-            memcpy(&grown[i], &q.items[(q.head + i) % q.cap], sizeof(msg_t))
-        free(q.items)
-        q.items = grown
-        q.head = 0
-        q.cap = q.cap * 2 + 8
+    cdef int i, cap
+    if q.cap - q.n >= k:
+        return 0
+    cap = q.cap * 2 + 8
+    if cap < q.n + k:
+        cap = q.n + k
+    grown = <msg_t *>mq_malloc(sizeof(msg_t) * cap)
+    if grown == NULL:
+        return ENOMEM
+    for i in range(q.n):
+        memcpy(&grown[i], &q.items[(q.head + i) % q.cap], sizeof(msg_t))
+    free(q.items)
+    q.items = grown
+    q.head = 0
+    q.cap = cap
+    return 0
+
+
+cdef int msgq_push(msgq_t *q, msg_t *m) noexcept nogil:
+    """Moves *m to the back of q. ENOMEM without memory: q is unchanged
+    and *m is still the caller's."""
+    if q.n == q.cap and msgq_reserve(q, 1) != 0:
+        return ENOMEM
     memcpy(&q.items[(q.head + q.n) % q.cap], m, sizeof(msg_t))
     q.n += 1
     msg_init(m)
+    return 0
 
 
 cdef bint msgq_pop(msgq_t *q, msg_t *out) noexcept nogil:

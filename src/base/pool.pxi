@@ -47,7 +47,7 @@ cdef void *pool_take(size_t need, size_t *got) noexcept nogil:
             break
     pthread_mutex_unlock(&g_pool.lock)
     if p == NULL:
-        p = malloc(want)
+        p = mq_malloc(want)
         got[0] = want
     return p
 

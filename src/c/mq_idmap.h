@@ -5,6 +5,7 @@
 #define MQ_IDMAP_H
 
 #include <stdint.h>
+#include "mq_alloc.h"
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -71,11 +72,11 @@ static inline uint64_t mq__idhash(const mq_idmap_t *m, const unsigned char *k, s
 
 static inline mq_idmap_t *mq_idmap_new(void)
 {
-    mq_idmap_t *m = (mq_idmap_t *)calloc(1, sizeof *m);
+    mq_idmap_t *m = (mq_idmap_t *)mq_calloc(1, sizeof *m);
     if (!m) return NULL;
     m->cap = 16;
     m->seed = ((uint64_t)mq_random_u32() << 32) | mq_random_u32();
-    m->slots = (mq_idslot_t *)calloc(m->cap, sizeof(mq_idslot_t));
+    m->slots = (mq_idslot_t *)mq_calloc(m->cap, sizeof(mq_idslot_t));
     if (!m->slots) { free(m); return NULL; }
     return m;
 }
@@ -124,7 +125,7 @@ static inline int mq__idmap_grow(mq_idmap_t *m)
     mq_idslot_t *old = m->slots;
     size_t oldcap = m->cap;
     size_t ncap = m->live * 4 > oldcap ? oldcap * 2 : oldcap;
-    mq_idslot_t *ns = (mq_idslot_t *)calloc(ncap, sizeof(mq_idslot_t));
+    mq_idslot_t *ns = (mq_idslot_t *)mq_calloc(ncap, sizeof(mq_idslot_t));
     if (!ns) return -1;
     m->slots = ns; m->cap = ncap; m->used = 0; m->live = 0;
     for (size_t i = 0; i < oldcap; i++)
@@ -140,7 +141,7 @@ static inline int mq_idmap_put(mq_idmap_t *m, const unsigned char *k, size_t n, 
     mq_idslot_t *s = mq__idmap_find(m, k, n);
     if (s) { s->value = v; return 0; }
     if ((m->used + 1) * 4 > m->cap * 3 && mq__idmap_grow(m) < 0) return -1;
-    unsigned char *copy = (unsigned char *)malloc(n ? n : 1);
+    unsigned char *copy = (unsigned char *)mq_malloc(n ? n : 1);
     if (!copy) return -1;
     memcpy(copy, k, n);
     return mq__idmap_insert(m, copy, n, v);

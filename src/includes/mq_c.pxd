@@ -23,6 +23,18 @@ cdef extern from "mq_atomic.h" nogil:
     void mq_stack_push(void **head, void *node)
     void *mq_stack_take_all(void **head)
 
+cdef extern from "mq_alloc.h" nogil:
+    # Every allocation of the core goes through these (fault injection for
+    # tests; one predictable branch otherwise).
+    void *mq_malloc(size_t n)
+    void *mq_calloc(size_t k, size_t n)
+    void *mq_realloc(void *p, size_t n)
+    void mq_alloc_arm(long fail_at, long fail_count, int all_threads)
+    void mq_alloc_join_scope()
+    void mq_alloc_disarm()
+    long mq_alloc_call_count()
+    long mq_alloc_fail_total()
+
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_mutex_t:
         pass
@@ -124,6 +136,7 @@ cdef extern from "<errno.h>" nogil:
         EMFILE
         ENODEV
         ENAMETOOLONG
+        EPIPE
 
 cdef extern from "<unistd.h>" nogil:
     int close(int fd)

@@ -44,11 +44,12 @@ cdef struct mailbox_t:
     pthread_cond_t cond     # thread-safe sockets: their threads wait here
     int gen                 # [lock] bumped whenever their state may have changed
     int waiters             # [lock] threads waiting on cond
+    int reserved            # [lock] slots set aside by mailbox_reserve
 
 
 cdef mailbox_t *mailbox_new() noexcept nogil:
     """NULL with errno set (EMFILE, ENFILE, ENOMEM) when out of resources."""
-    cdef mailbox_t *mb = <mailbox_t *>calloc(1, sizeof(mailbox_t))
+    cdef mailbox_t *mb = <mailbox_t *>mq_calloc(1, sizeof(mailbox_t))
     cdef int err
     if mb == NULL:
         set_errno(ENOMEM)
@@ -78,20 +79,110 @@ cdef void mailbox_decref(mailbox_t *mb) noexcept nogil:
     free(mb)
 
 
-cdef int mailbox_send(mailbox_t *mb, command_t *cmd) noexcept nogil:
-    """0 when queued; -1 when the mailbox is closed (the caller undoes)."""
+# Running out of memory must not lose a command: a lost ACTIVATE_READ
+# leaves a reader asleep with messages waiting, a lost PIPE_TERM or ATTACH
+# leaks a pipe and leaves its peer waiting forever. So the command array is
+# grown ahead of need, at calls that can report ENOMEM:
+#   - each pipe end, when it joins an owner (pipe_set_owner), reserves
+#     MB_SLOTS_PER_END slots in the owner's mailbox (fallible: the caller
+#     turns the pipe away and reports ENOMEM);
+#   - the commands about one end are of at most MB_SLOTS_PER_END kinds, and
+#     repeats of the idempotent ones (ACTIVATE_READ/WRITE, HICCUP) are
+#     folded into the copy already queued when the array is full and cannot
+#     grow (mailbox_fold_repeats).
+# So a send never needs memory that was not reserved while the senders keep
+# to their reservations; mailbox_send still tries to grow first, and only
+# when that fails as well does it fail with ENOMEM (commands outside pipes,
+# e.g. an io thread's, whose owners did not reserve).
+
+cdef enum:
+    MB_SLOTS_PER_END = 5    # ACTIVATE_READ, ACTIVATE_WRITE, PIPE_TERM, ATTACH, HICCUP
+    MB_HEADROOM = 16        # for commands outside pipes (STOP, ...)
+    IO_SLOTS_PER_ENDPOINT = 2   # an io thread's: ADD_ and CLOSE_LISTENER, or ADD_ and TERM_SESSION
+
+
+cdef int mailbox_grow_locked(mailbox_t *mb, int need) noexcept nogil:
+    """[lock] Makes room for `need` commands in all. -1 without memory."""
     cdef command_t *grown
+    cdef int cap
+    if need <= mb.cap:
+        return 0
+    cap = mb.cap * 2 + MB_HEADROOM
+    if cap < need:
+        cap = need
+    grown = <command_t *>mq_realloc(mb.cmds, sizeof(command_t) * cap)
+    if grown == NULL:
+        return -1
+    mb.cmds = grown
+    mb.cap = cap
+    return 0
+
+
+cdef int mailbox_reserve(mailbox_t *mb, int k) noexcept nogil:
+    """Sets aside room for k more commands (k < 0 gives room back). -1 with
+    errno ENOMEM when there is no memory for it."""
+    cdef int rc = 0
+    pthread_mutex_lock(&mb.lock)
+    if k > 0 and mailbox_grow_locked(mb, mb.reserved + k + MB_HEADROOM) < 0:
+        rc = -1
+    else:
+        mb.reserved += k
+    pthread_mutex_unlock(&mb.lock)
+    if rc < 0:
+        set_errno(ENOMEM)
+    return rc
+
+
+cdef inline bint cmd_is_repeatable(int type) noexcept nogil:
+    return type == CMD_ACTIVATE_READ or type == CMD_ACTIVATE_WRITE or type == CMD_HICCUP
+
+
+cdef bint mailbox_fold_repeats(mailbox_t *mb, command_t *cmd) noexcept nogil:
+    """[lock] The array is full and cannot grow. Drops queued repeats of an
+    idempotent command (each holds a pipe reference, and its first copy
+    holds another, so dropping never frees a pipe here) to make room.
+    True when cmd itself repeats a queued command and need not be queued."""
+    cdef int i, j, n = 0
+    cdef bint dup = False
+    cdef command_t *c
+    for i in range(mb.n):
+        c = &mb.cmds[i]
+        if cmd_is_repeatable(c.type):
+            for j in range(n):
+                if mb.cmds[j].type == c.type and mb.cmds[j].end == c.end:
+                    break
+            else:
+                j = n
+            if j < n:
+                mq_int_add(&c.end.pipe.refcnt, -1)
+                continue
+            if c.type == cmd.type and c.end == cmd.end:
+                dup = True
+        mb.cmds[n] = c[0]
+        n += 1
+    mb.n = n
+    return dup
+
+
+cdef int mailbox_send(mailbox_t *mb, command_t *cmd) noexcept nogil:
+    """0 when queued; -1 when not (mailbox closed: errno EPIPE; out of
+    memory: ENOMEM; a repeat folded into the same command already queued:
+    0 errno): the caller undoes what the command held."""
     cdef int wake = 0
     pthread_mutex_lock(&mb.lock)
     if mb.closed:
         pthread_mutex_unlock(&mb.lock)
+        set_errno(EPIPE)
         return -1
-    if mb.n == mb.cap:
-        grown = <command_t *>realloc(mb.cmds, sizeof(command_t) * (mb.cap * 2 + 16))
-        if grown == NULL:
-            abort()
-        mb.cmds = grown
-        mb.cap = mb.cap * 2 + 16
+    if mb.n == mb.cap and mailbox_grow_locked(mb, mb.n + 1) < 0:
+        if mailbox_fold_repeats(mb, cmd):
+            pthread_mutex_unlock(&mb.lock)
+            set_errno(0)
+            return -1
+        if mb.n == mb.cap:
+            pthread_mutex_unlock(&mb.lock)
+            set_errno(ENOMEM)
+            return -1
     mb.cmds[mb.n] = cmd[0]
     mb.n += 1
     if not mb.signaled:
@@ -114,6 +205,16 @@ cdef struct cmdbuf_t:
     int cap
 
 
+cdef int cmdbuf_grow(cmdbuf_t *out, int n) noexcept nogil:
+    cdef command_t *grown = <command_t *>mq_malloc(sizeof(command_t) * n)
+    if grown == NULL:
+        return -1
+    free(out.cmds)
+    out.cmds = grown
+    out.cap = n
+    return 0
+
+
 cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out, bint force=False) noexcept nogil:
     """[owner] Moves every waiting command into out; returns how many.
     Without `force` it costs one load when nothing was signalled; callers
@@ -123,17 +224,19 @@ cdef int mailbox_take(mailbox_t *mb, cmdbuf_t *out, bint force=False) noexcept n
         return 0
     pthread_mutex_lock(&mb.lock)
     n = mb.n
-    if n > out.cap:
-        free(out.cmds)
-        out.cmds = <command_t *>malloc(sizeof(command_t) * n)
-        if out.cmds == NULL:
-            abort()
-        out.cap = n
+    if n > out.cap and cmdbuf_grow(out, n) < 0:
+        # No memory for a bigger buffer: hand over what fits now and leave
+        # the rest queued and signalled, so the owner comes back for it.
+        n = out.cap
     if n:
         memcpy(out.cmds, mb.cmds, sizeof(command_t) * n)
-    mb.n = 0
-    mq_sig_drain(&mb.sig)
-    mq_int_store(&mb.signaled, 0)
+    if n < mb.n:
+        memmove(mb.cmds, mb.cmds + n, sizeof(command_t) * (mb.n - n))
+        mb.n -= n
+    else:
+        mb.n = 0
+        mq_sig_drain(&mb.sig)
+        mq_int_store(&mb.signaled, 0)
     mailbox_changed_locked(mb)
     pthread_mutex_unlock(&mb.lock)
     return n
@@ -168,11 +271,22 @@ cdef void mailbox_wait_change(mailbox_t *mb, int seen_gen, int ms) noexcept nogi
 
 
 cdef int mailbox_close(mailbox_t *mb, cmdbuf_t *out) noexcept nogil:
-    """[owner] Refuses later sends and hands back what was still waiting."""
+    """[owner] Refuses later sends and hands back everything still waiting
+    (it needs no memory: out takes the mailbox's own array, which a closed
+    mailbox no longer needs, so no ATTACH or PIPE_TERM is ever left
+    behind)."""
     cdef int n
     pthread_mutex_lock(&mb.lock)
     mb.closed = 1
+    free(out.cmds)
+    out.cmds = mb.cmds
+    out.cap = mb.cap
+    n = mb.n
+    mb.cmds = NULL
+    mb.cap = 0
+    mb.n = 0
+    mq_sig_drain(&mb.sig)
+    mq_int_store(&mb.signaled, 0)
+    mailbox_changed_locked(mb)
     pthread_mutex_unlock(&mb.lock)
-    mq_int_store(&mb.signaled, 1)
-    n = mailbox_take(mb, out, True)
     return n

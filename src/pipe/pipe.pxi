@@ -56,6 +56,7 @@ cdef struct pipe_end_t:
     bint ignored                # ROUTER: duplicate id, kept but never read
     bint inproc                 # joins two sockets directly (for stats)
     unsigned int match_gen      # [owner] dist: matched the current message
+    bint mb_reserved            # its owner's mailbox holds command slots for it
 
 cdef struct pipe_t:
     int refcnt                  # [any] atomic
@@ -69,16 +70,24 @@ cdef inline int lwm_for(int hwm) noexcept nogil:
 
 
 cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
-    """A pipe whose end 0 may queue hwm0 messages out, end 1 hwm1."""
-    cdef pipe_t *p = <pipe_t *>calloc(1, sizeof(pipe_t))
+    """A pipe whose end 0 may queue hwm0 messages out, end 1 hwm1. NULL
+    with errno ENOMEM without memory."""
+    cdef pipe_t *p = <pipe_t *>mq_calloc(1, sizeof(pipe_t))
     cdef ypipe_t *q01
     cdef ypipe_t *q10
     if p == NULL:
+        set_errno(ENOMEM)
         return NULL
     q01 = ypipe_new()
     q10 = ypipe_new()
     if q01 == NULL or q10 == NULL:
-        abort()
+        if q01 != NULL:
+            ypipe_free(q01)
+        if q10 != NULL:
+            ypipe_free(q10)
+        free(p)
+        set_errno(ENOMEM)
+        return NULL
     p.refcnt = 2
     p.ends[0].pipe = p
     p.ends[1].pipe = p
@@ -105,10 +114,26 @@ cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
     return p
 
 
-cdef inline void pipe_set_owner(pipe_end_t *e, mailbox_t *mb, void *owner) noexcept nogil:
+cdef int pipe_set_owner(pipe_end_t *e, mailbox_t *mb, void *owner) noexcept nogil:
+    """Gives e to the owner of mb. -1 with errno ENOMEM when the mailbox
+    could not set command slots aside for e (see mailbox_reserve): e is
+    given all the same, and the caller should turn the pipe away."""
+    cdef int rc = mailbox_reserve(mb, MB_SLOTS_PER_END)
+    pipe_set_owner_reserved(e, mb, owner, rc == 0)
+    return rc
+
+
+cdef void pipe_set_owner_reserved(pipe_end_t *e, mailbox_t *mb, void *owner, bint reserved) noexcept nogil:
+    """pipe_set_owner when the caller reserved the slots already."""
+    e.mb_reserved = reserved
     e.owner = owner
     mailbox_incref(mb)
     mq_ptr_store(&e.owner_mb, mb)
+
+
+cdef inline void pipe_end_unreserve(pipe_end_t *e) noexcept nogil:
+    if e.mb_reserved:
+        mailbox_reserve(<mailbox_t *>e.owner_mb, -MB_SLOTS_PER_END)
 
 
 cdef void pipe_decref(pipe_t *p) noexcept nogil:
@@ -118,6 +143,8 @@ cdef void pipe_decref(pipe_t *p) noexcept nogil:
     ypipe_free(p.ends[1].outq)
     free(p.ends[0].rid)
     free(p.ends[1].rid)
+    pipe_end_unreserve(&p.ends[0])
+    pipe_end_unreserve(&p.ends[1])
     mailbox_decref(<mailbox_t *>p.ends[0].owner_mb)
     mailbox_decref(<mailbox_t *>p.ends[1].owner_mb)
     free(p)
@@ -157,13 +184,24 @@ cdef bint pipe_check_write(pipe_end_t *e) noexcept nogil:
     return True
 
 
-cdef inline void pipe_write(pipe_end_t *e, msg_t *m) noexcept nogil:
-    """[owner] Moves *m into the pipe; flush() publishes complete messages."""
+cdef inline int pipe_write(pipe_end_t *e, msg_t *m) noexcept nogil:
+    """[owner] Moves *m into the pipe; flush() publishes complete messages.
+    ENOMEM (nothing written, *m still the caller's) without memory: the
+    caller takes back the frames of the message already written
+    (pipe_unwrite) so that the reader never sees part of it."""
     cdef bint more = (m.flags & MSG_MORE) != 0
-    ypipe_write(e.outq, m, more)
+    if ypipe_write(e.outq, m, more) < 0:
+        return ENOMEM
     e.more_out = more
     if not more:
         e.msgs_written += 1
+    return 0
+
+
+cdef void pipe_unwrite(pipe_end_t *e) noexcept nogil:
+    """[owner] Takes back the frames of an unfinished message."""
+    ypipe_rollback(e.outq)
+    e.more_out = False
 
 
 cdef inline void pipe_flush(pipe_end_t *e) noexcept nogil:
@@ -213,12 +251,17 @@ cdef inline int pipe_read(pipe_end_t *e, msg_t *m) noexcept nogil:
     return 1
 
 
-cdef inline void pipe_write_identity(pipe_end_t *e, const unsigned char *rid, size_t n) noexcept nogil:
-    """The writer's routing id, in band but outside the HWM count."""
+cdef inline int pipe_write_identity(pipe_end_t *e, const unsigned char *rid, size_t n) noexcept nogil:
+    """The writer's routing id, in band but outside the HWM count. ENOMEM
+    without memory (then nothing was written)."""
     cdef msg_t m
-    msg_init_bytes(&m, rid, n)
+    if msg_init_bytes(&m, rid, n) < 0:
+        return ENOMEM
     m.flags = MSG_IDENTITY
-    ypipe_write(e.outq, &m, False)
+    if ypipe_write(e.outq, &m, False) < 0:
+        msg_close(&m)
+        return ENOMEM
+    return 0
 
 
 cdef void pipe_read_newest(pipe_end_t *e, msg_t *m) noexcept nogil:
@@ -245,7 +288,7 @@ cdef void pipe_close(pipe_end_t *e, long long linger) noexcept nogil:
     # only ever see whole messages, so take its frames back.
     ypipe_rollback(e.outq)
     msg_init_delimiter(&d)
-    ypipe_write(e.outq, &d, False)
+    ypipe_write_last(e.outq, &d)
     ypipe_flush(e.outq)
     if not e.peer_gone:
         pipe_send_command(e.peer, CMD_PIPE_TERM, linger)

@@ -50,23 +50,43 @@ cdef inline msg_t *yq_back(ypipe_t *p) noexcept nogil:
     return &p.back_chunk.values[p.back_pos]
 
 
-cdef inline void yq_push(ypipe_t *p) noexcept nogil:
-    cdef yq_chunk_t *sc
-    p.back_chunk = p.end_chunk
-    p.back_pos = p.end_pos
-    p.end_pos += 1
-    if p.end_pos != YQ_N:
-        return
-    sc = <yq_chunk_t *>mq_ptr_xchg(&p.spare, NULL)
+# Out of memory, a write must fail cleanly (the message stays the
+# caller's), except the one write that ends a pipe: its delimiter must
+# always fit, or the reader would never learn that the pipe ended. So the
+# queue keeps one allocated slot beyond the one the next write fills (slots
+# back, end and the one after end exist): a data write that would use up
+# that spare slot first links the next chunk, and fails if it cannot; the
+# final write (ypipe_write_last) takes the spare slot without allocating.
+
+cdef yq_chunk_t *yq_link_next(ypipe_t *p) noexcept nogil:
+    """Links a chunk after end_chunk: the recycled spare or a new one."""
+    cdef yq_chunk_t *sc = <yq_chunk_t *>mq_ptr_xchg(&p.spare, NULL)
     if sc == NULL:
-        sc = <yq_chunk_t *>malloc(sizeof(yq_chunk_t))
+        sc = <yq_chunk_t *>mq_malloc(sizeof(yq_chunk_t))
         if sc == NULL:
-            abort()
+            return NULL
     p.end_chunk.next = sc
     sc.prev = p.end_chunk
     sc.next = NULL
-    p.end_chunk = sc
-    p.end_pos = 0
+    return sc
+
+
+cdef inline void yq_advance(ypipe_t *p) noexcept nogil:
+    """Moves back and end on by one slot (the slots exist)."""
+    p.back_chunk = p.end_chunk
+    p.back_pos = p.end_pos
+    p.end_pos += 1
+    if p.end_pos == YQ_N:
+        p.end_chunk = p.end_chunk.next
+        p.end_pos = 0
+
+
+cdef inline int yq_push(ypipe_t *p) noexcept nogil:
+    """Commits the slot at back. -1 (nothing changed) without memory."""
+    if p.end_pos == YQ_N - 2 and p.end_chunk.next == NULL and yq_link_next(p) == NULL:
+        return -1
+    yq_advance(p)
+    return 0
 
 
 cdef inline void yq_pop(ypipe_t *p) noexcept nogil:
@@ -84,10 +104,10 @@ cdef inline void yq_pop(ypipe_t *p) noexcept nogil:
 
 
 cdef ypipe_t *ypipe_new() noexcept nogil:
-    cdef ypipe_t *p = <ypipe_t *>calloc(1, sizeof(ypipe_t))
+    cdef ypipe_t *p = <ypipe_t *>mq_calloc(1, sizeof(ypipe_t))
     if p == NULL:
         return NULL
-    p.begin_chunk = <yq_chunk_t *>malloc(sizeof(yq_chunk_t))
+    p.begin_chunk = <yq_chunk_t *>mq_malloc(sizeof(yq_chunk_t))
     if p.begin_chunk == NULL:
         free(p)
         return NULL
@@ -98,7 +118,7 @@ cdef ypipe_t *ypipe_new() noexcept nogil:
     p.back_pos = 0
     p.end_chunk = p.begin_chunk
     p.end_pos = 0
-    yq_push(p)
+    yq_advance(p)
     p.r = yq_back(p)
     p.w = p.r
     p.f = p.r
@@ -123,16 +143,29 @@ cdef void ypipe_free(ypipe_t *p) noexcept nogil:
     free(p)
 
 
-cdef inline void ypipe_write(ypipe_t *p, msg_t *m, bint incomplete) noexcept nogil:
-    """[writer] Moves *m into the queue (m is left empty)."""
+cdef inline int ypipe_write(ypipe_t *p, msg_t *m, bint incomplete) noexcept nogil:
+    """[writer] Moves *m into the queue (m is left empty). -1 without
+    memory: nothing changed, *m is still the caller's."""
     memcpy(yq_back(p), m, sizeof(msg_t))
+    if yq_push(p) < 0:
+        return -1
     msg_init(m)
-    yq_push(p)
     if not incomplete:
         p.f = yq_back(p)
+    return 0
+
+
+cdef void ypipe_write_last(ypipe_t *p, msg_t *m) noexcept nogil:
+    """[writer] The final, complete item (a pipe's delimiter): it never
+    needs memory, and nothing may be written after it."""
+    memcpy(yq_back(p), m, sizeof(msg_t))
+    msg_init(m)
+    yq_advance(p)
+    p.f = yq_back(p)
 
 
 cdef inline void yq_unpush(ypipe_t *p) noexcept nogil:
+    # The chunk after end stays linked: it is the spare slot's, or will be.
     if p.back_pos:
         p.back_pos -= 1
     else:
@@ -143,8 +176,6 @@ cdef inline void yq_unpush(ypipe_t *p) noexcept nogil:
     else:
         p.end_pos = YQ_N - 1
         p.end_chunk = p.end_chunk.prev
-        free(p.end_chunk.next)
-        p.end_chunk.next = NULL
 
 
 cdef void ypipe_rollback(ypipe_t *p) noexcept nogil:

@@ -22,7 +22,7 @@ cdef int ts_send(sock_t *s, msg_t *m) noexcept nogil:
     return lb_send(s, m)
 
 
-cdef void server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef unsigned int rid
     # A counter from a random start, never 0, skipping ids in use.
     while True:
@@ -30,15 +30,16 @@ cdef void server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         rid = s.next_rid
         if rid != 0 and mq_idmap_get(s.ids, <unsigned char *>&rid, 4) == NULL:
             break
-    e.rid = <unsigned char *>malloc(4)
+    e.rid = <unsigned char *>mq_malloc(4)
     if e.rid == NULL:
-        abort()
+        return ENOMEM
     memcpy(e.rid, &rid, 4)
-    e.rid_len = 4
     e.rid_fixed = True              # the peer cannot choose its id
     e.rid_generated = True
     if mq_idmap_put(s.ids, e.rid, 4, e) < 0:
-        abort()
+        return ENOMEM               # (rid_len -1: nothing to forget)
+    e.rid_len = 4
+    return 0
 
 
 cdef inline unsigned int pipe_u32_id(pipe_end_t *e) noexcept nogil:
@@ -66,7 +67,9 @@ cdef int server_send(sock_t *s, msg_t *m) noexcept nogil:
     if not pipe_check_write(e):
         return EAGAIN
     m.routing_id = 0
-    pipe_write(e, m)
+    if pipe_write(e, m) != 0:
+        m.routing_id = rid
+        return ENOMEM
     sock_flush_pipe(s, e)
     return 0
 

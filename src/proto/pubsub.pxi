@@ -28,12 +28,34 @@ cdef void dist_pick(sock_t *s, msg_t *m) noexcept nogil:
                 pipes_push(&s.matching, &s.nmatching, &s.capmatching, e)   # short of memory: e misses it
 
 
+cdef void dist_write_matching(sock_t *s, msg_t *m, bint more) noexcept nogil:
+    """Writes a copy of *m to each pipe of s.matching and closes *m. A pipe
+    with no memory for it misses the whole message, as one at its HWM
+    would: its frames are taken back and it leaves s.matching."""
+    cdef int i = 0
+    cdef pipe_end_t *e
+    cdef msg_t copy
+    while i < s.nmatching:
+        e = s.matching[i]
+        msg_copy(&copy, m)
+        if pipe_write(e, &copy) != 0:
+            msg_close(&copy)
+            if e.more_out:
+                pipe_unwrite(e)
+            s.stats.msgs_dropped += 1
+            s.nmatching -= 1
+            s.matching[i] = s.matching[s.nmatching]
+            continue
+        if not more:
+            sock_flush_pipe(s, e)
+        i += 1
+    msg_close(m)
+
+
 cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
     """Sends to s.matching; at the start of a message, chooses it. A full
     pipe misses the message (or, with XPUB_NODROP, nothing is sent: EAGAIN)."""
     cdef int i = 0
-    cdef pipe_end_t *e
-    cdef msg_t copy
     cdef bint more = (m.flags & MSG_MORE) != 0
     if not s.dist_in_msg:
         dist_pick(s, m)
@@ -49,13 +71,7 @@ cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
                     s.stats.msgs_dropped += 1
                     s.nmatching -= 1
                     s.matching[i] = s.matching[s.nmatching]
-    for i in range(s.nmatching):
-        e = s.matching[i]
-        msg_copy(&copy, m)
-        pipe_write(e, &copy)
-        if not more:
-            sock_flush_pipe(s, e)
-    msg_close(m)
+    dist_write_matching(s, m, more)
     s.dist_in_msg = more
     if not more:
         s.nmatching = 0
@@ -63,13 +79,16 @@ cdef int dist_send(sock_t *s, msg_t *m) noexcept nogil:
 
 
 cdef void send_to_all(sock_t *s, msg_t *m) noexcept nogil:
-    """A one-frame message to every pipe with room (subscriptions upstream)."""
+    """A one-frame message to every pipe with room (subscriptions upstream;
+    a pipe short of memory misses it, as one at its HWM does)."""
     cdef int i
     cdef msg_t copy
     for i in range(s.npipes):
         if pipe_check_write(s.pipes[i]):
             msg_copy(&copy, m)
-            pipe_write(s.pipes[i], &copy)
+            if pipe_write(s.pipes[i], &copy) != 0:
+                msg_close(&copy)
+                continue
             sock_flush_pipe(s, s.pipes[i])
     msg_close(m)
 
@@ -85,7 +104,8 @@ cdef void xpub_notify(sock_t *s, bint subscribe, const unsigned char *topic, siz
     msg_data(&m)[0] = 1 if subscribe else 0
     if n:
         memcpy(msg_data(&m) + 1, topic, n)
-    msgq_push(&s.pending, &m)
+    if msgq_push(&s.pending, &m) != 0:
+        msg_close(&m)       # likewise
 
 
 cdef void xpub_pipe_gone_from(void *ctx, tnode_t *t) noexcept nogil:
@@ -98,7 +118,8 @@ cdef void xpub_pipe_gone_from(void *ctx, tnode_t *t) noexcept nogil:
         return
     msg_data(&m)[0] = 0
     tnode_topic(t, msg_data(&m) + 1)
-    msgq_push(&s.pending, &m)
+    if msgq_push(&s.pending, &m) != 0:
+        msg_close(&m)       # short of memory: the user misses this notice
 
 
 cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
@@ -140,20 +161,28 @@ cdef void xpub_read(sock_t *s, pipe_end_t *e) noexcept nogil:
                 (first or not s.o.only_first_subscribe):
             xpub_take_subscription(s, e, &m)
             if s.o.type == 9 and m.flags & MSG_MORE:
-                msgq_push(&s.pending, &m)
+                msgq_push(&s.pending, &m)   # short of memory: closed below
             msg_close(&m)
         elif s.o.type == 9 and not (m.flags & MSG_IDENTITY):
-            msgq_push(&s.pending, &m)
+            if msgq_push(&s.pending, &m) != 0:
+                msg_close(&m)
         else:
             msg_close(&m)
 
 
-cdef void xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int xpub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """A subscriber that cannot be given the welcome message for want of
+    memory is turned away (ENOMEM) rather than left without it."""
     cdef msg_t m
-    if s.welcome != NULL and pipe_check_write(e) and msg_init_bytes(&m, s.welcome, s.welcome_len) == 0:
-        pipe_write(e, &m)
+    if s.welcome != NULL and pipe_check_write(e):
+        if msg_init_bytes(&m, s.welcome, s.welcome_len) != 0:
+            return ENOMEM
+        if pipe_write(e, &m) != 0:
+            msg_close(&m)
+            return ENOMEM
         sock_flush_pipe(s, e)
     xpub_read(s, e)
+    return 0
 
 
 cdef void xpub_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
@@ -204,7 +233,8 @@ cdef void xsub_send_one(void *ctx, tnode_t *t) noexcept nogil:
     msg_data(&m)[0] = 1
     tnode_topic(t, msg_data(&m) + 1)
     m.flags = MSG_SUBSCRIBE
-    pipe_write(e, &m)
+    if pipe_write(e, &m) != 0:
+        msg_close(&m)       # short of memory: likewise
 
 
 cdef void xsub_resend_all(sock_t *s, pipe_end_t *e) noexcept nogil:
@@ -213,16 +243,17 @@ cdef void xsub_resend_all(sock_t *s, pipe_end_t *e) noexcept nogil:
     sock_flush_pipe(s, e)
 
 
-cdef void subscription_to_all(sock_t *s, bint add, const unsigned char *topic, size_t n, bint flagged) noexcept nogil:
+cdef int subscription_to_all(sock_t *s, bint add, const unsigned char *topic, size_t n, bint flagged) noexcept nogil:
     cdef msg_t m
     if msg_init_size(&m, n + 1) < 0:
-        return
+        return ENOMEM
     msg_data(&m)[0] = 1 if add else 0
     if n:
         memcpy(msg_data(&m) + 1, topic, n)
     if flagged:
         m.flags = MSG_SUBSCRIBE
     send_to_all(s, &m)
+    return 0
 
 
 cdef int sub_subscribe(sock_t *s, const unsigned char *topic, size_t n, bint add) noexcept nogil:
@@ -231,7 +262,9 @@ cdef int sub_subscribe(sock_t *s, const unsigned char *topic, size_t n, bint add
     if add:
         if trie_add(s.subs, topic, n) == TRIE_NOMEM:
             return ENOMEM
-        subscription_to_all(s, True, topic, n, True)
+        if subscription_to_all(s, True, topic, n, True) != 0:
+            trie_rm(s.subs, topic, n)       # as if never asked: the user may retry
+            return ENOMEM
     elif trie_rm(s.subs, topic, n) == 1:
         subscription_to_all(s, False, topic, n, True)
     return 0
@@ -265,12 +298,7 @@ cdef int xsub_dist_all(sock_t *s, msg_t *m) noexcept nogil:
             if not (pipe_check_write(s.pipes[i]) and
                     pipes_push(&s.matching, &s.nmatching, &s.capmatching, s.pipes[i])):
                 s.stats.msgs_dropped += 1
-    for i in range(s.nmatching):
-        msg_copy(&copy, m)
-        pipe_write(s.matching[i], &copy)
-        if not more:
-            sock_flush_pipe(s, s.matching[i])
-    msg_close(m)
+    dist_write_matching(s, m, more)
     s.dist_in_msg = more
     return 0
 
@@ -312,5 +340,6 @@ cdef bint sub_has_in(sock_t *s) noexcept nogil:
     return False
 
 
-cdef void xsub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int xsub_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     xsub_resend_all(s, e)
+    return 0

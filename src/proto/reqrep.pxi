@@ -22,7 +22,7 @@ cdef void router_new_rid(sock_t *s, unsigned char *rid) noexcept nogil:
             return
 
 
-cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int n) noexcept nogil:
+cdef int router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int n) noexcept nogil:
     """Gives e the id `rid` (none: a made-up one), following libzmq: a
     duplicate id keeps the old connection (the new one is ignored) unless
     ROUTER_HANDOVER is set. Handover never takes a made-up id nor one the
@@ -37,27 +37,29 @@ cdef void router_set_rid(sock_t *s, pipe_end_t *e, const unsigned char *rid, int
         n = 5
     if e.rid_len >= 0:
         if e.rid_len == n and memcmp(e.rid, rid, n) == 0:
-            return
+            return 0
         sock_forget_rid(s, e)
     old = <pipe_end_t *>mq_idmap_get(s.ids, rid, n)
     if old != NULL and old != e:
         if not s.o.router_handover or old.rid_generated or old.rid_fixed:
             e.ignored = True
             pa_remove(&s.fq, e)
-            return
+            return 0
         sock_drop_pipe(s, old)      # which frees the id
     free(e.rid)
-    e.rid = <unsigned char *>malloc(n if n else 1)
+    e.rid_len = -1
+    e.rid = <unsigned char *>mq_malloc(n if n else 1)
     if e.rid == NULL:
-        abort()
+        return ENOMEM
     memcpy(e.rid, rid, n)
-    e.rid_len = n
     e.rid_generated = generated
     if mq_idmap_put(s.ids, rid, n, e) < 0:
-        abort()
+        return ENOMEM
+    e.rid_len = n
+    return 0
 
 
-cdef void route_take_fixed_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int route_take_fixed_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
     """A connection the user named (CONNECT_ROUTING_ID) gets that id from
     whoever held it: a peer that announced it first is let go, so that its
     messages cannot pass for this connection's."""
@@ -65,34 +67,38 @@ cdef void route_take_fixed_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
     if old != NULL and old != e:
         sock_drop_pipe(s, old)
     if mq_idmap_put(s.ids, e.rid, e.rid_len, e) < 0:
-        abort()
+        return ENOMEM
+    return 0
 
 
-cdef void router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+cdef int router_take_identity(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
     if e.rid_fixed:
-        return
-    router_set_rid(s, e, msg_data(m), <int>m.size)
+        return 0
+    return router_set_rid(s, e, msg_data(m), <int>m.size)
 
 
-cdef void router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int router_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef msg_t *front
     if e.rid_fixed:
-        route_take_fixed_rid(s, e)
+        if route_take_fixed_rid(s, e) != 0:
+            return ENOMEM
     else:
         # An accepted connection's session put the peer's identity first.
         front = ypipe_peek(e.inq)
-        if front != NULL and front.flags & MSG_IDENTITY:
-            fq_take_identity(s, e)
+        if front != NULL and front.flags & MSG_IDENTITY and fq_take_identity(s, e) != 0:
+            return ENOMEM
     if s.o.probe_router:
         send_empty_to(s, e)
+    return 0
 
 
 cdef void router_read_activated(sock_t *s, pipe_end_t *e) noexcept nogil:
     # Learn a connecting pipe's id as soon as it arrives, so that sends to
     # that id work before the user ever receives.
     cdef msg_t *front = ypipe_peek(e.inq)
-    if front != NULL and front.flags & MSG_IDENTITY and not e.more_in:
-        fq_take_identity(s, e)
+    if front != NULL and front.flags & MSG_IDENTITY and not e.more_in and fq_take_identity(s, e) != 0:
+        sock_drop_pipe(s, e)        # no memory to route to it: let it go
+        return
     if not e.ignored:
         pa_activate(&s.fq, e)
 
@@ -101,8 +107,8 @@ cdef void send_empty_to(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef msg_t m
     msg_init(&m)
     if pipe_check_write(e):
-        pipe_write(e, &m)
-        sock_flush_pipe(s, e)
+        if pipe_write(e, &m) == 0:
+            sock_flush_pipe(s, e)
 
 
 cdef int route_pick_peer(sock_t *s, msg_t *m, bint mandatory) noexcept nogil:
@@ -130,13 +136,27 @@ cdef int route_pick_peer(sock_t *s, msg_t *m, bint mandatory) noexcept nogil:
     return 0
 
 
-cdef void route_id_first(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
+cdef int route_id_first(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
     """Hands out e's routing id in *m and holds the frame that was there
-    back for the next recv."""
+    back for the next recv. ENOMEM (nothing changed) when the id frame
+    cannot be made: the caller drops the message."""
+    cdef msg_t rid
+    if e.rid_len < 0 or msg_init_bytes(&rid, e.rid, e.rid_len) < 0:
+        return ENOMEM
     memcpy(&s.prefetched, m, sizeof(msg_t))
     s.has_prefetched = True
-    msg_init_bytes(m, e.rid, e.rid_len)
+    memcpy(m, &rid, sizeof(msg_t))
     m.flags = MSG_MORE
+    return 0
+
+
+cdef int route_recv_drop(sock_t *s, msg_t *m) noexcept nogil:
+    """No memory to name the sender of the message *m begins: it is
+    dropped whole, and the receive fails with ENOMEM."""
+    s.stats.msgs_dropped += 1
+    drop_rest_of_message(s, m)
+    s.route_recv_in_msg = False
+    return ENOMEM
 
 
 cdef int router_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -146,7 +166,14 @@ cdef int router_send(sock_t *s, msg_t *m) noexcept nogil:
         return route_pick_peer(s, m, s.o.router_mandatory)
     e = s.route_out
     if e != NULL and not e.closed:
-        pipe_write(e, m)
+        if pipe_write(e, m) != 0:
+            # Out of memory: none of the message goes; the next frame is
+            # the routing id of a new one.
+            if e.more_out:
+                pipe_unwrite(e)
+            s.route_in_msg = False
+            s.route_out = NULL
+            return ENOMEM
         if not more:
             sock_flush_pipe(s, e)
     else:
@@ -171,10 +198,9 @@ cdef int router_recv(sock_t *s, msg_t *m) noexcept nogil:
         s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
         return 0
     # First frame of a message: hand out the id, keep the frame for later.
-    if e.rid_len < 0:
-        router_set_rid(s, e, NULL, 0)
-    s.route_recv_in_msg = (m.flags & MSG_MORE) != 0
-    route_id_first(s, e, m)
+    if (e.rid_len < 0 and router_set_rid(s, e, NULL, 0) != 0) or route_id_first(s, e, m) != 0:
+        return route_recv_drop(s, m)
+    s.route_recv_in_msg = (s.prefetched.flags & MSG_MORE) != 0
     return 0
 
 
@@ -194,9 +220,10 @@ cdef bint router_has_out(sock_t *s) noexcept nogil:
 
 # ---------------------------------------------------------------- DEALER
 
-cdef void dealer_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int dealer_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     if s.o.probe_router:
         send_empty_to(s, e)
+    return 0
 
 
 # ---------------------------------------------------------------- REQ
@@ -253,6 +280,8 @@ cdef int req_send(sock_t *s, msg_t *m) noexcept nogil:
     if rc == 0 and not (m.flags & MSG_MORE) and s.out_cur == NULL:
         s.req_receiving_reply = True
         s.req_message_begins = True
+    elif rc == ENOMEM:
+        s.req_message_begins = True     # the request was taken back whole, envelope too
     return rc
 
 
@@ -333,7 +362,12 @@ cdef int rep_recv(sock_t *s, msg_t *m) noexcept nogil:
             s.reply_pipe = s.fq_last
             s.rep_reply_started = True
             break
-        msgq_push(&s.envelope, m)           # a routing frame to give back
+        if msgq_push(&s.envelope, m) != 0:
+            # No memory to keep the envelope: the request cannot be
+            # answered, so it is dropped as one that is not a request.
+            msgq_clear(&s.envelope)
+            s.stats.msgs_dropped += 1
+            drop_rest_of_message(s, m)
     rc = fq_recv(s, m)
     if rc != 0:
         return rc
@@ -341,6 +375,28 @@ cdef int rep_recv(sock_t *s, msg_t *m) noexcept nogil:
         s.rep_reply_started = False
         s.rep_sending_reply = True
     return 0
+
+
+cdef int rep_write_envelope(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef msg_t env
+    while msgq_pop(&s.envelope, &env):
+        env.flags = MSG_MORE
+        if pipe_write(e, &env) != 0:
+            msg_close(&env)
+            return ENOMEM
+    msg_init(&env)
+    env.flags = MSG_MORE
+    return pipe_write(e, &env)
+
+
+cdef void rep_drop_reply(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """No memory for the reply: it is dropped whole, as for a requester
+    at its HWM (REQ_RELAXED / a timeout let the requester go on)."""
+    if e.more_out:
+        pipe_unwrite(e)
+    msgq_clear(&s.envelope)
+    s.rep_reply_dropping = True
+    s.stats.msgs_dropped += 1
 
 
 cdef int rep_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -358,17 +414,13 @@ cdef int rep_send(sock_t *s, msg_t *m) noexcept nogil:
             s.rep_reply_dropping = True
             s.stats.msgs_dropped += 1
             msgq_clear(&s.envelope)
-        else:
-            while msgq_pop(&s.envelope, &env):
-                env.flags = MSG_MORE
-                pipe_write(e, &env)
-            msg_init(&env)
-            env.flags = MSG_MORE
-            pipe_write(e, &env)
+        elif rep_write_envelope(s, e) != 0:
+            rep_drop_reply(s, e)
     if s.rep_reply_dropping:
         msg_close(m)
-    else:
-        pipe_write(e, m)
+    elif pipe_write(e, m) != 0:
+        rep_drop_reply(s, e)
+        msg_close(m)
     if not more:
         if not s.rep_reply_dropping:
             sock_flush_pipe(s, e)

@@ -17,7 +17,7 @@ cdef struct proto_t:
     bint (*xhas_in)(sock_t *) noexcept nogil
     bint (*xhas_out)(sock_t *) noexcept nogil
     # optional hooks (NULL: nothing to do)
-    void (*xattach)(sock_t *, pipe_end_t *) noexcept nogil          # a pipe joined
+    int (*xattach)(sock_t *, pipe_end_t *) noexcept nogil           # a pipe joined (ENOMEM: turn it away)
     void (*xdetach)(sock_t *, pipe_end_t *) noexcept nogil          # a pipe is leaving
     void (*xread_activated)(sock_t *, pipe_end_t *) noexcept nogil  # instead of fq activation
     void (*xhiccup)(sock_t *, pipe_end_t *) noexcept nogil          # its connection was re-made
@@ -103,17 +103,20 @@ cdef bint never(sock_t *s) noexcept nogil:
 
 cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     """NULL with errno set (EMFILE, ENFILE, ENOMEM) when out of resources."""
-    cdef sock_t *s = <sock_t *>calloc(1, sizeof(sock_t))
+    cdef sock_t *s = <sock_t *>mq_calloc(1, sizeof(sock_t))
     if s == NULL:
         set_errno(ENOMEM)
         return NULL
     s.mb = mailbox_new()
     if s.mb == NULL:
         return sock_new_failed(s)
+    # Room for CMD_STOP, so that the context's end always reaches it.
+    if mailbox_reserve(s.mb, 1) < 0:
+        return sock_new_failed(s)
     s.ev = evsink_new()
     if s.ev == NULL:
         return sock_new_failed(s)
-    s.subs = <tnode_t *>calloc(1, sizeof(tnode_t))
+    s.subs = <tnode_t *>mq_calloc(1, sizeof(tnode_t))
     if s.subs == NULL:
         set_errno(ENOMEM)
         return sock_new_failed(s)
@@ -154,18 +157,24 @@ cdef sock_t *sock_new_failed(sock_t *s) noexcept nogil:
 
 # ---------------------------------------------------------------- pipes
 
-cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Takes e in. 0; or ENOMEM: e was turned away (closed, so that its
+    peer learns it), as a connection refused for want of memory."""
     cdef pipe_end_t **grown
     if s.closed or (s.proto.max_pipes and sock_live_pipes(s) >= s.proto.max_pipes):
         # PAIR takes one peer; later ones are turned away at once.
         pipe_close(e, 0)
-        return
+        return 0
     if s.npipes == s.cap:
-        grown = <pipe_end_t **>realloc(s.pipes, sizeof(pipe_end_t *) * (s.cap * 2 + 8))
+        grown = <pipe_end_t **>mq_realloc(s.pipes, sizeof(pipe_end_t *) * (s.cap * 2 + 8))
         if grown == NULL:
-            abort()
+            pipe_close(e, 0)
+            return ENOMEM
         s.pipes = grown
         s.cap = s.cap * 2 + 8
+    if (s.proto.uses_lb and pa_reserve(&s.lb) != 0) or (s.proto.uses_fq and pa_reserve(&s.fq) != 0):
+        pipe_close(e, 0)
+        return ENOMEM
     s.pipes[s.npipes] = e
     s.npipes += 1
     if s.proto.uses_lb:
@@ -174,8 +183,10 @@ cdef void sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         pa_add_active(&s.fq, e)
     if e.inproc:
         s.stats.inproc_attached += 1
-    if s.proto.xattach != NULL:
-        s.proto.xattach(s, e)
+    if s.proto.xattach != NULL and s.proto.xattach(s, e) != 0:
+        sock_drop_pipe(s, e)
+        return ENOMEM
+    return 0
 
 
 cdef int sock_live_pipes(sock_t *s) noexcept nogil:
@@ -525,6 +536,63 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline)
         if rc != 0:
             return rc
         sock_poll_commands(s, True)     # woken by the fd: drain it
+
+
+cdef inline void sock_unwrite(pipe_end_t *e) noexcept nogil:
+    if e != NULL and not e.closed and e.more_out:
+        pipe_unwrite(e)
+
+
+cdef void sock_abort_send(sock_t *s) noexcept nogil:
+    """The message being sent can never be finished (no memory for its next
+    frame): takes back the frames of it already written, wherever the
+    socket's type sent them, so that readers never see part of it and the
+    next send starts a new message. REQ starts its next request afresh;
+    REP's reply is dropped (as for a requester at its HWM)."""
+    cdef int i
+    sock_unwrite(s.out_cur)
+    s.out_cur = NULL
+    s.out_dropping = False
+    if s.route_in_msg:
+        sock_unwrite(s.route_out)
+        s.route_in_msg = False
+        s.route_out = NULL
+    if s.dist_in_msg:
+        for i in range(s.nmatching):
+            sock_unwrite(s.matching[i])
+        s.dist_in_msg = False
+        s.nmatching = 0
+    if s.proto.type == 3 and not s.req_receiving_reply:
+        s.req_message_begins = True
+    if s.proto.type == 4 and s.rep_sending_reply and s.rep_reply_started:
+        sock_unwrite(s.reply_pipe)
+        msgq_clear(&s.envelope)
+        s.rep_sending_reply = False
+        s.rep_reply_started = False
+        s.rep_reply_dropping = False
+        s.stats.msgs_dropped += 1
+
+
+cdef int sock_events_locked(sock_t *s, bint force=True) noexcept nogil:
+    """sock_events, under the socket's lock for the thread-safe types
+    (other threads may be in the same socket)."""
+    cdef int ev
+    if not s.threadsafe:
+        return sock_events(s, force)
+    pthread_mutex_lock(&s.tlock)
+    ev = sock_events(s, force)
+    sock_send_wakes(s)
+    pthread_mutex_unlock(&s.tlock)
+    return ev
+
+
+cdef void sock_poll_commands_locked(sock_t *s, bint force=False) noexcept nogil:
+    if not s.threadsafe:
+        sock_poll_commands(s, force)
+        return
+    pthread_mutex_lock(&s.tlock)
+    sock_poll_commands(s, force)
+    pthread_mutex_unlock(&s.tlock)
 
 
 cdef int sock_events(sock_t *s, bint force=True) noexcept nogil:

@@ -4,28 +4,40 @@
 # [id][""] when a connection is made and when it is lost. Sending [id][""]
 # closes that connection.
 
-cdef void stream_notify(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int stream_notify(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """Queues [id][""] whole, or (ENOMEM) nothing."""
     cdef msg_t m
     if not s.o.stream_notify or e.rid_len < 0:
-        return
-    msg_init_bytes(&m, e.rid, e.rid_len)
+        return 0
+    if msgq_reserve(&s.pending, 2) != 0 or msg_init_bytes(&m, e.rid, e.rid_len) < 0:
+        return ENOMEM
     m.flags = MSG_MORE
     msgq_push(&s.pending, &m)
     msg_init(&m)
     msgq_push(&s.pending, &m)
+    return 0
 
 
-cdef void stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
+    cdef int rc
     if e.rid_fixed:
-        route_take_fixed_rid(s, e)
+        rc = route_take_fixed_rid(s, e)
     else:
-        router_set_rid(s, e, NULL, 0)
+        rc = router_set_rid(s, e, NULL, 0)
         e.rid_fixed = True          # the session's in-band (empty) id changes nothing
-    stream_notify(s, e)
+    if rc != 0:
+        e.rid_len = -1              # never announced: no notice when it goes
+        return rc
+    if stream_notify(s, e) != 0:
+        # Turned away: it leaves without a notice, as it came without one.
+        sock_forget_rid(s, e)
+        e.rid_len = -1
+        return ENOMEM
+    return 0
 
 
 cdef void stream_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
-    stream_notify(s, e)
+    stream_notify(s, e)             # short of memory: the user misses it
 
 
 cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
@@ -41,7 +53,10 @@ cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
             return 0
         return rc
     m.flags = 0                     # one read, one message
-    route_id_first(s, s.fq_last, m)
+    if route_id_first(s, s.fq_last, m) != 0:
+        s.stats.msgs_dropped += 1
+        msg_close(m)
+        return ENOMEM
     return 0
 
 
@@ -58,11 +73,12 @@ cdef int stream_send(sock_t *s, msg_t *m) noexcept nogil:
     # The data frame; MORE on it means nothing: each pair is one write.
     e = s.route_out
     m.flags = 0
+    s.route_in_msg = False
+    s.route_out = NULL
     if e != NULL and not e.closed:
-        pipe_write(e, m)
+        if pipe_write(e, m) != 0:
+            return ENOMEM
         sock_flush_pipe(s, e)
     else:
         msg_close(m)
-    s.route_in_msg = False
-    s.route_out = NULL
     return 0

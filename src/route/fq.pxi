@@ -60,16 +60,20 @@ cdef bint fq_has_in(sock_t *s) noexcept nogil:
         elif front.flags & MSG_DELIMITER:
             sock_drop_pipe(s, e)
         elif front.flags & MSG_IDENTITY:
-            fq_take_identity(s, e)
+            if fq_take_identity(s, e) != 0:
+                sock_drop_pipe(s, e)    # no memory to route to it: let it go
         else:
             return True
     return False
 
 
-cdef void fq_take_identity(sock_t *s, pipe_end_t *e) noexcept nogil:
+cdef int fq_take_identity(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """ENOMEM when there was no memory to keep e's routing id."""
     cdef msg_t m
+    cdef int rc = 0
     msg_init(&m)
     if pipe_read(e, &m) == 1:
         if s.ids != NULL:
-            router_take_identity(s, e, &m)
+            rc = router_take_identity(s, e, &m)
         msg_close(&m)
+    return rc

@@ -31,7 +31,13 @@ cdef int lb_send(sock_t *s, msg_t *m) noexcept nogil:
                 break
             pa_deactivate(a, e)
     s.lb_last = e
-    pipe_write(e, m)
+    if pipe_write(e, m) != 0:
+        # Out of memory: the message is not sent at all. Its frames
+        # already written are taken back; the next frame starts a new one.
+        if e.more_out:
+            pipe_unwrite(e)
+        s.out_cur = NULL
+        return ENOMEM
     if e.more_out:
         s.out_cur = e
     else:

@@ -34,19 +34,29 @@ cdef inline void pa_swap(parray_t *a, int i, int j) noexcept nogil:
     pa_index(a, a.items[j])[0] = j
 
 
-cdef void pa_add_active(parray_t *a, pipe_end_t *e) noexcept nogil:
+cdef int pa_reserve(parray_t *a) noexcept nogil:
+    """Room for one more end. ENOMEM without memory."""
     cdef pipe_end_t **grown
-    if a.n == a.cap:
-        grown = <pipe_end_t **>realloc(a.items, sizeof(pipe_end_t *) * (a.cap * 2 + 8))
-        if grown == NULL:
-            abort()
-        a.items = grown
-        a.cap = a.cap * 2 + 8
+    if a.n < a.cap:
+        return 0
+    grown = <pipe_end_t **>mq_realloc(a.items, sizeof(pipe_end_t *) * (a.cap * 2 + 8))
+    if grown == NULL:
+        return ENOMEM
+    a.items = grown
+    a.cap = a.cap * 2 + 8
+    return 0
+
+
+cdef int pa_add_active(parray_t *a, pipe_end_t *e) noexcept nogil:
+    """ENOMEM (a unchanged) without memory."""
+    if pa_reserve(a) != 0:
+        return ENOMEM
     a.items[a.n] = e
     pa_index(a, e)[0] = a.n
     a.n += 1
     pa_swap(a, a.n - 1, a.active)
     a.active += 1
+    return 0
 
 
 cdef inline bint pa_contains(parray_t *a, pipe_end_t *e) noexcept nogil:

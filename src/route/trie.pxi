@@ -45,10 +45,10 @@ cdef struct tnode_t:
 # ---------------------------------------------------------------- nodes
 
 cdef tnode_t *tnode_new(const unsigned char *label, size_t n, size_t plen) noexcept nogil:
-    cdef tnode_t *t = <tnode_t *>calloc(1, sizeof(tnode_t))
+    cdef tnode_t *t = <tnode_t *>mq_calloc(1, sizeof(tnode_t))
     if t == NULL:
         return NULL
-    t.lbase = <unsigned char *>malloc(n)
+    t.lbase = <unsigned char *>mq_malloc(n)
     if t.lbase == NULL:
         free(t)
         return NULL
@@ -133,11 +133,11 @@ cdef bint tnode_room_for_kid(tnode_t *t) noexcept nogil:
     cap = t.capkids * 2 + 2
     if cap > 256:
         cap = 256           # one child per first byte at most
-    keys = <unsigned char *>realloc(t.keys, cap)
+    keys = <unsigned char *>mq_realloc(t.keys, cap)
     if keys == NULL:
         return False
     t.keys = keys
-    kids = <tnode_t **>realloc(t.kids, sizeof(tnode_t *) * cap)
+    kids = <tnode_t **>mq_realloc(t.kids, sizeof(tnode_t *) * cap)
     if kids == NULL:
         return False
     t.kids = kids
@@ -188,7 +188,7 @@ cdef bint tnode_merge_into_kid(tnode_t *t) noexcept nogil:
         k.label -= t.nlabel
         memcpy(k.label, t.label, t.nlabel)
     else:
-        label = <unsigned char *>malloc(t.nlabel + k.nlabel)
+        label = <unsigned char *>mq_malloc(t.nlabel + k.nlabel)
         if label == NULL:
             return False
         memcpy(label, t.label, t.nlabel)
@@ -359,7 +359,7 @@ cdef int mtrie_add(tnode_t *root, const unsigned char *p, size_t n, pipe_end_t *
         if t.pipes[i] == e:
             return -1
     if t.npipes == t.cappipes:
-        grown = <pipe_end_t **>realloc(t.pipes, sizeof(pipe_end_t *) * (t.cappipes * 2 + 2))
+        grown = <pipe_end_t **>mq_realloc(t.pipes, sizeof(pipe_end_t *) * (t.cappipes * 2 + 2))
         if grown == NULL:
             tnode_tidy(t)
             return TRIE_NOMEM
@@ -413,7 +413,7 @@ cdef void mtrie_rm_pipe(tnode_t *root, pipe_end_t *e, topic_fn gone, void *ctx, 
 
 
 cdef bint pipes_grow(pipe_end_t ***arr, int *cap) noexcept nogil:
-    cdef pipe_end_t **grown = <pipe_end_t **>realloc(arr[0], sizeof(pipe_end_t *) * (cap[0] * 2 + 8))
+    cdef pipe_end_t **grown = <pipe_end_t **>mq_realloc(arr[0], sizeof(pipe_end_t *) * (cap[0] * 2 + 8))
     if grown == NULL:
         return False
     arr[0] = grown
