@@ -1,0 +1,172 @@
+"""What every target shares: loading the core (the instrumented copy when
+MQCORE_FUZZ_BUILD names one), chunking a stream at input-chosen points,
+and running a target under atheris or over a corpus."""
+import glob
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+ROOT = os.path.dirname(HERE)
+
+# Which mqcore: the copy MQCORE_FUZZ_BUILD names (build_instrumented.py),
+# else the source tree's if it was built in place, else the installed one.
+_build = os.environ.get("MQCORE_FUZZ_BUILD")
+if _build:
+    sys.path.insert(0, os.path.abspath(_build))
+elif glob.glob(os.path.join(ROOT, "mqcore", "_core*.so")):
+    sys.path.insert(0, ROOT)
+
+try:
+    # atheris first: an instrumented core needs its libFuzzer hooks loaded.
+    import atheris
+except ImportError:     # corpus replay (tests) works without it
+    atheris = None
+
+from mqcore import _core        # noqa: E402
+from mqcore.error import ZMQError  # noqa: E402
+
+CORE_FILE = _core.__file__
+
+# Chunk sizes a split byte picks from: single bytes, around a short header,
+# around the greeting, and the whole rest at once (0).
+_SIZES = (1, 1, 2, 3, 5, 8, 9, 10, 11, 12, 31, 32, 33, 63, 64, 65, 255, 256, 0)
+
+
+def chunks(stream, ctl):
+    """Cuts `stream` into pieces; the split byte `ctl` chooses where, so the
+    fuzzer explores splits as it mutates that byte (0: all at once)."""
+    if ctl == 0 or not stream:
+        return [bytes(stream)] if stream else []
+    rng = random.Random(ctl)
+    out = []
+    pos = 0
+    while pos < len(stream):
+        n = rng.choice(_SIZES) or len(stream) - pos
+        out.append(bytes(stream[pos:pos + n]))
+        pos += n
+    return out
+
+
+def corpus_files(target):
+    """Every file of fuzz/corpus/<target>/ and its regressions/ folder."""
+    root = os.path.join(HERE, "corpus", target)
+    out = []
+    for dirpath, _dirs, files in os.walk(root):
+        for f in sorted(files):
+            out.append(os.path.join(dirpath, f))
+    return sorted(out)
+
+
+def replay(test_one_input, target):
+    """Runs a target over its whole corpus in this process; returns the
+    number of inputs."""
+    files = corpus_files(target)
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            test_one_input(data)
+        except BaseException as e:
+            raise AssertionError(f"{target}: {os.path.relpath(path, HERE)} fails: {e!r}") from e
+    return len(files)
+
+
+def main(test_one_input, target):
+    """`python fuzz/fuzz_<target>.py [libFuzzer flags] [corpus dirs]`;
+    `--replay` runs the corpus once without atheris."""
+    if "--replay" in sys.argv:
+        print(f"{target}: {replay(test_one_input, target)} inputs ok ({CORE_FILE})")
+        return
+    if atheris is None:
+        sys.exit("atheris is not installed: pip install atheris")
+    print(f"fuzzing {target} on {CORE_FILE}", file=sys.stderr)
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if atheris is not None:
+    # The model's branches mirror the engine's: with an uninstrumented core
+    # its coverage is what guides the fuzzer through the protocol's states.
+    with atheris.instrument_imports(include=["zmtp_model"]):
+        import zmtp_model as model
+else:
+    import zmtp_model as model
+
+SOCKET_TYPES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19, 20)
+MAXMSGSIZES = (-1, -1, -1, 0, 1, 5, 255, 256, 300, 4096)
+RCVHWMS = (1000, 1000, 1, 2, 3, 0)
+
+
+class Config:
+    """An engine setup chosen by two input bytes: the socket type, then
+    MAXMSGSIZE, RCVHWM and whether the session has a routing id of its own."""
+
+    def __init__(self, b0, b1):
+        self.socket_type = SOCKET_TYPES[b0 % len(SOCKET_TYPES)]
+        self.maxmsgsize = MAXMSGSIZES[b1 % len(MAXMSGSIZES)]
+        self.rcvhwm = RCVHWMS[(b1 // len(MAXMSGSIZES)) % len(RCVHWMS)]
+        self.routing_id = b"rid" if (b1 // 60) % 2 else b""
+
+    def __repr__(self):
+        return (f"Config(type={self.socket_type}, maxmsgsize={self.maxmsgsize}, "
+                f"rcvhwm={self.rcvhwm}, routing_id={self.routing_id!r})")
+
+
+def config_bytes(socket_type, maxmsgsize=-1, rcvhwm=1000, routing_id=b""):
+    """The two config bytes that choose this setup."""
+    b0 = SOCKET_TYPES.index(socket_type)
+    for b1 in range(256):
+        c = Config(b0, b1)
+        if (c.maxmsgsize, c.rcvhwm, c.routing_id) == (maxmsgsize, rcvhwm, routing_id):
+            return bytes([b0, b1])
+    raise ValueError((socket_type, maxmsgsize, rcvhwm, routing_id))
+
+
+def run_engine(cfg, pieces):
+    """Feeds the pieces to a real session set up as `cfg`, the remote peer
+    staying connected; returns the engine (to be closed by the caller)."""
+    e = _core._Engine(cfg.socket_type, maxmsgsize=cfg.maxmsgsize,
+                      rcvhwm=cfg.rcvhwm, routing_id=cfg.routing_id)
+    for p in pieces:
+        if not e.feed(p):
+            break
+    e.pump()
+    return e
+
+
+def check_engine(cfg, stream, ctl):
+    """The engine, fed `stream` in pieces chosen by `ctl`, does what the
+    model says: same frames to the socket, same bytes to the peer, same
+    end state; then a hang-up ends the session cleanly."""
+    expect = model.session(cfg.socket_type, stream, cfg.maxmsgsize, cfg.routing_id)
+    e = run_engine(cfg, chunks(stream, ctl))
+    try:
+        frames = e.frames
+        if cfg.socket_type == model.STREAM:
+            frames = model.join_raw(frames)
+        state = "dead" if not e.alive else ("active" if e.active else "handshake")
+        ctx = f"{cfg} stream={bytes(stream)[:300]!r} ctl={ctl}\n model: {expect}\n"
+        if expect.uncertain and state == "dead":
+            # A size malloc could not reserve: refused (ENOMEM) before the
+            # frames behind it, which is as right as waiting for its body.
+            assert e.protocol_error, ctx + "died without a protocol error"
+            assert frames == expect.frames[:len(frames)], ctx + f" engine frames {frames[:8]!r}"
+        else:
+            assert state == expect.state, ctx + f" engine state {state}"
+            assert frames == expect.frames, ctx + f" engine frames {frames[:8]!r}"
+            if state == "dead":
+                assert e.protocol_error == expect.protocol_error, ctx + " protocol error flag"
+        assert bytes(e.output) == expect.output, ctx + f" engine output {bytes(e.output)[:200]!r}"
+        if e.alive:
+            e.hang_up()
+            assert not e.alive, ctx + "the session outlived its peer"
+            assert not e.protocol_error, ctx + "a hang-up counted as a protocol error"
+        if e.attached:
+            assert e.pipe_ended, ctx + "the pipe was not ended with the session"
+    finally:
+        e.close()
+    return expect
