@@ -5,10 +5,14 @@ only in the Python of the targets.
     python fuzz/build_instrumented.py          # -> fuzz/.inst/mqcore
     MQCORE_FUZZ_BUILD=fuzz/.inst python fuzz/fuzz_frames.py ...
 
-Needs clang (Debian: `apt-get install clang`): the extension is compiled with
-`-fsanitize=fuzzer-no-link`, whose hooks atheris' own libFuzzer provides at
-run time. The copy lives beside the sources, so the ordinary in-place build
-and the installed package are left alone.
+Needs clang (Debian: `apt-get install clang`). The extension is compiled
+with libFuzzer's coverage hooks (inline 8-bit counters, PC table, comparison
+tracing: what -fsanitize=fuzzer-no-link gives, less stack-depth), and clang's
+libFuzzer runtime is made into fuzz/.inst/libfuzzer_rt.so; fuzzlib preloads
+it (LD_PRELOAD) when MQCORE_FUZZ_BUILD is set, so atheris runs on that
+libFuzzer, which sees both the Python coverage and the core's. The copy
+lives beside the sources: the in-place build and the installed package are
+left alone.
 """
 import os
 import shutil
@@ -27,10 +31,11 @@ def main():
     env = dict(os.environ)
     env["CC"] = clang
     env["LDSHARED"] = clang + " -shared"
-    env["CFLAGS"] = "-fsanitize=fuzzer-no-link -g"
-    env["LDFLAGS"] = "-fsanitize=fuzzer-no-link"
+    # What -fsanitize=fuzzer-no-link turns on, less stack-depth tracing,
+    # whose thread-local counter atheris' libFuzzer does not export.
+    env["CFLAGS"] = "-fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp -g"
     subprocess.run(
-        [sys.executable, "setup.py", "-q", "build_ext",
+        [sys.executable, "setup.py", "-q", "build_ext", "--force",
          "--build-lib", OUT, "--build-temp", os.path.join(HERE, ".inst-tmp")],
         cwd=ROOT, env=env, check=True)
     # The package's Python files beside the instrumented core.
@@ -42,6 +47,15 @@ def main():
         for f in filenames:
             if f.endswith(".py") or f == "py.typed":
                 shutil.copy2(os.path.join(dirpath, f), os.path.join(pkg, rel, f))
+    # libFuzzer as a shared library to preload: atheris then drives it
+    # instead of its own copy, and the core's hooks resolve against it.
+    rt = subprocess.run([clang, "--print-file-name=libclang_rt.fuzzer_no_main-x86_64.a"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+    if not os.path.isabs(rt):
+        sys.exit("clang's libFuzzer runtime is missing: apt-get install libclang-rt-dev (or clang)")
+    subprocess.run([clang, "-shared", "-fPIC", "-o", os.path.join(OUT, "libfuzzer_rt.so"),
+                    "-Wl,--whole-archive", rt, "-Wl,--no-whole-archive", "-lstdc++", "-lpthread"],
+                   check=True)
     print("instrumented mqcore in", pkg)
 
 

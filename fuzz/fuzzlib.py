@@ -20,8 +20,15 @@ if _build:
 elif glob.glob(os.path.join(ROOT, "mqcore", "_core*.so")):
     sys.path.insert(0, ROOT)
 
+if _build and __name__ != "__main__":
+    # An instrumented core's coverage hooks come from a preloaded libFuzzer
+    # (build_instrumented.py makes it); atheris then uses that one too.
+    _rt = os.path.join(os.path.abspath(_build), "libfuzzer_rt.so")
+    if _rt not in os.environ.get("LD_PRELOAD", "") and "--replay" not in sys.argv:
+        env = dict(os.environ, LD_PRELOAD=_rt)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
 try:
-    # atheris first: an instrumented core needs its libFuzzer hooks loaded.
     import atheris
 except ImportError:     # corpus replay (tests) works without it
     atheris = None
@@ -160,7 +167,13 @@ def check_engine(cfg, stream, ctl):
             assert frames == expect.frames, ctx + f" engine frames {frames[:8]!r}"
             if state == "dead":
                 assert e.protocol_error == expect.protocol_error, ctx + " protocol error flag"
-        assert bytes(e.output) == expect.output, ctx + f" engine output {bytes(e.output)[:200]!r}"
+        out = bytes(e.output)
+        if state == "dead" and expect.state != "handshake":
+            # Answers queued in the read that also brought the bad bytes go
+            # down with the connection: what was written is a prefix.
+            assert expect.output.startswith(out), ctx + f" engine output {out[:200]!r}"
+        else:
+            assert out == expect.output, ctx + f" engine output {out[:200]!r}"
         if e.alive:
             e.hang_up()
             assert not e.alive, ctx + "the session outlived its peer"
