@@ -397,7 +397,7 @@ cdef class _Engine:
             self.output += b
             got += len(b)
 
-    def pump(self, int rounds=64):
+    def pump(self, int rounds=1000000):
         """Runs the session and the socket side until nothing moves."""
         cdef int i
         cdef int moved
