@@ -96,6 +96,10 @@ def attack_stream(rng, local):
     if rng.random() < 0.2:
         props += m.metadata_put(b"X-" + rng.randbytes(3), rng.randbytes(rng.randrange(50)))
     out.append(_cmd(b"\x05READY" + props))
+    # Where mutations may go: for load-balancing types not into the READY,
+    # where a flipped property name would make a typeless peer (accepted,
+    # as by libzmq) that takes its share of the legitimate traffic.
+    keep = (len(g), len(g) + len(out[-1])) if not allow_right else (0, 0)
 
     for _ in range(rng.randrange(12)):
         r = rng.random()
@@ -125,18 +129,24 @@ def attack_stream(rng, local):
             out.append(bytes([rng.randrange(256)]) + rng.randbytes(rng.randrange(10)))
     data = bytearray(b"".join(out))
 
+    def spot(end=len(data)):
+        i = rng.randrange(end + 1)
+        return i if not keep[0] < i < keep[1] else keep[rng.randrange(2)]
+
     # Mutations of the valid stream.
     if rng.random() < 0.4:
         for _ in range(rng.randrange(1, 6)):
-            i = rng.randrange(len(data))
-            data[i] ^= 1 << rng.randrange(8)
+            i = min(spot(), len(data) - 1)
+            if not keep[0] <= i < keep[1]:
+                data[i] ^= 1 << rng.randrange(8)
     if rng.random() < 0.15:
-        i = rng.randrange(len(data) + 1)
+        i = spot()
         data[i:i] = rng.randbytes(rng.randrange(1, 20))
     if rng.random() < 0.1 and len(data) > 10:
-        i = rng.randrange(len(data) - 5)
-        j = rng.randrange(i, len(data))
-        data[j:j] = data[i:j]
+        i = spot(len(data) - 5)
+        j = max(i, spot())
+        if not (i < keep[0] < j):
+            data[j:j] = data[i:j]
     if rng.random() < 0.3:
         del data[rng.randrange(len(data) + 1):]
     return bytes(data)
