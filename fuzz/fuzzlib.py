@@ -20,7 +20,7 @@ if _build:
 elif glob.glob(os.path.join(ROOT, "mqcore", "_core*.so")):
     sys.path.insert(0, ROOT)
 
-if _build and __name__ != "__main__":
+if _build and os.path.basename(sys.argv[0]).startswith("fuzz_"):
     # An instrumented core's coverage hooks come from a preloaded libFuzzer
     # (build_instrumented.py makes it); atheris then uses that one too.
     _rt = os.path.join(os.path.abspath(_build), "libfuzzer_rt.so")
