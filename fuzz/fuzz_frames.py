@@ -46,12 +46,15 @@ def TestOneInput(data):
         assert err == want_err, ctx + (err, want_err)
     assert frames == want, ctx + (frames[:5], want[:5])
     whole, whole_err, _ = decode([stream], maxmsgsize)
-    assert whole == frames and whole_err == err, ctx + ("split changed the outcome",)
+    # (Whether malloc takes a huge size can change between two tries.)
+    same_err = whole_err == err or isinstance(want_err, tuple)
+    assert whole == frames and same_err, ctx + ("split changed the outcome",)
     try:
         plain, plain_err = _core._Decoder(maxmsgsize).feed(stream), None
     except ZMQError as e:       # the one error type, with the same errno
         plain, plain_err = None, ERRORS.get(e.errno, e)
-    assert plain_err == err and (err or plain == frames), ctx + (plain_err,)
+    if not isinstance(want_err, tuple):
+        assert plain_err == err and (err or plain == frames), ctx + (plain_err,)
     assert sum(len(b) for _, b in frames) <= len(stream)
     for flags, body in frames:
         assert maxmsgsize < 0 or len(body) <= maxmsgsize
