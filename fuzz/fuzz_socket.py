@@ -27,6 +27,8 @@ Exit status 0 when every check held; the failures are printed otherwise.
 """
 import argparse
 import os
+import shutil
+import tempfile
 import random
 import socket as pysocket
 import struct
@@ -156,9 +158,10 @@ class Attackers(threading.Thread):
     """Raw peers, a few at a time, each sending its stream in pieces and
     hanging up; it runs until `count` have been, or stop() is called."""
 
-    def __init__(self, port, local, rng, count):
+    def __init__(self, addr, local, rng, count, hold=0.0):
         super().__init__(daemon=True)
-        self.port = port
+        self.hold = hold            # seconds the last lingering peers stay
+        self.addr = addr            # (family, address)
         self.streams = [attack_stream(rng, local) for _ in range(count)]
         self.plans = [(rng.randrange(1, 4), rng.random() < 0.2, rng.random() < 0.3)
                       for _ in range(count)]
@@ -183,14 +186,16 @@ class Attackers(threading.Thread):
             for data, (pieces, reset, linger) in zip(self.streams, self.plans):
                 if self._halt.is_set():
                     break
-                s = pysocket.create_connection(("127.0.0.1", self.port), timeout=5)
+                s = pysocket.socket(self.addr[0], pysocket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(self.addr[1])
                 step = max(1, len(data) // pieces)
                 for i in range(0, len(data), step):
                     try:
                         s.sendall(data[i:i + step])
                     except OSError:
                         break       # the socket closed on us: as it should
-                if reset:
+                if reset and self.addr[0] != pysocket.AF_UNIX:
                     s.setsockopt(pysocket.SOL_SOCKET, pysocket.SO_LINGER, struct.pack("ii", 1, 0))
                 if linger:
                     open_.append(s)     # stays a while with the others
@@ -199,6 +204,8 @@ class Attackers(threading.Thread):
                 if len(open_) > 8:
                     open_.pop(0).close()
                 self.done += 1
+            if open_ and self.hold:
+                self._halt.wait(self.hold)      # heartbeats reach them meanwhile
             for s in open_:
                 s.close()
         except Exception as e:     # noqa: BLE001 (reported by the main thread)
@@ -301,23 +308,34 @@ def warm_up(send, recv_sock, magic, chk, strip_id=None):
 ATTACKS = [0]
 
 
-def run_type(name, mctx, pctx, rng, attackers, nmsg):
+def run_type(name, mctx, pctx, rng, attackers, nmsg, transport="tcp", heartbeat_ms=0, tmpdir=None):
     """One round for one socket type; returns the failures."""
     chk = Check(name)
     magic = b"L" + rng.randbytes(7)
     s = opts(mctx.socket(getattr(mqcore, name)))
-    s.bind("tcp://127.0.0.1:0")
-    port = int(s.getsockopt_string(mqcore.LAST_ENDPOINT).rsplit(":", 1)[1])
-    ep = f"tcp://127.0.0.1:{port}"
+    if heartbeat_ms:
+        # Pings to every peer, lingering attackers included; a silent one
+        # is dropped after the timeout (generous: the legitimate peer
+        # answers from its io thread, but the machine may be loaded).
+        s.setsockopt(mqcore.HEARTBEAT_IVL, heartbeat_ms)
+        s.setsockopt(mqcore.HEARTBEAT_TIMEOUT, 5000)
+    if transport == "ipc":
+        path = os.path.join(tmpdir, f"{name.lower()}-{rng.randrange(1 << 30)}.sock")
+        s.bind(f"ipc://{path}")
+        ep, addr, port = f"ipc://{path}", (pysocket.AF_UNIX, path), None
+    else:
+        s.bind("tcp://127.0.0.1:0")
+        port = int(s.getsockopt_string(mqcore.LAST_ENDPOINT).rsplit(":", 1)[1])
+        ep, addr = f"tcp://127.0.0.1:{port}", (pysocket.AF_INET, ("127.0.0.1", port))
     peer = None
-    att = Attackers(port, name, rng, attackers)
+    att = Attackers(addr, name, rng, attackers, hold=3 * heartbeat_ms / 1000)
     try:
         if name == "STREAM":
             return run_stream(s, port, att, rng, nmsg, chk)
         ptype = {"PAIR": "PAIR", "PUSH": "PULL", "PULL": "PUSH", "REQ": "REP", "REP": "REQ",
                  "DEALER": "DEALER", "ROUTER": "DEALER", "PUB": "SUB", "SUB": "PUB",
                  "XPUB": "SUB", "XSUB": "PUB"}[name]
-        peer = opts(pctx.socket(getattr(pyzmq, ptype)))
+        peer = opts(pctx.socket(getattr(pyzmq, ptype)))     # constants are libzmq's in both
         if ptype == "SUB":
             peer.setsockopt(pyzmq.SUBSCRIBE, b"")
         if name == "SUB":
@@ -459,21 +477,31 @@ def main(argv=None):
     ap.add_argument("--attackers", type=int, default=40, help="raw peers per type and round")
     ap.add_argument("--messages", type=int, default=200, help="legitimate messages per type and round")
     ap.add_argument("--types", default=",".join(TYPES))
+    ap.add_argument("--transport", choices=("tcp", "ipc"), default="tcp")
+    ap.add_argument("--peer", choices=("pyzmq", "mqcore"), default="pyzmq",
+                    help="what the legitimate peer is")
+    ap.add_argument("--heartbeat-ms", type=int, default=100,
+                    help="HEARTBEAT_IVL of the fuzzed socket (0: none)")
     ap.add_argument("--rss-growth-mb", type=float, default=64,
                     help="most the RSS may grow from the end of round 1 to the end")
     a = ap.parse_args(argv)
     types = [t.strip().upper() for t in a.types.split(",") if t.strip()]
     mctx = mqcore.Context()
-    pctx = pyzmq.Context()
+    pctx = mqcore.Context() if a.peer == "mqcore" else pyzmq.Context()
+    tmpdir = tempfile.mkdtemp(prefix="mqfuzz-")
+    if a.transport == "ipc" and "STREAM" in types:
+        types.remove("STREAM")      # STREAM is a TCP socket type
     failures = []
     rss = []
     t0 = time.monotonic()
     print(f"fuzz_socket: seed {a.seed}, {a.rounds} rounds, {a.attackers} attackers and "
-          f"{a.messages} messages per type, mqcore from {fuzzlib.CORE_FILE}", flush=True)
+          f"{a.messages} messages per type over {a.transport}, {a.peer} peers, "
+          f"heartbeat {a.heartbeat_ms} ms, mqcore from {fuzzlib.CORE_FILE}", flush=True)
     for rnd in range(a.rounds):
         for name in types:
             rng = random.Random(f"{a.seed}-{rnd}-{name}")
-            f = run_type(name, mctx, pctx, rng, a.attackers, a.messages)
+            f = run_type(name, mctx, pctx, rng, a.attackers, a.messages,
+                         a.transport, a.heartbeat_ms, tmpdir)
             failures += [f"round {rnd}: {x}" for x in f]
             print(f"  round {rnd} {name:7s} {'ok' if not f else 'FAILED'}  rss {rss_mb():.0f} MB", flush=True)
         rss.append(rss_mb())
@@ -481,6 +509,7 @@ def main(argv=None):
         failures.append(f"RSS grew {rss[-1] - rss[0]:.0f} MB from round 1 to round {len(rss)} ({rss})")
     mctx.destroy(linger=0)
     pctx.destroy(linger=0)
+    shutil.rmtree(tmpdir, ignore_errors=True)
     print(f"fuzz_socket: {ATTACKS[0]} attacks, {time.monotonic() - t0:.1f} s, rss per round {[round(x) for x in rss]} MB")
     for f in failures:
         print("FAIL", f)

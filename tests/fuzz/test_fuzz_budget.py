@@ -61,11 +61,13 @@ def test_target_runs_its_budget_without_a_finding(target, tmp_path):
     assert "Done" in r.stderr, r.stderr[-2000:]
 
 
-def test_socket_fuzzer_short_round():
+@pytest.mark.parametrize("transport,peer", [("tcp", "pyzmq"), ("ipc", "mqcore")])
+def test_socket_fuzzer_short_round(transport, peer):
     """Hostile raw peers against every socket type while legitimate traffic
     flows: all of it arrives intact and the RSS stays bounded."""
     pytest.importorskip("zmq")
     cmd = [sys.executable, os.path.join(FUZZ, "fuzz_socket.py"),
-           "--seed", "1", "--rounds", "2", "--attackers", "30", "--messages", "150"]
+           "--seed", "1", "--rounds", "2", "--attackers", "30", "--messages", "150",
+           "--transport", transport, "--peer", peer]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
