@@ -4,6 +4,7 @@ only in the Python of the targets.
 
     python fuzz/build_instrumented.py          # -> fuzz/.inst/mqcore
     MQCORE_FUZZ_BUILD=fuzz/.inst python fuzz/fuzz_frames.py ...
+    python fuzz/build_instrumented.py --asan   # -> fuzz/.inst-asan, also AddressSanitizer
 
 Needs clang (Debian: `apt-get install clang`). The extension is compiled
 with libFuzzer's coverage hooks (inline 8-bit counters, PC table, comparison
@@ -21,10 +22,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-OUT = os.path.join(HERE, ".inst")
 
 
 def main():
+    asan = "--asan" in sys.argv
+    out = os.path.join(HERE, ".inst-asan" if asan else ".inst")
     clang = shutil.which("clang")
     if clang is None:
         sys.exit("clang not found: apt-get install clang (or fuzz the ordinary build)")
@@ -34,12 +36,15 @@ def main():
     # What -fsanitize=fuzzer-no-link turns on, less stack-depth tracing,
     # whose thread-local counter atheris' libFuzzer does not export.
     env["CFLAGS"] = "-fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp -g"
+    if asan:
+        env["CFLAGS"] += " -fsanitize=address -fno-omit-frame-pointer"
+        env["LDSHARED"] += " -fsanitize=address -shared-libasan"
     subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--force",
-         "--build-lib", OUT, "--build-temp", os.path.join(HERE, ".inst-tmp")],
+         "--build-lib", out, "--build-temp", out + "-tmp"],
         cwd=ROOT, env=env, check=True)
     # The package's Python files beside the instrumented core.
-    pkg = os.path.join(OUT, "mqcore")
+    pkg = os.path.join(out, "mqcore")
     for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, "mqcore")):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         rel = os.path.relpath(dirpath, os.path.join(ROOT, "mqcore"))
@@ -53,9 +58,20 @@ def main():
                         capture_output=True, text=True, check=True).stdout.strip()
     if not os.path.isabs(rt):
         sys.exit("clang's libFuzzer runtime is missing: apt-get install libclang-rt-dev (or clang)")
-    subprocess.run([clang, "-shared", "-fPIC", "-o", os.path.join(OUT, "libfuzzer_rt.so"),
+    fuzzer_rt = os.path.join(out, "libfuzzer_rt.so")
+    subprocess.run([clang, "-shared", "-fPIC", "-o", fuzzer_rt,
                     "-Wl,--whole-archive", rt, "-Wl,--no-whole-archive", "-lstdc++", "-lpthread"],
                    check=True)
+    preload = [fuzzer_rt]
+    if asan:
+        # After libFuzzer: the ASan runtime has weak coverage hooks of its
+        # own, which must not win (fuzzlib turns off ASan's check that it
+        # comes first).
+        asan_rt = subprocess.run([clang, "--print-file-name=libclang_rt.asan-x86_64.so"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        preload.append(asan_rt)
+    with open(os.path.join(out, "preload"), "w") as f:
+        f.write("\n".join(preload) + "\n")
     print("instrumented mqcore in", pkg)
 
 

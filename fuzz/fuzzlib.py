@@ -23,9 +23,14 @@ elif glob.glob(os.path.join(ROOT, "mqcore", "_core*.so")):
 if _build and os.path.basename(sys.argv[0]).startswith("fuzz_"):
     # An instrumented core's coverage hooks come from a preloaded libFuzzer
     # (build_instrumented.py makes it); atheris then uses that one too.
-    _rt = os.path.join(os.path.abspath(_build), "libfuzzer_rt.so")
-    if _rt not in os.environ.get("LD_PRELOAD", "") and "--replay" not in sys.argv:
-        env = dict(os.environ, LD_PRELOAD=_rt)
+    with open(os.path.join(os.path.abspath(_build), "preload")) as _f:
+        _preload = ":".join(_f.read().split())
+    if os.environ.get("LD_PRELOAD") != _preload:
+        env = dict(os.environ, LD_PRELOAD=_preload)
+        # Under ASan: Python's own allocations are not leaks, and a huge
+        # frame size must fail as malloc does (ENOMEM), not abort.
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0:allocator_may_return_null=1:"
+                                       "verify_asan_link_order=0")
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 try:
@@ -91,7 +96,13 @@ def main(test_one_input, target):
     if atheris is None:
         sys.exit("atheris is not installed: pip install atheris")
     print(f"fuzzing {target} on {CORE_FILE}", file=sys.stderr)
-    atheris.Setup(sys.argv, test_one_input)
+    argv = list(sys.argv)
+    if _build and not any(a.startswith("-malloc_limit_mb") for a in argv):
+        # A peer may declare any frame size when MAXMSGSIZE is unset, and
+        # the core then reserves it (virtual memory, as libzmq does); with
+        # the preloaded libFuzzer watching malloc that is no finding.
+        argv.insert(1, "-malloc_limit_mb=1048576")
+    atheris.Setup(argv, test_one_input)
     atheris.Fuzz()
 
 
