@@ -180,15 +180,28 @@ class Attackers(threading.Thread):
         while self.done < want and self.is_alive() and time.monotonic() < deadline:
             time.sleep(0.001)
 
+    def _connect(self):
+        deadline = time.monotonic() + 10
+        while True:
+            s = pysocket.socket(self.addr[0], pysocket.SOCK_STREAM)
+            s.settimeout(5)
+            try:
+                s.connect(self.addr[1])
+                return s
+            except BlockingIOError:
+                # A unix socket's backlog is full: the listener is behind.
+                s.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)
+
     def run(self):
         try:
             open_ = []
             for data, (pieces, reset, linger) in zip(self.streams, self.plans):
                 if self._halt.is_set():
                     break
-                s = pysocket.socket(self.addr[0], pysocket.SOCK_STREAM)
-                s.settimeout(5)
-                s.connect(self.addr[1])
+                s = self._connect()
                 step = max(1, len(data) // pieces)
                 for i in range(0, len(data), step):
                     try:
@@ -246,6 +259,10 @@ def legit_messages(rng, magic, n, tag):
     return out
 
 
+def describe(msg):
+    return "[" + ", ".join(f"{p[:14]!r}..({len(p)})" for p in msg) + "]"
+
+
 def is_legit(msg, magic):
     return bool(msg) and msg[0].startswith(magic)
 
@@ -270,7 +287,7 @@ def recv_legit(sock, magic, want, chk, what, strip_id=None):
     chk.expect(len(got) == len(want), f"{what}: {len(got)} of {len(want)} legitimate messages arrived")
     for i, (a, b) in enumerate(zip(got, want)):
         if not chk.expect(a == b, f"{what}: message {i} differs or is out of order "
-                                  f"(got head {a[0][:24]!r}, want {b[0][:24]!r})"):
+                                  f"(got {describe(a)}, want {describe(b)})"):
             break
     return got
 
@@ -408,6 +425,8 @@ def run_type(name, mctx, pctx, rng, attackers, nmsg, transport="tcp", heartbeat_
                 s.send_multipart([LEGIT_ID] + b)
             recv_legit(peer, magic, to_p[:len(got)], chk, "router -> peer")
 
+        if chk.failures and hasattr(peer, "stats"):
+            chk.failures.append(f"the legitimate peer's stats: {peer.stats()}")
         att.join(timeout=60)
         chk.expect(not att.is_alive(), "attackers did not finish")
         chk.expect(att.error is None, f"an attacker failed: {att.error!r}")

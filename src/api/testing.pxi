@@ -291,6 +291,7 @@ cdef class _Engine:
     cdef public bint protocol_error
     cdef public bint attached
     cdef public bint pipe_ended
+    cdef public bint peer_reads     # False: the remote peer stops reading
 
     def __cinit__(self):
         self.io = NULL
@@ -301,7 +302,8 @@ cdef class _Engine:
         self.buf.cmds = NULL
         self.buf.cap = 0
 
-    def __init__(self, int socket_type, long long maxmsgsize=-1, int rcvhwm=1000, bytes routing_id=b""):
+    def __init__(self, int socket_type, long long maxmsgsize=-1, int rcvhwm=1000, bytes routing_id=b"",
+                 int heartbeat_ivl=0):
         import socket as pysocket
         cdef options_t o
         cdef Py_ssize_t n = min(len(routing_id), 255)
@@ -309,10 +311,12 @@ cdef class _Engine:
         o.maxmsgsize = maxmsgsize
         o.rcvhwm = rcvhwm
         o.handshake_ivl = 0
+        o.heartbeat_ivl = heartbeat_ivl
         memcpy(o.routing_id, PyBytes_AS_STRING(routing_id), n)
         o.routing_id_len = <int>n
         self.frames = []
         self.output = bytearray()
+        self.peer_reads = True
         mine, self.peer = pysocket.socketpair(pysocket.AF_UNIX, pysocket.SOCK_STREAM)
         mine.setblocking(False)
         self.peer.setblocking(False)
@@ -385,7 +389,7 @@ cdef class _Engine:
 
     cdef int _peer_step(self) except -1:
         cdef int got = 0
-        while True:
+        while self.peer_reads:
             try:
                 b = self.peer.recv(65536)
             except (BlockingIOError, InterruptedError):
@@ -396,6 +400,25 @@ cdef class _Engine:
                 return got
             self.output += b
             got += len(b)
+        return 0
+
+    def send(self, frames):
+        """The socket sends: (flags, body) frames (flags 1: more) into the
+        session's pipe, HWM ignored; False before the pipe is attached."""
+        cdef msg_t m
+        cdef bytes b
+        if self.end == NULL or self.pipe_ended:
+            return False
+        for flags, body in frames:
+            b = bytes(body)
+            if msg_init_size(&m, len(b)) < 0:
+                raise MemoryError()
+            memcpy(msg_data(&m), PyBytes_AS_STRING(b), len(b))
+            m.flags = MSG_MORE if flags & 1 else 0
+            pipe_write(self.end, &m)
+        pipe_flush(self.end)
+        self.pump()
+        return True
 
     def pump(self, int rounds=1000000):
         """Runs the session and the socket side until nothing moves."""
@@ -429,6 +452,12 @@ cdef class _Engine:
                 return False
             self.pump()
         return True
+
+    def run_timers(self):
+        """The io thread's timer pass (heartbeats, timeouts), then a pump."""
+        io_run_timers(self.io)
+        self._session_step()
+        self.pump()
 
     def hang_up(self):
         """The remote peer closes its side; the session sees end of stream."""

@@ -328,7 +328,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     if not s.raw:
         evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
     evsink_count(s.ev, 1, 0)
-    if s.o.heartbeat_ivl > 0:
+    if s.o.heartbeat_ivl > 0 and not s.raw:     # STREAM's bytes are the peer's own
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe != NULL:
         session_send_identity(s)

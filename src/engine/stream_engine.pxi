@@ -78,8 +78,8 @@ cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     s.t_ping = now + s.o.heartbeat_ivl
     if s.t_hb_timeout < 0:
         s.t_hb_timeout = now + (s.o.heartbeat_timeout if s.o.heartbeat_timeout >= 0 else s.o.heartbeat_ivl)
-    if s.out_len + 16 > OUT_BATCH + 1024:
-        return
+    if s.has_big or s.out_len + 16 > OUT_BATCH + 1024:
+        return      # never inside a large body being written; we ping again
     p = s.outbuf + s.out_len
     p[0] = ZMTP_COMMAND
     p[1] = 7
@@ -105,8 +105,10 @@ cdef void command_to_subscription(msg_t *m, size_t name_len, unsigned char kind)
 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
-    if s.out_len + 32 > OUT_BATCH + 1024:
-        return      # the out buffer is full: the peer will ping again
+    # The out buffer ends inside a large body while one is being written:
+    # a PONG there would split it. The body itself tells the peer we live.
+    if s.has_big or s.out_len + 32 > OUT_BATCH + 1024:
+        return      # (or the out buffer is full: the peer will ping again)
     s.out_len += pong_build(s.outbuf + s.out_len, ping)
     handle_want(s.io, &s.h, s.h.events | MQ_POLLOUT)
 
