@@ -2,10 +2,13 @@
 (PING with TTL and context, PONG, SUBSCRIBE, CANCEL, ERROR, unknown ones,
 commands with MORE or reserved flag bits).
 
-Input: [socket type][options][split] then frames sent after a valid greeting
-and a READY the socket type accepts (both made here). The real session must
-deliver, answer (PONG) and refuse exactly as the model says, with HWM
-backpressure and MAXMSGSIZE as the options byte chose."""
+Input: [socket type][options][split][outgoing] then frames sent after a
+valid greeting and a READY the socket type accepts (both made here). The
+real session must deliver, answer (PONG) and refuse exactly as the model
+says, with HWM backpressure and MAXMSGSIZE as the options byte chose. The
+outgoing byte makes the socket send meanwhile (large bodies, multipart,
+many messages) to a peer that reads nothing until the end: its frames must
+come out whole and in order, with answers only between them.""" 
 import sys
 
 import fuzzlib
@@ -23,12 +26,12 @@ def prefix(cfg):
 
 
 def TestOneInput(data):
-    if len(data) < 3:
+    if len(data) < 4:
         return
     cfg = fuzzlib.Config(data[0], data[1])
     if cfg.maxmsgsize >= 0 and cfg.maxmsgsize < 30:
         cfg.maxmsgsize = -1         # the READY itself must pass
-    fuzzlib.check_engine(cfg, prefix(cfg) + bytes(data[3:]), data[2])
+    fuzzlib.check_engine(cfg, prefix(cfg) + bytes(data[4:]), data[2], fuzzlib.outgoing(data[3]))
 
 
 if __name__ == "__main__":

@@ -501,7 +501,9 @@ def main(argv=None):
                     help="what the legitimate peer is")
     ap.add_argument("--heartbeat-ms", type=int, default=100,
                     help="HEARTBEAT_IVL of the fuzzed socket (0: none)")
-    ap.add_argument("--rss-growth-mb", type=float, default=64,
+    # (Under ASan freed memory waits in its quarantine, 256 MB by default.)
+    asan = "asan" in os.environ.get("LD_PRELOAD", "")
+    ap.add_argument("--rss-growth-mb", type=float, default=400 if asan else 64,
                     help="most the RSS may grow from the end of round 1 to the end")
     a = ap.parse_args(argv)
     types = [t.strip().upper() for t in a.types.split(",") if t.strip()]

@@ -144,24 +144,79 @@ def config_bytes(socket_type, maxmsgsize=-1, rcvhwm=1000, routing_id=b""):
     raise ValueError((socket_type, maxmsgsize, rcvhwm, routing_id))
 
 
-def run_engine(cfg, pieces):
+# What the socket sends while the peer pauses its reads, chosen by a byte:
+# nothing, one body far larger than the socket buffer (it is written from
+# its own memory, a piece at a time), a multipart message, many mid-sized.
+_BIG = bytes(range(256)) * 12000
+
+
+def outgoing(b):
+    return (None,
+            [(0, _BIG)],
+            [(1, b"head"), (1, b""), (0, _BIG[:20000])],
+            [(0, _BIG[i:i + 9000]) for i in range(10)])[b % 4]
+
+
+def run_engine(cfg, pieces, send=None):
     """Feeds the pieces to a real session set up as `cfg`, the remote peer
-    staying connected; returns the engine (to be closed by the caller)."""
+    staying connected; with `send`, the socket sends those frames as soon
+    as the session is active, the peer reading nothing until the end.
+    Returns the engine (to be closed by the caller) and what was sent."""
     e = _core._Engine(cfg.socket_type, maxmsgsize=cfg.maxmsgsize,
                       rcvhwm=cfg.rcvhwm, routing_id=cfg.routing_id)
+    sent = []
+    if send:
+        e.peer_reads = False
     for p in pieces:
         if not e.feed(p):
             break
+        if send and not sent and e.active:
+            e.send(send)
+            sent = send
+    e.peer_reads = True
     e.pump()
-    return e
+    return e, sent
 
 
-def check_engine(cfg, stream, ctl):
+def check_output(e, expect, sent, ctx, state):
+    """With traffic of its own the session's bytes are frames: all it sent
+    (a prefix if it died), whole, with only answers (PONG) between them,
+    each one the model expects, in order (a PONG may be left out: none is
+    sent while a large body is half written)."""
+    out = bytes(e.output)
+    head = handshake_output(expect)
+    assert out.startswith(head), ctx + f" engine output {out[:200]!r}"
+    frames_out, err = model.decode_frames(out[len(head):])
+    want_frames, _ = model.decode_frames(expect.output[len(head):])
+    assert err is None, ctx + f" the session's output does not decode: {out[:300]!r}"
+    data = [(f, b) for f, b in frames_out if not f & model.MSG_COMMAND]
+    cmds = [b for f, b in frames_out if f & model.MSG_COMMAND]
+    pongs = [b for f, b in want_frames]
+    want = [(model.MSG_MORE if f & 1 else 0, b) for f, b in sent]
+    if state == "dead":
+        assert data == want[:len(data)], ctx + f" sent frames {[(f, len(b)) for f, b in data]}"
+    else:
+        assert data == want, ctx + f" sent frames {[(f, len(b)) for f, b in data]}"
+    it = iter(pongs)
+    assert all(c in it for c in cmds), ctx + f" answers {cmds[:5]!r} not within {pongs[:5]!r}"
+
+
+def handshake_output(expect):
+    """The greeting and READY the model's output starts with (the socket
+    sends only once the handshake is done, so they are complete)."""
+    ready_len = 2 + expect.output[65]       # READY always has a short header
+    return expect.output[:64 + ready_len]
+
+
+def check_engine(cfg, stream, ctl, send=None):
     """The engine, fed `stream` in pieces chosen by `ctl`, does what the
     model says: same frames to the socket, same bytes to the peer, same
-    end state; then a hang-up ends the session cleanly."""
+    end state; then a hang-up ends the session cleanly. `send`: frames the
+    socket sends meanwhile (see run_engine, check_output)."""
     expect = model.session(cfg.socket_type, stream, cfg.maxmsgsize, cfg.routing_id)
-    e = run_engine(cfg, chunks(stream, ctl))
+    if cfg.socket_type == model.STREAM:
+        send = None
+    e, sent = run_engine(cfg, chunks(stream, ctl), send)
     try:
         frames = e.frames
         if cfg.socket_type == model.STREAM:
@@ -179,7 +234,9 @@ def check_engine(cfg, stream, ctl):
             if state == "dead":
                 assert e.protocol_error == expect.protocol_error, ctx + " protocol error flag"
         out = bytes(e.output)
-        if state == "dead" and expect.state != "handshake":
+        if sent:
+            check_output(e, expect, sent, ctx, state)
+        elif state == "dead" and expect.state != "handshake":
             # Answers queued in the read that also brought the bad bytes go
             # down with the connection: what was written is a prefix.
             assert expect.output.startswith(out), ctx + f" engine output {out[:200]!r}"

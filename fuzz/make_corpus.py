@@ -212,11 +212,12 @@ def seeds_commands():
     setups = ((7, -1, 1000), (9, -1, 1000), (6, 4096, 1), (0, 300, 2))
     for i, (name, s) in enumerate(cmds.items()):
         for t, mx, hwm in (setups[i % 4], setups[(i + 1) % 4]):
-            out[f"{name}-type{t}-max{mx}-hwm{hwm}"] = cfg(t, mx, hwm) + b"\x00" + s
-    out["mixed-pull-split1"] = cfg(7) + b"\x01" + stream_after_ready(7)
+            send = bytes([i % 4])       # what the socket sends meanwhile
+            out[f"{name}-type{t}-max{mx}-hwm{hwm}"] = cfg(t, mx, hwm) + b"\x00" + send + s
+    out["mixed-pull-split1"] = cfg(7) + b"\x01\x00" + stream_after_ready(7)
     # Backpressure over many rounds: HWM 1, far more frames than one read.
-    out["hwm1-many-frames"] = cfg(6, 4096, 1) + b"\x00" + F(b"") * 150 + ping(1) + F(b"end")
-    out["hwm1-many-frames-split"] = cfg(7, -1, 1) + b"\x03" + b"".join(F(bytes([i])) for i in range(200))
+    out["hwm1-many-frames"] = cfg(6, 4096, 1) + b"\x00\x00" + F(b"") * 150 + ping(1) + F(b"end")
+    out["hwm1-many-frames-split"] = cfg(7, -1, 1) + b"\x03\x00" + b"".join(F(bytes([i])) for i in range(200))
     return out
 
 
