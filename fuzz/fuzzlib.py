@@ -147,7 +147,7 @@ def config_bytes(socket_type, maxmsgsize=-1, rcvhwm=1000, routing_id=b""):
 # What the socket sends while the peer pauses its reads, chosen by a byte:
 # nothing, one body far larger than the socket buffer (it is written from
 # its own memory, a piece at a time), a multipart message, many mid-sized.
-_BIG = bytes(range(256)) * 12000
+_BIG = bytes(range(256)) * 2048        # 512 KiB: several socket buffers
 
 
 def outgoing(b):
