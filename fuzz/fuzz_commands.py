@@ -9,8 +9,6 @@ says, with HWM backpressure and MAXMSGSIZE as the options byte chose. The
 outgoing byte makes the socket send meanwhile (large bodies, multipart,
 many messages) to a peer that reads nothing until the end: its frames must
 come out whole and in order, with answers only between them.""" 
-import sys
-
 import fuzzlib
 from fuzzlib import model
 

@@ -8,8 +8,6 @@ error is only ever ZMQError EMSGSIZE/EPROTO/ENOMEM; a decoded frame
 re-encodes (canonically) to bytes that decode to the same frame; what is
 still owed to a body never exceeds its declared size."""
 import errno
-import sys
-
 import fuzzlib
 from fuzzlib import ZMQError, _core, model
 

@@ -4,8 +4,6 @@ Input: [socket type][options][split] then what the peer sends, from the
 greeting on. The greeting check runs on every prefix (as bytes trickle in)
 against the model; then a real session takes the stream in pieces and must
 do exactly what the model says (see fuzzlib.check_engine)."""
-import sys
-
 import fuzzlib
 from fuzzlib import _core, model
 

@@ -7,8 +7,6 @@ identities of every length, ERROR, other commands, data before READY.
 The mechanism must accept exactly the first command the model accepts and
 nothing after it; the session must go active or close as the model says.
 Other mechanisms (PLAIN, CURVE) get their own targets when they exist."""
-import sys
-
 import fuzzlib
 from fuzzlib import _core, model
 

@@ -7,8 +7,6 @@ Input: [socket type] then the properties. metadata_parse must agree with
 the model on malformed/accepted and on the socket type and identity it
 extracts; the NULL mechanism must accept READY with them exactly when the
 model does."""
-import sys
-
 import fuzzlib
 from fuzzlib import _core, model
 

@@ -56,17 +56,12 @@ def test_a_command_never_lands_inside_a_large_body_being_written(trigger):
         e.close()
 
 
-def test_stream_sockets_send_no_heartbeats_into_the_raw_stream(ctx=None):
+def test_stream_sockets_send_no_heartbeats_into_the_raw_stream(zmq, sock):
     # Found by fuzz_socket: a STREAM socket with HEARTBEAT_IVL wrote ZMTP
     # PING frames into its raw TCP connections.
-    import mqcore
-    c = mqcore.Context()
-    s = c.socket(mqcore.STREAM)
-    s.setsockopt(mqcore.HEARTBEAT_IVL, 20)
-    s.setsockopt(mqcore.RCVTIMEO, 5000)
-    s.linger = 0
+    s = sock(zmq.STREAM, heartbeat_ivl=20)
     s.bind("tcp://127.0.0.1:0")
-    port = int(s.getsockopt_string(mqcore.LAST_ENDPOINT).rsplit(":", 1)[1])
+    port = int(s.getsockopt_string(zmq.LAST_ENDPOINT).rsplit(":", 1)[1])
     raw = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
         rid, first = s.recv_multipart()          # the connect notification
@@ -84,5 +79,3 @@ def test_stream_sockets_send_no_heartbeats_into_the_raw_stream(ctx=None):
         assert raw.recv(100) == b"world"
     finally:
         raw.close()
-        s.close()
-        c.term()
