@@ -370,3 +370,341 @@ def _mailbox_fold_check(int repeats):
     pipe_decref(p)
     mailbox_decref(mb)
     return types, refs
+
+
+# ---------------------------------------------------------------- fuzzing
+# Entry points for the fuzzers (fuzz/, tests/fuzz): the engine's own code
+# (greeting check, NULL handshake, metadata, decoder, commands, HWM
+# backpressure) driven over bytes from Python, with no io thread.
+
+cdef class _NullMechanism:
+    """The NULL mechanism as a session runs it: process() takes one
+    handshake command body, next() gives what it would send now."""
+    cdef options_t o
+    cdef mechanism_t m
+
+    def __cinit__(self, int socket_type, bytes routing_id=b""):
+        cdef Py_ssize_t n = min(len(routing_id), 255)
+        options_defaults(&self.o, socket_type)
+        memcpy(self.o.routing_id, PyBytes_AS_STRING(routing_id), n)
+        self.o.routing_id_len = <int>n
+        mech_init(&self.m, &self.o)
+
+    def next(self):
+        """The next handshake command body, or None when there is none."""
+        cdef msg_t out
+        msg_init(&out)
+        if self.m.next_handshake_command(&self.m, &out) != 0:
+            return None
+        b = PyBytes_FromStringAndSize(<char *>msg_data(&out), out.size)
+        msg_close(&out)
+        return b
+
+    def process(self, body):
+        """0: the command was acceptable; -1: the handshake failed."""
+        cdef bytes b = bytes(body)
+        cdef msg_t cmd
+        cdef int rc
+        if msg_init_size(&cmd, len(b)) < 0:
+            raise MemoryError()
+        memcpy(msg_data(&cmd), PyBytes_AS_STRING(b), len(b))
+        cmd.flags = MSG_COMMAND
+        rc = self.m.process_handshake_command(&self.m, &cmd)
+        msg_close(&cmd)
+        return rc
+
+    @property
+    def status(self):
+        """0 handshaking, 1 ready, 2 error."""
+        return self.m.status
+
+    @property
+    def error_code(self):
+        return self.m.error_code
+
+    @property
+    def peer_socket_type(self):
+        return self.m.peer.socket_type
+
+    @property
+    def peer_identity(self):
+        return PyBytes_FromStringAndSize(<char *>self.m.peer.identity, self.m.peer.identity_len)
+
+
+cdef class _Engine:
+    """The session of one accepted connection, run on this thread. Bytes
+    given to feed() reach it through a socketpair, as from a TCP peer, and
+    pump() does what its io thread would: read and write events, pipe
+    commands, the socket taking what the session delivered (into `frames`
+    as (flags, body); flags 8 marks a routing id)."""
+    cdef io_thread_t *io
+    cdef session_t *s
+    cdef mailbox_t *sock_mb
+    cdef evsink_t *ev
+    cdef pipe_end_t *end
+    cdef cmdbuf_t buf
+    cdef object peer
+    cdef public list frames
+    cdef public bytearray output
+    cdef public bint protocol_error
+    cdef public bint attached
+    cdef public bint pipe_ended
+    cdef public bint peer_reads     # False: the remote peer stops reading
+
+    def __cinit__(self):
+        self.io = NULL
+        self.s = NULL
+        self.sock_mb = NULL
+        self.ev = NULL
+        self.end = NULL
+        self.buf.cmds = NULL
+        self.buf.cap = 0
+
+    def __init__(self, int socket_type, long long maxmsgsize=-1, int rcvhwm=1000, bytes routing_id=b"",
+                 int heartbeat_ivl=0):
+        import socket as pysocket
+        cdef options_t o
+        cdef Py_ssize_t n = min(len(routing_id), 255)
+        options_defaults(&o, socket_type)
+        o.maxmsgsize = maxmsgsize
+        o.rcvhwm = rcvhwm
+        o.handshake_ivl = 0
+        o.heartbeat_ivl = heartbeat_ivl
+        memcpy(o.routing_id, PyBytes_AS_STRING(routing_id), n)
+        o.routing_id_len = <int>n
+        self.frames = []
+        self.output = bytearray()
+        self.peer_reads = True
+        mine, self.peer = pysocket.socketpair(pysocket.AF_UNIX, pysocket.SOCK_STREAM)
+        mine.setblocking(False)
+        self.peer.setblocking(False)
+        self.io = <io_thread_t *>calloc(1, sizeof(io_thread_t))
+        if self.io == NULL:
+            raise MemoryError()
+        self.io.poller = mq_poller_new(0)
+        self.io.mb = mailbox_new()
+        self.sock_mb = mailbox_new()
+        self.ev = evsink_new()
+        self.s = session_new(&o, self.sock_mb, NULL, False, T_IPC, self.ev, b"fuzz")
+        if self.io.poller == NULL or self.io.mb == NULL or self.sock_mb == NULL or self.s == NULL:
+            raise MemoryError()
+        self.s.h.fd = mine.detach()
+        session_start(self.io, self.s)
+        self.pump()
+
+    @property
+    def alive(self):
+        return self.s != NULL
+
+    @property
+    def active(self):
+        return self.s != NULL and self.s.state == S_ACTIVE
+
+    cdef bint _session_step(self):
+        """One poller round for the session; True if it was given an event."""
+        cdef int want
+        if self.s == NULL:
+            return False
+        want = self.s.h.events & (MQ_POLLIN | MQ_POLLOUT) if self.s.h.registered else 0
+        if want:
+            session_on_event(self.s, want)
+        io_process_commands(self.io)
+        if self.s.state == S_DEAD:
+            self.protocol_error = self.s.no_reconnect
+            self.s = NULL       # freed with the io thread's retired list
+        io_release_retired(self.io)
+        return want != 0
+
+    cdef int _socket_step(self) except -1:
+        """Takes the socket's commands and reads its pipe end; returns how
+        many frames and commands there were."""
+        cdef int n = mailbox_take(self.sock_mb, &self.buf, True)
+        cdef int i
+        cdef int got = n
+        cdef msg_t m
+        cdef command_t *c
+        for i in range(n):
+            c = &self.buf.cmds[i]
+            if c.type == CMD_ATTACH and self.end == NULL:
+                self.end = c.end
+                self.attached = True
+            elif c.type == CMD_ATTACH:
+                pipe_close(c.end, 0)
+            if c.end != NULL:
+                pipe_decref(c.end.pipe)
+        while self.end != NULL and not self.pipe_ended:
+            msg_init(&m)
+            i = pipe_read(self.end, &m)
+            if i == 0:
+                break
+            if i < 0:
+                self.pipe_ended = True
+                break
+            self.frames.append((m.flags, PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)))
+            msg_close(&m)
+            got += 1
+        return got
+
+    cdef int _peer_step(self) except -1:
+        cdef int got = 0
+        while self.peer_reads:
+            try:
+                b = self.peer.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return got
+            except OSError:
+                return got
+            if not b:
+                return got
+            self.output += b
+            got += len(b)
+        return 0
+
+    def send(self, frames):
+        """The socket sends: (flags, body) frames (flags 1: more) into the
+        session's pipe, HWM ignored; False before the pipe is attached."""
+        cdef msg_t m
+        cdef bytes b
+        if self.end == NULL or self.pipe_ended:
+            return False
+        for flags, body in frames:
+            b = bytes(body)
+            if msg_init_size(&m, len(b)) < 0:
+                raise MemoryError()
+            memcpy(msg_data(&m), PyBytes_AS_STRING(b), len(b))
+            m.flags = MSG_MORE if flags & 1 else 0
+            pipe_write(self.end, &m)
+        pipe_flush(self.end)
+        self.pump()
+        return True
+
+    def pump(self, int rounds=1000000):
+        """Runs the session and the socket side until nothing moves."""
+        cdef int i
+        cdef int moved
+        for i in range(rounds):
+            moved = self._socket_step() + self._peer_step()
+            self._session_step()
+            moved += self._socket_step() + self._peer_step()
+            if moved == 0:
+                break
+
+    def feed(self, data):
+        """Sends bytes as the remote peer; False if the session closed the
+        connection before taking them all."""
+        cdef bytes b = bytes(data)
+        cdef Py_ssize_t pos = 0
+        cdef int stuck = 0
+        while pos < len(b):
+            if self.s == NULL:
+                return False
+            try:
+                pos += self.peer.send(b[pos:pos + 65536])
+                stuck = 0
+            except (BlockingIOError, InterruptedError):
+                stuck += 1
+                if stuck > 1000:
+                    raise RuntimeError("the session stopped reading with its pipe drained")
+            except OSError:
+                self.pump()
+                return False
+            self.pump()
+        return True
+
+    def run_timers(self):
+        """The io thread's timer pass (heartbeats, timeouts), then a pump."""
+        io_run_timers(self.io)
+        self._session_step()
+        self.pump()
+
+    def hang_up(self):
+        """The remote peer closes its side; the session sees end of stream."""
+        import socket as pysocket
+        try:
+            self.peer.shutdown(pysocket.SHUT_WR)
+        except OSError:
+            pass
+        self.pump()
+
+    def close(self):
+        """Ends the session and frees everything (idempotent)."""
+        if self.peer is not None:
+            self.peer.close()
+            self.peer = None
+        self._release()
+
+    cdef void _release(self) noexcept:
+        cdef cmdbuf_t rest
+        cdef int n
+        cdef int i
+        if self.io == NULL:
+            return
+        if self.s != NULL:
+            session_destroy(self.s)
+            self.s = NULL
+        io_release_retired(self.io)
+        if self.end != NULL:
+            pipe_close(self.end, 0)
+            self.end = NULL
+        n = mailbox_take(self.sock_mb, &self.buf, True)
+        for i in range(n):
+            if self.buf.cmds[i].type == CMD_ATTACH:
+                pipe_close(self.buf.cmds[i].end, 0)
+            if self.buf.cmds[i].end != NULL:
+                pipe_decref(self.buf.cmds[i].end.pipe)
+        io_process_commands(self.io)
+        io_release_retired(self.io)
+        mq_poller_free(self.io.poller)
+        rest.cmds = NULL
+        rest.cap = 0
+        mailbox_close(self.io.mb, &rest)
+        free(rest.cmds)
+        mailbox_decref(self.io.mb)
+        free(self.io.cmdbuf.cmds)
+        free(self.io)
+        self.io = NULL
+        mailbox_decref(self.sock_mb)
+        self.sock_mb = NULL
+        evsink_decref(self.ev)
+        self.ev = NULL
+        free(self.buf.cmds)
+        self.buf.cmds = NULL
+
+    def __dealloc__(self):
+        self._release()
+
+
+cdef class _FuzzDecoder(_Decoder):
+    """_Decoder plus what the engine asks of it between reads."""
+
+    def feed_until_error(self, data):
+        """(frames, errno): the frames that completed, and 0 or the error
+        that stopped the stream after them."""
+        cdef bytes b = bytes(data)
+        cdef size_t pos = 0
+        cdef size_t used
+        cdef int rc
+        frames = []
+        while True:
+            rc = decoder_feed(&self.dec, <const unsigned char *>PyBytes_AS_STRING(b) + pos, len(b) - pos, &used)
+            pos += used
+            if pos > <size_t>len(b):
+                raise AssertionError("the decoder consumed more than it was given")
+            if rc == DEC_ERROR:
+                return frames, self.dec.error
+            if rc == DEC_NEED_MORE:
+                if pos != <size_t>len(b):
+                    raise AssertionError("the decoder asked for more with bytes left")
+                return frames, 0
+            frames.append((self.dec.msg.flags,
+                           PyBytes_FromStringAndSize(<char *>msg_data(&self.dec.msg), self.dec.msg.size)))
+            msg_close(&self.dec.msg)
+
+    @property
+    def body_missing(self):
+        return decoder_body_missing(&self.dec)
+
+    @property
+    def at_frame_start(self):
+        return self.dec.state == DEC_FLAGS
+

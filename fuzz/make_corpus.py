@@ -1,0 +1,259 @@
+"""Writes the seed corpus of every target into fuzz/corpus/<target>/ from
+valid encodings (and their classic breakages), so that it is reproducible:
+
+    python fuzz/make_corpus.py
+
+Each seed is laid out as its target reads input (see the targets' headers).
+Crash reproducers live in fuzz/corpus/<target>/regressions/ and are kept
+by hand; this script does not touch them. Files it no longer makes are
+removed, so the corpus is exactly what the script says."""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import zmtp_model as m  # noqa: E402
+
+SOCKET_TYPES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 19, 20)
+MAXMSGSIZES = (-1, -1, -1, 0, 1, 5, 255, 256, 300, 4096)
+RCVHWMS = (1000, 1000, 1, 2, 3, 0)
+PEER = {0: 0, 1: 2, 2: 1, 3: 4, 4: 3, 5: 6, 6: 5, 7: 8, 8: 7, 9: 10, 10: 9,
+        11: 11, 12: 13, 13: 12, 19: 19, 20: 20}
+
+
+def cfg(socket_type, maxmsgsize=-1, rcvhwm=1000, rid=False):
+    """The two config bytes of fuzzlib.Config (kept in step with it)."""
+    b0 = SOCKET_TYPES.index(socket_type)
+    for b1 in range(256):
+        if (MAXMSGSIZES[b1 % len(MAXMSGSIZES)] == maxmsgsize
+                and RCVHWMS[(b1 // len(MAXMSGSIZES)) % len(RCVHWMS)] == rcvhwm
+                and bool((b1 // 60) % 2) == rid):
+            return bytes([b0, b1])
+    raise ValueError((socket_type, maxmsgsize, rcvhwm, rid))
+
+
+def maxsel(maxmsgsize):
+    return bytes([MAXMSGSIZES.index(maxmsgsize)])
+
+
+F = m.encode_frame
+
+
+def cmd(body, more=False):
+    return m.encode_frame(body, more=more, command=True)
+
+
+def long_frame(body, flags=0):
+    """A frame with an 8-byte size even when 1 byte would do."""
+    return bytes([flags | 2]) + struct.pack(">Q", len(body)) + body
+
+
+def header(flags, size):
+    return bytes([flags | 2]) + struct.pack(">Q", size)
+
+
+def prop(name, value):
+    return m.metadata_put(name, value)
+
+
+def ready(props):
+    return cmd(b"\x05READY" + props)
+
+
+def ping(ttl, ctx=b""):
+    return cmd(b"\x04PING" + struct.pack(">H", ttl) + ctx)
+
+
+GREETINGS = {
+    "null-3.1": m.greeting(),
+    "null-3.0": m.greeting(minor=0),
+    "null-4.0": m.greeting(major=4, minor=0),
+    "null-rid-padding": m.greeting(routing_id_len=7),
+    "plain": m.greeting(mechanism=b"PLAIN"),
+    "curve": m.greeting(mechanism=b"CURVE"),
+    "null-lowercase": m.greeting(mechanism=b"null"),
+    "null-as-server": m.greeting()[:32] + b"\x01" + m.greeting()[33:],
+    "zmtp-2.0": b"\xff" + bytes(8) + b"\x7f\x01\x05",
+    "zmtp-1.0": b"\x01\x00",
+    "bad-signature": b"\xfe" + m.greeting()[1:],
+    "no-signature-bit": m.greeting()[:9] + b"\x7e" + m.greeting()[10:],
+    "major-1": m.greeting(major=1),
+    "http": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "truncated-1": m.greeting()[:1],
+    "truncated-10": m.greeting()[:10],
+    "truncated-12": m.greeting()[:12],
+    "truncated-32": m.greeting()[:32],
+    "truncated-63": m.greeting()[:63],
+}
+
+READY_PROPS = {
+    "pull": prop(b"Socket-Type", b"PULL"),
+    "dealer-id": prop(b"Socket-Type", b"DEALER") + prop(b"Identity", b"peer"),
+    "router-id-255": prop(b"Socket-Type", b"ROUTER") + prop(b"Identity", b"i" * 255),
+    "dealer-id-256": prop(b"Socket-Type", b"DEALER") + prop(b"Identity", b"i" * 256),
+    "no-socket-type": prop(b"Identity", b"x"),
+    "empty": b"",
+    "unknown-type": prop(b"Socket-Type", b"FOO"),
+    "lowercase-type": prop(b"Socket-Type", b"dealer"),
+    "type-prefix": prop(b"Socket-Type", b"DEAL"),
+    "type-twice": prop(b"Socket-Type", b"FOO") + prop(b"Socket-Type", b"PUB"),
+    "extra-props": prop(b"Resource", b"/a") + prop(b"X-Custom", b"v" * 40) + prop(b"Socket-Type", b"SUB"),
+    "name-len-0": b"\x00" + struct.pack(">I", 0),
+    "name-255": prop(b"N" * 255, b"v"),
+    "value-len-overrun": b"\x0bSocket-Type" + struct.pack(">I", 0xFFFFFFFF) + b"PUB",
+    "value-len-off-by-one": b"\x0bSocket-Type" + struct.pack(">I", 4) + b"PUB",
+    "truncated-name": b"\x0bSocket",
+    "truncated-length": b"\x0bSocket-Type\x00\x00",
+    "trailing-byte": prop(b"Socket-Type", b"PUSH") + b"\x01",
+}
+
+
+def stream_after_ready(t):
+    """A little of everything a peer sends in the traffic phase."""
+    return (F(b"hello") + F(b"part1", more=True) + F(b"part2")
+            + ping(10, b"ctx") + cmd(b"\x09SUBSCRIBEtopic") + cmd(b"\x06CANCELtopic")
+            + F(b"x" * 300) + cmd(b"\x04PONG") + F(b""))
+
+
+def seeds_frames():
+    out = {}
+    s = {
+        "short": F(b"hello"),
+        "empty-body": F(b""),
+        "more-chain": F(b"a", more=True) + F(b"b", more=True) + F(b"c"),
+        "long-300": F(b"x" * 300),
+        "long-form-small": long_frame(b"tiny"),
+        "command": cmd(b"\x04PING\x00\x00"),
+        "reserved-bits": bytes([0xF8, 3]) + b"abc" + bytes([0xF9, 0]),
+        "size-255": F(b"y" * 255),
+        "size-256": F(b"y" * 256),
+        "huge-2^62": header(0, 1 << 62),
+        "huge-2^62+1": header(0, (1 << 62) + 1),
+        "huge-2^64-1": header(0, (1 << 64) - 1),
+        "huge-2^40": header(0, 1 << 40),
+        "header-split": header(1, 5)[:4],
+        "truncated-body": F(b"abcdef")[:5],
+        "many-small": b"".join(F(bytes([i])) for i in range(40)),
+    }
+    for i, (name, stream) in enumerate(s.items()):
+        for mx in (-1, 5, 300):
+            split = (0, 1, 7)[(i + mx) % 3]
+            out[f"{name}-max{mx}-split{split}"] = maxsel(mx) + bytes([split]) + stream
+    return out
+
+
+def seeds_greeting():
+    out = {}
+    for name, g in GREETINGS.items():
+        for t in (7, 6):
+            out[f"{name}-type{t}"] = cfg(t) + b"\x00" + g
+    full = m.greeting() + m.ready_frame(8) + stream_after_ready(7)
+    for split in (0, 1, 3, 64):
+        out[f"whole-pull-split{split}"] = cfg(7) + bytes([split]) + full
+    out["whole-router-rid"] = cfg(6, rid=True) + b"\x05" + m.greeting() + m.ready_frame(5, b"me") + F(b"x")
+    return out
+
+
+def seeds_handshake():
+    out = {}
+    for i, (name, props) in enumerate(READY_PROPS.items()):
+        for t in ((7, 5), (6, 2))[i % 2]:
+            out[f"ready-{name}-type{t}"] = cfg(t) + b"\x00" + ready(props) + F(b"after")
+    others = {
+        "ready-then-ready": m.ready_frame(8) + m.ready_frame(8),
+        "ready-more-flag": cmd(b"\x05READY" + prop(b"Socket-Type", b"PUSH"), more=True),
+        "ready-long-form": long_frame(b"\x05READY" + prop(b"Socket-Type", b"PUSH"), 4),
+        "ready-as-data": F(b"\x05READY" + prop(b"Socket-Type", b"PUSH")),
+        "error-first": cmd(b"\x05ERROR\x0bbad request"),
+        "ping-first": ping(1),
+        "hello-first": cmd(b"\x05HELLO\x05admin\x06secret"),
+        "initiate-first": cmd(b"\x08INITIATE" + prop(b"Socket-Type", b"PUSH")),
+        "data-first": F(b"hi"),
+        "empty-command": cmd(b""),
+        "name-overrun": cmd(b"\x09READY"),
+        "ready-split": m.ready_frame(8)[:5],
+    }
+    for name, s in others.items():
+        for t in (7, 6):
+            out[f"{name}-type{t}"] = cfg(t) + b"\x01" + s
+    return out
+
+
+def seeds_commands():
+    out = {}
+    cmds = {
+        "data": F(b"hello") + F(b"a", more=True) + F(b"b"),
+        "ping-no-ttl": cmd(b"\x04PING"),
+        "ping-short-ttl": cmd(b"\x04PING\x00"),
+        "ping-ttl0": ping(0),
+        "ping-ttl-max": ping(0xFFFF),
+        "ping-ctx16": ping(5, b"c" * 16),
+        "ping-ctx17": ping(5, b"c" * 17),
+        "ping-ctx200": ping(5, b"c" * 200),
+        "ping-more": cmd(b"\x04PING\x00\x01", more=True) + F(b"x"),
+        "pong": cmd(b"\x04PONG\x00\x01ab"),
+        "subscribe-empty": cmd(b"\x09SUBSCRIBE"),
+        "subscribe-topic": cmd(b"\x09SUBSCRIBEweather"),
+        "subscribe-long": cmd(b"\x09SUBSCRIBE" + b"t" * 400),
+        "cancel": cmd(b"\x06CANCELweather"),
+        "error": cmd(b"\x05ERROR\x06reason"),
+        "unknown": cmd(b"\x07UNKNOWNpayload"),
+        "name-overrun": cmd(b"\xffPING"),
+        "empty-command": cmd(b""),
+        "ready-again": m.ready_frame(8),
+        "multipart-cut-by-command": F(b"a", more=True) + cmd(b"\x09SUBSCRIBEx") + F(b"b"),
+        "many-pings": b"".join(ping(i, bytes([i])) for i in range(30)),
+        "over-max": F(b"z" * 5000),
+        "huge": header(0, 1 << 62),
+        "reserved-bits": bytes([0xF0, 2]) + b"ok" + bytes([0xFC, 5]) + b"\x04PING",
+    }
+    setups = ((7, -1, 1000), (9, -1, 1000), (6, 4096, 1), (0, 300, 2))
+    for i, (name, s) in enumerate(cmds.items()):
+        for t, mx, hwm in (setups[i % 4], setups[(i + 1) % 4]):
+            send = bytes([i % 4])       # what the socket sends meanwhile
+            out[f"{name}-type{t}-max{mx}-hwm{hwm}"] = cfg(t, mx, hwm) + b"\x00" + send + s
+    out["mixed-pull-split1"] = cfg(7) + b"\x01\x00" + stream_after_ready(7)
+    # Backpressure over many rounds: HWM 1, far more frames than one read.
+    out["hwm1-many-frames"] = cfg(6, 4096, 1) + b"\x00\x00" + F(b"") * 150 + ping(1) + F(b"end")
+    out["hwm1-many-frames-split"] = cfg(7, -1, 1) + b"\x03\x00" + b"".join(F(bytes([i])) for i in range(200))
+    return out
+
+
+def seeds_metadata():
+    out = {}
+    for i, (name, props) in enumerate(READY_PROPS.items()):
+        for t in ((7, 5), (6, 1))[i % 2]:
+            out[f"{name}-type{t}"] = bytes([SOCKET_TYPES.index(t)]) + props
+    for t in SOCKET_TYPES:
+        name = m.SOCKET_TYPE_NAMES[PEER[t]]
+        out[f"compatible-{t}"] = bytes([SOCKET_TYPES.index(t)]) + prop(b"Socket-Type", name)
+    return out
+
+
+TARGETS = {
+    "greeting": seeds_greeting,
+    "frames": seeds_frames,
+    "commands": seeds_commands,
+    "handshake": seeds_handshake,
+    "metadata": seeds_metadata,
+}
+
+
+def main():
+    for target, make in TARGETS.items():
+        d = os.path.join(HERE, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        seeds = make()
+        for f in os.listdir(d):
+            if os.path.isfile(os.path.join(d, f)) and f not in seeds:
+                os.remove(os.path.join(d, f))
+        for name, data in seeds.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        print(f"{target}: {len(seeds)} seeds")
+
+
+if __name__ == "__main__":
+    main()
