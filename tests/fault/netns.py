@@ -39,7 +39,10 @@ _probe_result = None
 
 
 def _ip(*args, check=True, timeout=10):
-    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=timeout)
+    # Not under the sanitizers' preload (tools/sanitize.sh): they are for
+    # our code, and iproute2 has findings of its own.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=timeout, env=env)
     if check and r.returncode != 0:
         raise RuntimeError(f"ip {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")
     return r

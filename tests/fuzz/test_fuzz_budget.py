@@ -23,6 +23,8 @@ FUZZ = os.path.join(ROOT, "fuzz")
 TARGETS = ["greeting", "frames", "commands", "handshake", "metadata"]
 RUNS = int(os.environ.get("MQCORE_FUZZ_RUNS", "30000"))
 SECONDS = int(os.environ.get("MQCORE_FUZZ_SECONDS", "12"))
+# AddressSanitizer's shadow memory counts in the RSS libFuzzer watches.
+RSS_LIMIT_MB = 4096 if os.environ.get("MQCORE_SANITIZED") else 1024
 
 
 def load_target(target):
@@ -49,7 +51,7 @@ def test_target_runs_its_budget_without_a_finding(target, tmp_path):
     new.mkdir()
     cmd = [sys.executable, os.path.join(FUZZ, f"fuzz_{target}.py"),
            f"-atheris_runs={RUNS}", f"-max_total_time={SECONDS}", "-timeout=10",
-           "-rss_limit_mb=1024", "-max_len=2048", "-seed=1",
+           f"-rss_limit_mb={RSS_LIMIT_MB}", "-max_len=2048", "-seed=1",
            f"-artifact_prefix={tmp_path}/", str(new), os.path.join(FUZZ, "corpus", target)]
     try:
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=SECONDS + 90)
