@@ -24,6 +24,7 @@ cdef enum:
     T_IPC = 2
     IN_BATCH = 65536
     OUT_BATCH = 65536
+    OUT_BUF = OUT_BATCH + 1024   # room past a batch for the handshake and the engine's commands
     COPY_MAX = 8192          # bodies up to this are copied into the out buffer
     LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
@@ -95,7 +96,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     if s == NULL:
         return NULL
     s.inbuf = <unsigned char *>malloc(IN_BATCH)
-    s.outbuf = <unsigned char *>malloc(OUT_BATCH + 1024)
+    s.outbuf = <unsigned char *>malloc(OUT_BUF)
     if s.inbuf == NULL or s.outbuf == NULL:
         # Callers refuse the connect, or close the accepted fd.
         free(s.inbuf)
@@ -364,7 +365,7 @@ cdef int session_queue_handshake_commands(session_t *s) noexcept nogil:
         if rc != 0:
             errno = rc
             return -1
-        if s.out_len + 9 + m.size > OUT_BATCH + 1024:
+        if s.out_len + 9 + m.size > OUT_BUF:
             msg_close(&m)
             errno = EPROTO
             return -1

@@ -130,8 +130,11 @@ cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t
 
 cdef inline void session_move_commands(session_t *s) noexcept nogil:
     # Only between frames: with a large body pending, the out buffer ends
-    # with the first bytes of that body (see session_fill).
-    if s.has_big:
+    # with the first bytes of that body (see session_fill). And only when
+    # they fit: a peer that stops reading leaves the buffer full, and every
+    # heartbeat would otherwise append to it again; they wait (the PONG
+    # queue is bounded) until the writes catch up.
+    if s.has_big or s.out_len + CMD_OUT_MAX + 9 > OUT_BUF:
         return
     if s.cmd_len:
         memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)
