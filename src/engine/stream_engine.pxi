@@ -38,9 +38,9 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             return -1
         return 0
     if m.flags & MSG_COMMAND:
-        if command_is(m, b"SUBSCRIBE"):
+        if session_takes_subscription(s) and command_is(m, b"SUBSCRIBE"):
             rc = command_to_subscription(m, 10, 1)
-        elif command_is(m, b"CANCEL"):
+        elif session_takes_subscription(s) and command_is(m, b"CANCEL"):
             rc = command_to_subscription(m, 7, 0)
         else:
             if command_is(m, b"PING"):
@@ -65,6 +65,14 @@ cdef int session_deliver(session_t *s) noexcept nogil:
         return 1
     pipe_write(s.pipe, m)
     return 0
+
+
+cdef inline bint session_takes_subscription(session_t *s) noexcept nogil:
+    # Only publishers read subscriptions; anywhere else the 0x01/0x00 form
+    # would be a message the peer slipped into the application's data. And
+    # only between messages: one between the frames of a message would
+    # become one of its frames.
+    return (s.o.type == 1 or s.o.type == 9) and not (s.pipe != NULL and s.pipe.more_out)
 
 
 cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
