@@ -86,3 +86,35 @@ def test_subscribe_between_frames_does_not_split_a_message_on_xpub(zmq):
             assert received(zmq, s, "XPUB") == [[b"\x01topic"], [b"A", b"B"], [b"end"]]
     finally:
         ctx.destroy(0)
+
+
+def read_command(r, name, timeout=3.0):
+    """The body of the next command frame called `name` from the socket."""
+    from zmtp import read_frame
+    r.settimeout(timeout)
+    while True:
+        flags, body = read_frame(r)
+        if flags & 0x04 and body[1:1 + body[0]] == name:
+            return body
+
+
+@pytest.mark.parametrize("ping,pong", [
+    (command(b"PING"), b"\x04PONG"),                                   # no TTL: nothing to echo
+    (command(b"PING", b"\x00\x00"), b"\x04PONG"),
+    (command(b"PING", b"\x00\x00" + b"c" * 40), b"\x04PONG" + b"c" * 16),  # context cut to 16
+])
+def test_pong_echoes_only_the_ping_context(zmq, ping, pong):
+    # libzmq 4.3 answers a PING without TTL with 16 bytes of its own memory.
+    from zmtp import read_exact
+    ctx = zmq.Context()
+    ctx.setsockopt(zmq.LINGER, 0)
+    try:
+        s, r = attach_raw(zmq, ctx, "PULL", b"PUSH")
+        with r:
+            read_exact(r, 64)
+            read_command(r, b"READY")
+            r.sendall(ping + part(b"end"))
+            assert read_command(r, b"PONG") == pong
+            assert received(zmq, s, "PULL") == [[b"end"]]
+    finally:
+        ctx.destroy(0)
