@@ -83,14 +83,17 @@ cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
     ttl = (msg_data(ping)[5] << 8) | msg_data(ping)[6]
     if ttl > 0:
         s.t_hb_ttl = mq_now_ms() + <long long>ttl * 100
+        io_note_deadline(s.io, s.t_hb_ttl)
 
 
 cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
     s.t_ping = now + s.o.heartbeat_ivl
+    io_note_deadline(s.io, s.t_ping)
     if s.t_hb_timeout < 0:
         s.t_hb_timeout = now + session_hb_timeout(s)
+        io_note_deadline(s.io, s.t_hb_timeout)
     s.ping_pending = True
     session_write(s)
 
