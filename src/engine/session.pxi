@@ -24,6 +24,7 @@ cdef enum:
     T_IPC = 2
     IN_BATCH = 65536
     OUT_BATCH = 65536
+    OUT_BUF = OUT_BATCH + 1024   # room past a batch for the handshake and the engine's commands
     COPY_MAX = 8192          # bodies up to this are copied into the out buffer
     LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
     DIRECT_MIN = 16384       # bodies owing this much are read straight into place
@@ -95,7 +96,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     if s == NULL:
         return NULL
     s.inbuf = <unsigned char *>malloc(IN_BATCH)
-    s.outbuf = <unsigned char *>malloc(OUT_BATCH + 1024)
+    s.outbuf = <unsigned char *>malloc(OUT_BUF)
     if s.inbuf == NULL or s.outbuf == NULL:
         # Callers refuse the connect, or close the accepted fd.
         free(s.inbuf)
@@ -188,6 +189,7 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
         s.terminating = True
         if linger > 0:
             s.t_linger = mq_now_ms() + linger
+            io_note_deadline(s.io, s.t_linger)
     if s.state != S_ACTIVE and (session_nothing_queued(s) or session_never_connects(s)):
         # Nothing left to deliver, or no connection to deliver it on ever
         # again: no need to wait.
@@ -283,6 +285,7 @@ cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
         return
     cdef int ivl = reconnect_ivl_next(s)
     s.t_timer = mq_now_ms() + ivl
+    io_note_deadline(s.io, s.t_timer)
     evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.endpoint)
 
 
@@ -344,6 +347,7 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     s.out_pos = 0
     if s.o.handshake_ivl > 0:
         s.t_timer = mq_now_ms() + s.o.handshake_ivl
+        io_note_deadline(s.io, s.t_timer)
     handle_want(s.io, &s.h, MQ_POLLIN)
     session_write(s)
 
@@ -364,7 +368,7 @@ cdef int session_queue_handshake_commands(session_t *s) noexcept nogil:
         if rc != 0:
             errno = rc
             return -1
-        if s.out_len + 9 + m.size > OUT_BATCH + 1024:
+        if s.out_len + 9 + m.size > OUT_BUF:
             msg_close(&m)
             errno = EPROTO
             return -1
@@ -386,6 +390,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     if s.o.heartbeat_ivl > 0 and not s.raw:
         # STREAM peers speak plain bytes: a PING would be data to them.
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
+        io_note_deadline(s.io, s.t_ping)
     if s.pipe != NULL:
         session_send_identity(s)
         if s.connected_before:
@@ -517,12 +522,11 @@ cdef inline long long session_next_deadline(session_t *s) noexcept nogil:
 
 
 cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
+    # From the cached earliest deadline: scanning every session on each
+    # wake let a crowd of idle connections (half-open ones from any peer)
+    # slow every other connection's traffic down.
     cdef long long now = -1
-    cdef long long best = -1
-    cdef session_t *s = io.sessions
-    while s != NULL:
-        best = earliest(best, session_next_deadline(s))
-        s = s.next
+    cdef long long best = io.t_next
     if best < 0:
         return -1
     now = mq_now_ms()
@@ -534,9 +538,14 @@ cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
 
 
 cdef void io_run_timers(io_thread_t *io) noexcept nogil:
+    """Runs what is due, and finds the next deadline on the way. Nothing
+    is due before io.t_next: no scan until then."""
     cdef long long now = mq_now_ms()
     cdef session_t *s = io.sessions
     cdef session_t *nx
+    if io.t_next < 0 or io.t_next > now:
+        return
+    io.t_next = -1
     while s != NULL:
         nx = s.next
         if s.t_linger >= 0 and s.t_linger <= now:
@@ -551,6 +560,8 @@ cdef void io_run_timers(io_thread_t *io) noexcept nogil:
                 session_connect(s)
             elif s.state == S_HANDSHAKE or s.state == S_CONNECTING:
                 session_on_disconnect(s, False)     # handshake timed out
+        if s.state != S_DEAD:
+            io_note_deadline(io, session_next_deadline(s))
         s = nx
 
 

@@ -38,9 +38,9 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             return -1
         return 0
     if m.flags & MSG_COMMAND:
-        if command_is(m, b"SUBSCRIBE"):
+        if session_takes_subscription(s) and command_is(m, b"SUBSCRIBE"):
             rc = command_to_subscription(m, 10, 1)
-        elif command_is(m, b"CANCEL"):
+        elif session_takes_subscription(s) and command_is(m, b"CANCEL"):
             rc = command_to_subscription(m, 7, 0)
         else:
             if command_is(m, b"PING"):
@@ -67,6 +67,14 @@ cdef int session_deliver(session_t *s) noexcept nogil:
     return 0
 
 
+cdef inline bint session_takes_subscription(session_t *s) noexcept nogil:
+    # Only publishers read subscriptions; anywhere else the 0x01/0x00 form
+    # would be a message the peer slipped into the application's data. And
+    # only between messages: one between the frames of a message would
+    # become one of its frames.
+    return (s.o.type == 1 or s.o.type == 9) and not (s.pipe != NULL and s.pipe.more_out)
+
+
 cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
     # The peer's PING says how long it may stay silent before we give up.
     cdef unsigned int ttl
@@ -75,14 +83,17 @@ cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:
     ttl = (msg_data(ping)[5] << 8) | msg_data(ping)[6]
     if ttl > 0:
         s.t_hb_ttl = mq_now_ms() + <long long>ttl * 100
+        io_note_deadline(s.io, s.t_hb_ttl)
 
 
 cdef void session_send_ping(session_t *s, long long now) noexcept nogil:
     """Heartbeat: PING with our TTL and no context, every HEARTBEAT_IVL
     whatever the other traffic; a missing answer ends the connection."""
     s.t_ping = now + s.o.heartbeat_ivl
+    io_note_deadline(s.io, s.t_ping)
     if s.t_hb_timeout < 0:
         s.t_hb_timeout = now + session_hb_timeout(s)
+        io_note_deadline(s.io, s.t_hb_timeout)
     s.ping_pending = True
     session_write(s)
 
@@ -130,8 +141,11 @@ cdef bint session_queue_command(session_t *s, const unsigned char *frame, size_t
 
 cdef inline void session_move_commands(session_t *s) noexcept nogil:
     # Only between frames: with a large body pending, the out buffer ends
-    # with the first bytes of that body (see session_fill).
-    if s.has_big:
+    # with the first bytes of that body (see session_fill). And only when
+    # they fit: a peer that stops reading leaves the buffer full, and every
+    # heartbeat would otherwise append to it again; they wait (the PONG
+    # queue is bounded) until the writes catch up.
+    if s.has_big or s.out_len + CMD_OUT_MAX + 9 > OUT_BUF:
         return
     if s.cmd_len:
         memcpy(s.outbuf + s.out_len, s.cmd_out, s.cmd_len)

@@ -33,6 +33,7 @@ cdef struct io_thread_t:
     session_t *retired      # dead sessions to release after the batch
     listener_t *listeners
     listener_t *paused      # listeners backing off an accept error (transport/listener.pxi)
+    long long t_next        # no session deadline comes before this (-1: none known)
 
 
 cdef inline void handle_want(io_thread_t *io, handle_t *h, int events) noexcept nogil:
@@ -47,6 +48,14 @@ cdef inline void handle_want(io_thread_t *io, handle_t *h, int events) noexcept 
     if h.events != events:
         mq_poller_mod(io.poller, h.fd, h, events)
         h.events = events
+
+
+cdef inline void io_note_deadline(io_thread_t *io, long long t) noexcept nogil:
+    """A session deadline was set to t: the timers must run by then. Only
+    an earlier one lowers t_next; one that moves later or goes away leaves
+    it early, which costs one scan that finds nothing due."""
+    if t >= 0 and (io.t_next < 0 or t < io.t_next):
+        io.t_next = t
 
 
 cdef inline void handle_forget(io_thread_t *io, handle_t *h) noexcept nogil:
