@@ -21,6 +21,7 @@ _COMPATIBLE = {
 
 STREAM = 11
 ROUTES_BY_ID = {6, 11, 12, 19}
+PUBLISHERS = {1, 9}         # PUB, XPUB: the types that read subscriptions
 IDENTITY_IN_READY = {3, 5, 6}
 
 EMSGSIZE_LIMIT = 1 << 62    # sizes above this are a protocol error
@@ -219,10 +220,16 @@ def session(local_type, stream, maxmsgsize=-1, routing_id=b""):
                 out.frames.append((MSG_IDENTITY, meta[1]))
             continue
         if flags & MSG_COMMAND:
+            # Subscriptions reach only publishers, and only between
+            # messages; anywhere else they are dropped like unknown commands.
+            between = not (out.frames and out.frames[-1][0] & MSG_MORE)
+            takes = local_type in PUBLISHERS and between
             if command_is(body, b"SUBSCRIBE"):
-                out.frames.append((0, b"\x01" + body[10:]))
+                if takes:
+                    out.frames.append((0, b"\x01" + body[10:]))
             elif command_is(body, b"CANCEL"):
-                out.frames.append((0, b"\x00" + body[7:]))
+                if takes:
+                    out.frames.append((0, b"\x00" + body[7:]))
             elif command_is(body, b"PING"):
                 out.output += pong_for(body)
             continue
