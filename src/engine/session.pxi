@@ -91,11 +91,11 @@ cdef struct session_t:
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
                             evsink_t *ev, const char *endpoint) noexcept nogil:
-    cdef session_t *s = <session_t *>calloc(1, sizeof(session_t))
+    cdef session_t *s = <session_t *>mq_calloc(1, sizeof(session_t))
     if s == NULL:
         return NULL
-    s.inbuf = <unsigned char *>malloc(IN_BATCH)
-    s.outbuf = <unsigned char *>malloc(OUT_BATCH + 1024)
+    s.inbuf = <unsigned char *>mq_malloc(IN_BATCH)
+    s.outbuf = <unsigned char *>mq_malloc(OUT_BATCH + 1024)
     if s.inbuf == NULL or s.outbuf == NULL:
         # Callers refuse the connect, or close the accepted fd.
         free(s.inbuf)
@@ -387,7 +387,9 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         # STREAM peers speak plain bytes: a PING would be data to them.
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
     if s.pipe != NULL:
-        session_send_identity(s)
+        if session_send_identity(s) < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM: try again later
+            return
         if s.connected_before:
             # The same pipe over a new connection: SUB/XSUB re-send their
             # subscriptions on it.
@@ -399,7 +401,13 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             session_on_disconnect(s, False)     # errno ENOMEM
             return
         p = s.pipe.pipe
-        session_send_identity(s)
+        if session_send_identity(s) < 0:
+            # Nothing was told about the pipe yet: it just goes.
+            s.pipe = NULL
+            pipe_decref(p)
+            pipe_decref(p)
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
         cmd.end = &p.ends[0]
@@ -425,7 +433,7 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     cdef unsigned char *rid = NULL
     cdef pipe_t *p
     if s.connect_rid_len >= 0:
-        rid = <unsigned char *>malloc(s.connect_rid_len + 1)
+        rid = <unsigned char *>mq_malloc(s.connect_rid_len + 1)
         if rid == NULL:
             errno = ENOMEM
             return -1
@@ -435,8 +443,13 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
         free(rid)
         errno = ENOMEM
         return -1
-    pipe_set_owner(&p.ends[1], s.io.mb, s)
-    pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
+    if (pipe_set_owner(&p.ends[1], s.io.mb, s) | pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)) != 0:
+        # Both ends are given either way, so that one decref each frees all.
+        free(rid)
+        pipe_decref(p)
+        pipe_decref(p)
+        errno = ENOMEM
+        return -1
     if rid != NULL:
         p.ends[0].rid = rid
         p.ends[0].rid_len = s.connect_rid_len
@@ -445,13 +458,18 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     return 0
 
 
-cdef void session_send_identity(session_t *s) noexcept nogil:
+cdef int session_send_identity(session_t *s) noexcept nogil:
     """ROUTER-like sockets learn the peer's routing id in band, as the first
-    message of each connection."""
+    message of each connection. -1 (errno ENOMEM, nothing written) when
+    memory is short."""
+    global errno
     if not routes_by_id(s.o.type):
-        return
-    pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len)
+        return 0
+    if pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len) != 0:
+        errno = ENOMEM
+        return -1
     pipe_flush(s.pipe)
+    return 0
 
 
 # ---------------------------------------------------------------- events

@@ -42,7 +42,7 @@ cdef struct listener_t:
 
 cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport,
                               evsink_t *ev, const char *endpoint) noexcept nogil:
-    cdef listener_t *l = <listener_t *>calloc(1, sizeof(listener_t))
+    cdef listener_t *l = <listener_t *>mq_calloc(1, sizeof(listener_t))
     if l == NULL:
         return NULL
     l.h.kind = H_LISTENER

@@ -30,13 +30,9 @@ CHILD_TIMEOUT = 120         # s, for PER_CHILD runs
 
 SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_welcome", "xpub_manual",
              "router", "stream", "reqrep", "draft", "proxy", "close_term",
-             pytest.param("inproc_connect", marks=pytest.mark.xfail(
-                 reason="inproc connect/bind (src/api/context.pxi) does not check "
-                        "pipe_new/pipe_set_owner/sock_attach yet", strict=False)),
+             "inproc_connect",
              # The same with the io threads' allocations failing too.
-             pytest.param("tcp+io", marks=pytest.mark.xfail(
-                 reason="sessions (src/engine/session.pxi) do not check pipe_new, "
-                        "pipe_set_owner or pipe_write yet", strict=False))]
+             "tcp+io"]
 
 
 def child_env():
