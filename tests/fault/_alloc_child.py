@@ -374,6 +374,21 @@ def sc_inproc_connect(ctx):
         expect_msg(a, [b"d", b"x"])
 
 
+def sc_monitor(ctx):
+    """Events come whole (two frames) or not at all."""
+    with Sockets(ctx) as s:
+        a, b = s(zmq.PULL), s(zmq.PUSH)
+        a.monitor("inproc://alloc-mon", zmq.EVENT_ALL)
+        mon = s(zmq.PAIR)
+        mon.connect("inproc://alloc-mon")
+        tcp_pair(a, b)
+        round_trips(b, a, [[b"m"]])
+        b.close(linger=0)
+        while mon.poll(200):
+            ev = mon.recv_multipart()
+            assert len(ev) == 2 and len(ev[0]) == 6, f"a torn event: {ev!r}"
+
+
 SCENARIOS = {n[3:]: f for n, f in globals().items() if n.startswith("sc_")}
 ENOMEMS = []
 WITH_SETUP = {"inproc", "many", "multipart", "xpub_welcome", "xpub_manual", "proxy"}   # they call faults()

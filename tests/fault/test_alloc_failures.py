@@ -25,14 +25,16 @@ pytestmark = pytest.mark.skipif(
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_alloc_child.py")
 ALLOWED = {12, 11}          # ENOMEM, EAGAIN
 MAX_K = 40                  # k values tried per scenario
+MAX_K_IO = 120              # the same with the io threads in (their order varies: more k)
 PER_CHILD = 40              # k values per child process
 CHILD_TIMEOUT = 120         # s, for PER_CHILD runs
 
 SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_welcome", "xpub_manual",
              "router", "stream", "reqrep", "draft", "proxy", "close_term",
-             "inproc_connect",
+             "inproc_connect", "monitor",
              # The same with the io threads' allocations failing too.
-             "tcp+io"]
+             "tcp+io", "router+io", "stream+io", "reqrep+io", "pubsub+io", "draft+io",
+             "close_term+io", "monitor+io", "inproc_connect+io"]
 
 
 def child_env():
@@ -77,7 +79,7 @@ def test_every_allocation_failure_is_clean(scenario):
     assert rc == 0 and not hung, f"{scenario} fails without any fault: rc={rc}\n{out}\n{err[-3000:]}"
     n = json.loads(out.strip().splitlines()[-1])["calls"]
     assert n > 0
-    ks = spread(n, MAX_K)
+    ks = spread(n, MAX_K_IO if scenario.endswith("+io") else MAX_K)
     problems = []
     for i in range(0, len(ks), PER_CHILD):
         batch = ks[i:i + PER_CHILD]
