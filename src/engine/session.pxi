@@ -324,6 +324,10 @@ cdef void session_connect(session_t *s) noexcept nogil:
     evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.endpoint)
     s.state = S_CONNECTING
     handle_want(s.io, &s.h, MQ_POLLOUT)
+    if not s.h.registered:
+        # The poller is out of memory: nothing would ever tell us.
+        session_close_fd(s)
+        session_schedule_reconnect(s)
 
 
 cdef void session_begin_handshake(session_t *s) noexcept nogil:
@@ -337,6 +341,9 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
         # STREAM speaks to any TCP peer: no greeting, no handshake.
         s.greet_got = GREETING_SIZE
         handle_want(s.io, &s.h, MQ_POLLIN)
+        if not s.h.registered:
+            session_on_disconnect(s, False)     # poller out of memory
+            return
         session_handshake_done(s)
         return
     greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
@@ -345,6 +352,9 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     if s.o.handshake_ivl > 0:
         s.t_timer = mq_now_ms() + s.o.handshake_ivl
     handle_want(s.io, &s.h, MQ_POLLIN)
+    if not s.h.registered:
+        session_on_disconnect(s, False)     # poller out of memory
+        return
     session_write(s)
 
 

@@ -62,6 +62,8 @@ cdef void listener_start(io_thread_t *io, listener_t *l) noexcept nogil:
     l.io = io
     io.nobjects += 1
     handle_want(io, &l.h, MQ_POLLIN)
+    if not l.h.registered:
+        listener_pause(l)       # the poller is out of memory: try again later
 
 
 cdef bint accept_error_is_per_connection(int err) noexcept nogil:
@@ -151,7 +153,10 @@ cdef void listeners_retry_paused(io_thread_t *io) noexcept nogil:
         if l.t_retry <= now:
             listener_unpause(l)
             handle_want(io, &l.h, MQ_POLLIN)
-            listener_on_event(l)
+            if not l.h.registered:
+                listener_pause(l)
+            else:
+                listener_on_event(l)
         l = nx
 
 
