@@ -389,9 +389,45 @@ def sc_monitor(ctx):
             assert len(ev) == 2 and len(ev[0]) == 6, f"a torn event: {ev!r}"
 
 
+def sc_highfd(ctx):
+    """Descriptors past the poll() backend's fd map (run with
+    MQCORE_POLLER=poll): registering them needs memory. A listener or
+    connection the poller could not take must try again, not sit silent:
+    the link comes up within seconds unless bind/connect said ENOMEM."""
+    import time
+    with Sockets(ctx) as s:
+        s(zmq.PULL).bind("tcp://127.0.0.1:*")      # the io thread runs, its fds low
+        fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(100)]
+        try:
+            faults()
+            a, b = s(zmq.PUSH), s(zmq.PULL)
+            try:
+                tcp_pair(b, a)
+            except zmq.ZMQError as e:
+                if e.errno != errno.ENOMEM:
+                    raise
+                ENOMEMS.append(e.errno)
+                return
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    a.send(b"probe", zmq.DONTWAIT)
+                except zmq.ZMQError as e:
+                    if e.errno not in (errno.EAGAIN, errno.ENOMEM):
+                        raise
+                if b.poll(200):
+                    assert b.recv() == b"probe"
+                    break
+                if time.monotonic() > deadline:
+                    raise AssertionError("the tcp link never came up")
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
 SCENARIOS = {n[3:]: f for n, f in globals().items() if n.startswith("sc_")}
 ENOMEMS = []
-WITH_SETUP = {"inproc", "many", "multipart", "xpub_welcome", "xpub_manual", "proxy"}   # they call faults()
+WITH_SETUP = {"inproc", "many", "multipart", "xpub_welcome", "xpub_manual", "proxy", "highfd"}   # they call faults()
 
 
 def fresh_round_trip(ctx):

@@ -34,7 +34,9 @@ SCENARIOS = ["sockets", "inproc", "tcp", "many", "multipart", "pubsub", "xpub_we
              "inproc_connect", "monitor",
              # The same with the io threads' allocations failing too.
              "tcp+io", "router+io", "stream+io", "reqrep+io", "pubsub+io", "draft+io",
-             "close_term+io", "monitor+io", "inproc_connect+io"]
+             "close_term+io", "monitor+io", "inproc_connect+io",
+             # +poll: the portable poller, whose fd map grows (and can fail to).
+             "highfd+io+poll"]
 
 
 def child_env():
@@ -48,9 +50,11 @@ def child_env():
 
 def run_child(scenario, arg, timeout):
     env = child_env()
-    if scenario.endswith("+io"):
-        scenario = scenario[:-3]
+    scenario, *flags = scenario.split("+")
+    if "io" in flags:
         env["MQCORE_ALLOC_ALL_THREADS"] = "1"
+    if "poll" in flags:
+        env["MQCORE_POLLER"] = "poll"
     try:
         out = subprocess.run([sys.executable, "-P", CHILD, scenario, arg], env=env,
                              capture_output=True, text=True, timeout=timeout)
@@ -79,7 +83,7 @@ def test_every_allocation_failure_is_clean(scenario):
     assert rc == 0 and not hung, f"{scenario} fails without any fault: rc={rc}\n{out}\n{err[-3000:]}"
     n = json.loads(out.strip().splitlines()[-1])["calls"]
     assert n > 0
-    ks = spread(n, MAX_K_IO if scenario.endswith("+io") else MAX_K)
+    ks = spread(n, MAX_K_IO if "+io" in scenario else MAX_K)
     problems = []
     for i in range(0, len(ks), PER_CHILD):
         batch = ks[i:i + PER_CHILD]
