@@ -15,15 +15,15 @@ import mqcore as zmq
 from mqcore import _core
 
 ARM = {"k": None}
-# Also fail the io threads' allocations (sessions, engines): their code does
-# not handle failures yet, see the xfail cases in test_alloc_failures.
+# Also fail the io threads' allocations (sessions, engines, listeners,
+# poller): a failure there closes one connection, which comes back.
 ALL_THREADS = os.environ.get("MQCORE_ALLOC_ALL_THREADS") == "1"
 
 
 def faults():
     """The scenario's setup is done: from here on the k-th allocation
-    fails. (Inproc connects happen before it: their code in context.pxi
-    is not covered yet, see sc_inproc_connect.)"""
+    fails. (Some scenarios connect over inproc before it; sc_inproc_connect
+    covers inproc connect and bind.)"""
     if ARM["k"] is not None:
         _core._inject_alloc_failure(ARM["k"], 1, ALL_THREADS)
         ARM["k"] = None

@@ -8,7 +8,9 @@ per child (a fresh context for each). For every k the child must not die or
 hang, every error the scenario saw must be ENOMEM (or EAGAIN: a message
 dropped, or a connection turned away, shows as a receive timeout), every
 message received must be whole and intact, and the same context must then
-do a fresh inproc and tcp round trip and terminate.
+do a fresh inproc and tcp round trip and terminate. "+io" scenarios make
+the io threads' allocations fail too (sessions, engines, listeners, the
+poller): there a failure closes one connection, which must come back.
 
 The injector is mqcore's own (libzmq has no such hook)."""
 import json
