@@ -43,7 +43,7 @@ cdef struct evsink_t:
 
 cdef evsink_t *evsink_new() noexcept nogil:
     """NULL with errno set when out of memory or descriptors."""
-    cdef evsink_t *ev = <evsink_t *>calloc(1, sizeof(evsink_t))
+    cdef evsink_t *ev = <evsink_t *>mq_calloc(1, sizeof(evsink_t))
     cdef int err
     if ev == NULL:
         set_errno(ENOMEM)
@@ -102,12 +102,17 @@ cdef void evsink_decref(evsink_t *ev) noexcept nogil:
     free(ev)
 
 
-cdef void evsink_put_frame(evsink_t *ev, const unsigned char *data, size_t n, bint more) noexcept nogil:
+cdef int evsink_put_frame(evsink_t *ev, const unsigned char *data, size_t n, bint more) noexcept nogil:
+    """0, or ENOMEM: nothing of this frame was written."""
     cdef msg_t m
-    msg_init_bytes(&m, data, n)
+    if msg_init_bytes(&m, data, n) < 0:
+        return ENOMEM
     if more:
         m.flags = MSG_MORE
-    pipe_write(ev.pipe, &m)
+    if pipe_write(ev.pipe, &m) != 0:
+        msg_close(&m)
+        return ENOMEM
+    return 0
 
 
 cdef void evsink_emit(evsink_t *ev, int event, long long value, const char *endpoint) noexcept nogil:
@@ -121,9 +126,11 @@ cdef void evsink_emit(evsink_t *ev, int event, long long value, const char *endp
     if ev.pipe != NULL and (ev.events & event) and pipe_check_write(ev.pipe):
         memcpy(head, &e16, 2)
         memcpy(head + 2, &v32, 4)
-        evsink_put_frame(ev, head, 6, True)
-        evsink_put_frame(ev, <const unsigned char *>endpoint, strlen(endpoint), False)
-        pipe_flush(ev.pipe)
+        if (evsink_put_frame(ev, head, 6, True) == 0 and
+                evsink_put_frame(ev, <const unsigned char *>endpoint, strlen(endpoint), False) == 0):
+            pipe_flush(ev.pipe)
+        else:
+            pipe_unwrite(ev.pipe)     # out of memory: the event is dropped whole
     pthread_mutex_unlock(&ev.lock)
 
 

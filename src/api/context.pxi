@@ -202,7 +202,7 @@ cdef class Context:
         """All n or none: out of descriptors or threads it is a ZMQError
         (EMFILE, EAGAIN), and a later call tries again."""
         cdef int i, err
-        cdef io_thread_t **io = <io_thread_t **>calloc(n, sizeof(io_thread_t *))
+        cdef io_thread_t **io = <io_thread_t **>mq_calloc(n, sizeof(io_thread_t *))
         if io == NULL:
             raise_errno(ENOMEM)
         for i in range(n):
@@ -385,9 +385,12 @@ cdef class Context:
         pipe_send_command(e.peer, CMD_ACTIVATE_READ, 0)
 
     cdef void _inproc_attach_pending(self, Socket binder, pipe_end_t *e, int c_snd, int c_rcv):
+        # Out of memory the pipe is turned away: the connector sees it close.
         inproc_set_hwms(e.peer, e, c_snd, c_rcv, out_hwm(&binder.s.o), in_hwm(&binder.s.o))
-        pipe_set_owner(e, binder.s.mb, binder.s)
-        inproc_send_identity(e, &binder.s.o)
+        if pipe_set_owner(e, binder.s.mb, binder.s) != 0 or inproc_send_identity(e, &binder.s.o) != 0:
+            self._wake_connector(e)
+            pipe_close(e, 0)
+            return
         self._wake_connector(e)
         inproc_wake_own_reader(e)
         sock_attach(binder.s, e)
@@ -408,16 +411,32 @@ cdef class Context:
         self._inproc_bound.pop(name, None)
 
     cdef int _inproc_connect(self, str name, Socket conn, long long tag) except -1:
+        """Out of memory it is ENOMEM with nothing changed; only a failure
+        past the point where the binder was told (its attach, later) shows
+        as a pipe that closes at once."""
         cdef object bound = self._inproc_binder(name)
         cdef Socket binder = bound if isinstance(bound, Socket) else None
         cdef pipe_t *p = pipe_new(0, 0)
         cdef command_t cmd
+        cdef int rc, rid_len
+        if p == NULL:
+            raise_errno(ENOMEM)
         p.ends[0].inproc = True
         p.ends[1].inproc = True
-        pipe_set_owner(&p.ends[0], conn.s.mb, conn.s)
+        rc = pipe_set_owner(&p.ends[0], conn.s.mb, conn.s)
         p.ends[0].tag = <void *>tag
-        conn._apply_connect_rid(&p.ends[0])
-        inproc_send_identity(&p.ends[0], &conn.s.o)
+        if rc == 0:
+            rc = inproc_send_identity(&p.ends[0], &conn.s.o)
+        if rc == 0 and binder is not None:
+            rc = pipe_set_owner(&p.ends[1], binder.s.mb, binder.s)
+            if rc == 0:
+                rc = inproc_send_identity(&p.ends[1], &binder.s.o)
+        if rc == 0:
+            rc = conn._apply_connect_rid(&p.ends[0])    # last: it is used up
+        if rc != 0:
+            pipe_decref(p)
+            pipe_decref(p)
+            raise_errno(ENOMEM)
         if isinstance(bound, MonitorEndpoint):
             inproc_set_hwms(&p.ends[0], &p.ends[1], conn.s.o.sndhwm, conn.s.o.rcvhwm, 1000, 1000)
             (<MonitorEndpoint>bound).take(&p.ends[1])
@@ -434,10 +453,12 @@ cdef class Context:
         else:
             inproc_set_hwms(&p.ends[0], &p.ends[1], out_hwm(&conn.s.o), in_hwm(&conn.s.o),
                             out_hwm(&binder.s.o), in_hwm(&binder.s.o))
-            pipe_set_owner(&p.ends[1], binder.s.mb, binder.s)
-            inproc_send_identity(&p.ends[1], &binder.s.o)
             if binder is conn:
-                sock_attach(conn.s, &p.ends[1])
+                if sock_attach(conn.s, &p.ends[1]) != 0:
+                    # p.ends[1] was closed (its reference dropped) by the refusal.
+                    self._undo_connect_rid(conn, &p.ends[0])
+                    pipe_close(&p.ends[0], 0)
+                    raise_errno(ENOMEM)
             else:
                 cmd.type = CMD_ATTACH
                 cmd.obj = binder.s
@@ -445,20 +466,35 @@ cdef class Context:
                 cmd.arg = 0
                 mq_int_add(&p.refcnt, 1)
                 if mailbox_send(binder.s.mb, &cmd) < 0:
-                    p.ends[1].closed = True
-                    p.ends[0].peer_gone = True
+                    self._undo_connect_rid(conn, &p.ends[0])
                     pipe_decref(p)      # the command's reference
-                    pipe_decref(p)      # the end's reference
+                    pipe_decref(p)
+                    pipe_decref(p)
+                    raise_errno(ENOMEM)
         inproc_wake_own_reader(&p.ends[0])
-        sock_attach(conn.s, &p.ends[0])
+        rid_len = p.ends[0].rid_len if p.ends[0].rid_fixed else -1
+        if sock_attach(conn.s, &p.ends[0]) != 0:
+            # Turned away (closed, so the binder's end sees its peer gone;
+            # the pipe may be gone already).
+            if rid_len >= 0:
+                conn.s.connect_rid_len = rid_len
+            raise_errno(ENOMEM)
         return 0
 
+    cdef void _undo_connect_rid(self, Socket conn, pipe_end_t *e):
+        # The routing id is still in conn's buffer: keep it for the next try.
+        if e.rid_fixed:
+            conn.s.connect_rid_len = e.rid_len
 
-cdef void inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
-    # As a session does for a network peer: the first message on an inproc
-    # pipe is the writer's routing id (only ROUTER-like readers keep it).
-    pipe_write_identity(e, o.routing_id, o.routing_id_len)
+
+cdef int inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:
+    """As a session does for a network peer: the first message on an inproc
+    pipe is the writer's routing id (only ROUTER-like readers keep it).
+    0, or -1 without memory (nothing written)."""
+    if pipe_write_identity(e, o.routing_id, o.routing_id_len) != 0:
+        return -1
     ypipe_flush(e.outq)
+    return 0
 
 
 cdef void inproc_wake_own_reader(pipe_end_t *e) noexcept nogil:
@@ -505,5 +541,7 @@ cdef class MonitorEndpoint:
             evsink_decref(self.ev)
 
     cdef void take(self, pipe_end_t *e):
-        pipe_set_owner(e, self.ev.mb, NULL)
+        if pipe_set_owner(e, self.ev.mb, NULL) != 0:
+            pipe_close(e, 0)        # out of memory: the monitor sees it close
+            return
         evsink_attach(self.ev, e)

@@ -323,7 +323,7 @@ def _inject_alloc_failure(long k, long count=1, bint all_threads=False):
     the count - 1 after it; k = 0 fails none but counts them (see
     _alloc_calls); k < 0 turns the injector off. Only allocations made by
     this thread (and threads that call _alloc_join_scope) count, unless
-    all_threads: the io threads' code does not handle failures yet."""
+    all_threads (the io threads' too: their order varies from run to run)."""
     if k < 0:
         mq_alloc_disarm()
     else:

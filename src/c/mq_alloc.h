@@ -11,7 +11,7 @@
  * Only calls from threads in scope count: every thread (all_threads), or
  * the threads that joined the scope (the arming one and those that call
  * mq_alloc_join_scope), so that a test can aim at the user-facing code
- * alone while the io threads' code is not ready for failures yet.
+ * alone, whose failures then come out in a known order.
  * The whole extension is one translation unit, so these statics are
  * process-wide. */
 #ifndef MQ_ALLOC_H

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "mq_alloc.h"
 #if defined(__linux__)
 #include <sys/epoll.h>
 #define MQ_HAVE_EPOLL 1
@@ -45,7 +46,7 @@ static inline int mq__grow_slots(mq_poller_t *p, int fd)
     if (fd < p->slot_cap) return 0;
     int ncap = p->slot_cap ? p->slot_cap : 64;
     while (ncap <= fd) ncap *= 2;
-    int *s = (int *)realloc(p->slot_of_fd, sizeof(int) * ncap);
+    int *s = (int *)mq_realloc(p->slot_of_fd, sizeof(int) * ncap);
     if (!s) return -1;
     for (int i = p->slot_cap; i < ncap; i++) s[i] = -1;
     p->slot_of_fd = s; p->slot_cap = ncap;
@@ -54,7 +55,7 @@ static inline int mq__grow_slots(mq_poller_t *p, int fd)
 
 static inline mq_poller_t *mq_poller_new(int force_poll)
 {
-    mq_poller_t *p = (mq_poller_t *)calloc(1, sizeof *p);
+    mq_poller_t *p = (mq_poller_t *)mq_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->kfd = -1;
 #if defined(MQ_HAVE_EPOLL)
@@ -120,10 +121,10 @@ static inline int mq_poller_add(mq_poller_t *p, int fd, void *ptr, int events)
     if (p->slot_of_fd[fd] >= 0) { errno = EEXIST; return -1; }
     if (p->n == p->cap) {
         int ncap = p->cap ? p->cap * 2 : 16;
-        struct pollfd *np = (struct pollfd *)realloc(p->pfds, sizeof(struct pollfd) * ncap);
+        struct pollfd *np = (struct pollfd *)mq_realloc(p->pfds, sizeof(struct pollfd) * ncap);
         if (!np) return -1;
         p->pfds = np;
-        void **nptr = (void **)realloc(p->ptrs, sizeof(void *) * ncap);
+        void **nptr = (void **)mq_realloc(p->ptrs, sizeof(void *) * ncap);
         if (!nptr) return -1;
         p->ptrs = nptr;
         p->cap = ncap;

@@ -92,11 +92,11 @@ cdef struct session_t:
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
                             evsink_t *ev, const char *endpoint) noexcept nogil:
-    cdef session_t *s = <session_t *>calloc(1, sizeof(session_t))
+    cdef session_t *s = <session_t *>mq_calloc(1, sizeof(session_t))
     if s == NULL:
         return NULL
-    s.inbuf = <unsigned char *>malloc(IN_BATCH)
-    s.outbuf = <unsigned char *>malloc(OUT_BUF)
+    s.inbuf = <unsigned char *>mq_malloc(IN_BATCH)
+    s.outbuf = <unsigned char *>mq_malloc(OUT_BUF)
     if s.inbuf == NULL or s.outbuf == NULL:
         # Callers refuse the connect, or close the accepted fd.
         free(s.inbuf)
@@ -327,6 +327,10 @@ cdef void session_connect(session_t *s) noexcept nogil:
     evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.endpoint)
     s.state = S_CONNECTING
     handle_want(s.io, &s.h, MQ_POLLOUT)
+    if not s.h.registered:
+        # The poller is out of memory: nothing would ever tell us.
+        session_close_fd(s)
+        session_schedule_reconnect(s)
 
 
 cdef void session_begin_handshake(session_t *s) noexcept nogil:
@@ -340,6 +344,9 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
         # STREAM speaks to any TCP peer: no greeting, no handshake.
         s.greet_got = GREETING_SIZE
         handle_want(s.io, &s.h, MQ_POLLIN)
+        if not s.h.registered:
+            session_on_disconnect(s, False)     # poller out of memory
+            return
         session_handshake_done(s)
         return
     greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
@@ -349,6 +356,9 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
         s.t_timer = mq_now_ms() + s.o.handshake_ivl
         io_note_deadline(s.io, s.t_timer)
     handle_want(s.io, &s.h, MQ_POLLIN)
+    if not s.h.registered:
+        session_on_disconnect(s, False)     # poller out of memory
+        return
     session_write(s)
 
 
@@ -392,7 +402,9 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
         s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
         io_note_deadline(s.io, s.t_ping)
     if s.pipe != NULL:
-        session_send_identity(s)
+        if session_send_identity(s) < 0:
+            session_on_disconnect(s, False)     # errno ENOMEM: try again later
+            return
         if s.connected_before:
             # The same pipe over a new connection: SUB/XSUB re-send their
             # subscriptions on it.
@@ -404,7 +416,13 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             session_on_disconnect(s, False)     # errno ENOMEM
             return
         p = s.pipe.pipe
-        session_send_identity(s)
+        if session_send_identity(s) < 0:
+            # Nothing was told about the pipe yet: it just goes.
+            s.pipe = NULL
+            pipe_decref(p)
+            pipe_decref(p)
+            session_on_disconnect(s, False)     # errno ENOMEM
+            return
         cmd.type = CMD_ATTACH
         cmd.obj = s.sock
         cmd.end = &p.ends[0]
@@ -430,7 +448,7 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     cdef unsigned char *rid = NULL
     cdef pipe_t *p
     if s.connect_rid_len >= 0:
-        rid = <unsigned char *>malloc(s.connect_rid_len + 1)
+        rid = <unsigned char *>mq_malloc(s.connect_rid_len + 1)
         if rid == NULL:
             errno = ENOMEM
             return -1
@@ -440,8 +458,13 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
         free(rid)
         errno = ENOMEM
         return -1
-    pipe_set_owner(&p.ends[1], s.io.mb, s)
-    pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)
+    if (pipe_set_owner(&p.ends[1], s.io.mb, s) | pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)) != 0:
+        # Both ends are given either way, so that one decref each frees all.
+        free(rid)
+        pipe_decref(p)
+        pipe_decref(p)
+        errno = ENOMEM
+        return -1
     if rid != NULL:
         p.ends[0].rid = rid
         p.ends[0].rid_len = s.connect_rid_len
@@ -450,13 +473,18 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     return 0
 
 
-cdef void session_send_identity(session_t *s) noexcept nogil:
+cdef int session_send_identity(session_t *s) noexcept nogil:
     """ROUTER-like sockets learn the peer's routing id in band, as the first
-    message of each connection."""
+    message of each connection. -1 (errno ENOMEM, nothing written) when
+    memory is short."""
+    global errno
     if not routes_by_id(s.o.type):
-        return
-    pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len)
+        return 0
+    if pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len) != 0:
+        errno = ENOMEM
+        return -1
     pipe_flush(s.pipe)
+    return 0
 
 
 # ---------------------------------------------------------------- events

@@ -63,7 +63,11 @@ cdef int session_deliver(session_t *s) noexcept nogil:
             msg_close(m)
             return 0
         return 1
-    pipe_write(s.pipe, m)
+    if pipe_write(s.pipe, m) != 0:
+        # Out of memory: the connection ends, and with it the message (its
+        # frames already queued are taken back, see session_reset_codec).
+        session_on_disconnect(s, False)
+        return -1
     return 0
 
 
@@ -214,7 +218,10 @@ cdef int session_take_raw(session_t *s) noexcept nogil:
         session_on_disconnect(s, False)     # errno ENOMEM
         return -1
     s.in_pos = s.in_len
-    pipe_write(s.pipe, &m)
+    if pipe_write(s.pipe, &m) != 0:
+        msg_close(&m)
+        session_on_disconnect(s, False)     # errno ENOMEM
+        return -1
     return 0
 
 

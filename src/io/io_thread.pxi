@@ -115,7 +115,7 @@ cdef void io_process_commands(io_thread_t *io) noexcept nogil:
 cdef io_thread_t *io_thread_new() noexcept nogil:
     """A running io thread; NULL with errno set (EMFILE, ENOMEM, EAGAIN for
     no more threads) when out of resources."""
-    cdef io_thread_t *io = <io_thread_t *>calloc(1, sizeof(io_thread_t))
+    cdef io_thread_t *io = <io_thread_t *>mq_calloc(1, sizeof(io_thread_t))
     cdef char *force
     cdef int err
     if io == NULL:
@@ -128,6 +128,9 @@ cdef io_thread_t *io_thread_new() noexcept nogil:
     io.mb = mailbox_new()
     if io.mb == NULL:
         return io_thread_new_failed(io, errno)
+    if mailbox_reserve(io.mb, 1) < 0:
+        # The slot of the STOP that ends the thread: stopping cannot fail.
+        return io_thread_new_failed(io, ENOMEM)
     io.h.kind = H_MAILBOX
     io.h.fd = io.mb.sig.rfd
     handle_want(io, &io.h, MQ_POLLIN)

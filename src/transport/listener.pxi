@@ -42,7 +42,7 @@ cdef struct listener_t:
 
 cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport,
                               evsink_t *ev, const char *endpoint) noexcept nogil:
-    cdef listener_t *l = <listener_t *>calloc(1, sizeof(listener_t))
+    cdef listener_t *l = <listener_t *>mq_calloc(1, sizeof(listener_t))
     if l == NULL:
         return NULL
     l.h.kind = H_LISTENER
@@ -62,6 +62,8 @@ cdef void listener_start(io_thread_t *io, listener_t *l) noexcept nogil:
     l.io = io
     io.nobjects += 1
     handle_want(io, &l.h, MQ_POLLIN)
+    if not l.h.registered:
+        listener_pause(l)       # the poller is out of memory: try again later
 
 
 cdef bint accept_error_is_per_connection(int err) noexcept nogil:
@@ -151,7 +153,10 @@ cdef void listeners_retry_paused(io_thread_t *io) noexcept nogil:
         if l.t_retry <= now:
             listener_unpause(l)
             handle_want(io, &l.h, MQ_POLLIN)
-            listener_on_event(l)
+            if not l.h.registered:
+                listener_pause(l)
+            else:
+                listener_on_event(l)
         l = nx
 
 
