@@ -39,6 +39,7 @@ typedef struct {
     int n, cap;
     int *slot_of_fd;
     int slot_cap;
+    int scan_from;          /* poll(): where the next scan starts (fairness) */
 } mq_poller_t;
 
 static inline int mq__grow_slots(mq_poller_t *p, int fd)
@@ -224,8 +225,12 @@ static inline int mq_poller_wait(mq_poller_t *p, mq_pevent_t *out, int max, int 
 #endif
     int rc = poll(p->pfds, (nfds_t)p->n, timeout_ms);
     if (rc <= 0) return rc;
-    int k = 0;
-    for (int i = 0; i < p->n && k < max; i++) {
+    /* The scan starts where the last one left off, so that with more
+       ready descriptors than `max` the later slots get their turn too. */
+    int k = 0, n = p->n;
+    int start = p->scan_from < n ? p->scan_from : 0;
+    for (int j = 0; j < n && k < max; j++) {
+        int i = start + j < n ? start + j : start + j - n;
         short r = p->pfds[i].revents;
         if (!r) continue;
         int e = 0;
@@ -235,6 +240,7 @@ static inline int mq_poller_wait(mq_poller_t *p, mq_pevent_t *out, int max, int 
         out[k].ptr = p->ptrs[i];
         out[k].events = e;
         k++;
+        p->scan_from = i + 1;
     }
     return k;
 }

@@ -180,7 +180,7 @@ cdef int command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) 
 
 cdef void session_queue_pong(session_t *s, msg_t *ping) noexcept nogil:
     cdef unsigned char pong[32]
-    if not s.has_big and s.cmd_len == 0 and s.out_len + 32 <= OUT_BATCH + 1024:
+    if not s.has_big and s.cmd_len == 0 and s.out_len + 32 <= OUT_BUF:
         # Between frames with nothing held back: straight out, so that a
         # burst of PINGs is answered PING for PING while there is room.
         s.out_len += pong_build(s.outbuf + s.out_len, ping)
