@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.conftest import IMPL
+from .procs import IMPL
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from zmtp import command, greeting, ready  # noqa: E402

@@ -20,7 +20,7 @@ import socket
 
 import pytest
 
-from tests.conftest import IMPL
+from .procs import IMPL
 
 pytestmark = [
     pytest.mark.skipif(IMPL != "mqcore", reason="measures mqcore's io threads"),

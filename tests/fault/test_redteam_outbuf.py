@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import IMPL
+from .procs import IMPL
 
 pytestmark = pytest.mark.skipif(IMPL != "mqcore", reason="engine internals of mqcore")
 
