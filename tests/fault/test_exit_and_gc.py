@@ -13,6 +13,7 @@ import importlib.util
 import os
 import signal
 import subprocess
+import tempfile
 import sys
 import textwrap
 from pathlib import Path
@@ -55,6 +56,11 @@ def wait_for(predicate, timeout=5.0):
 """
 
 
+# Not the checkout: `python -c` puts the working directory first on
+# sys.path, and the source tree's mqcore/ has no compiled core.
+NEUTRAL_DIR = tempfile.gettempdir()
+
+
 def subprocess_env():
     """The environment for a script: the mqcore these tests import."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -74,7 +80,8 @@ def run_script(body, timeout=RUN_TIMEOUT_S):
     code = PRELUDE.format(module=module) + textwrap.dedent(body)
     proc = subprocess.Popen(
         [sys.executable, "-W", "ignore::ResourceWarning", "-c", code], env=subprocess_env(), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=NEUTRAL_DIR)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
