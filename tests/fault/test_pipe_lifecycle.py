@@ -13,6 +13,7 @@ fails the test instead of the suite.
 
 import os
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -148,7 +149,8 @@ def run_child(zmq, case, rounds=5, wrapper=()):
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
     env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([*wrapper, sys.executable, "-c", CHILD, case, str(rounds)],
-                          env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+                          env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
+                          cwd=tempfile.gettempdir())
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -244,7 +246,7 @@ def test_rep_whose_requester_leaves_in_mid_reply(zmq):
     env = dict(os.environ)
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
     env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", REP_CHILD], env=env,
+    out = subprocess.run([sys.executable, "-c", REP_CHILD], env=env, cwd=tempfile.gettempdir(),
                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert out.returncode == 0 and out.stdout.strip() == "ok", \
         f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
@@ -286,7 +288,7 @@ def test_disconnect_in_the_middle_of_a_message(zmq):
     env = dict(os.environ)
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
     env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", DISCONNECT_CHILD], env=env,
+    out = subprocess.run([sys.executable, "-c", DISCONNECT_CHILD], env=env, cwd=tempfile.gettempdir(),
                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert out.returncode == 0 and out.stdout.strip() == "ok", \
         f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"

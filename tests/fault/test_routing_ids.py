@@ -8,6 +8,7 @@ import os
 import socket
 import struct
 import subprocess
+import tempfile
 import sys
 import textwrap
 
@@ -178,7 +179,7 @@ def test_made_up_ids_differ_from_run_to_run(zmq):
     env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
     runs = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", FIRST_ID_CHILD], env=env,
+        out = subprocess.run([sys.executable, "-c", FIRST_ID_CHILD], env=env, cwd=tempfile.gettempdir(),
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         runs.append(out.stdout.split())
