@@ -61,8 +61,6 @@ static inline uint64_t mq_u64_load(uint64_t *p)
 { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void mq_u64_store_release(uint64_t *p, uint64_t v)
 { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-static inline void mq_u64_store(uint64_t *p, uint64_t v)
-{ __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 
 /* Intrusive multi-producer stack: producers push single nodes from any
  * thread, the single consumer takes the whole list at once. The first field

@@ -18,7 +18,6 @@ cdef extern from "mq_atomic.h" nogil:
     int mq_int_xchg_sc(int *p, int v)
     void mq_fence_sc()
     uint64_t mq_u64_load(uint64_t *p)
-    void mq_u64_store(uint64_t *p, uint64_t v)
     void mq_u64_store_release(uint64_t *p, uint64_t v)
     void mq_stack_push(void **head, void *node)
     void *mq_stack_take_all(void **head)
