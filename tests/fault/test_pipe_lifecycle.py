@@ -20,6 +20,8 @@ import time
 
 import pytest
 
+from .procs import child_env
+
 CHILD_TIMEOUT_S = 90
 
 # The child: raw peers against one socket of the implementation under test.
@@ -144,13 +146,21 @@ CASES = ["xpub-welcome", "xpub-welcome-manual", "router-probe-dup",
 
 
 def run_child(zmq, case, rounds=5, wrapper=()):
-    env = dict(os.environ)
-    # The child imports the very build this test run imports.
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
-    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([*wrapper, sys.executable, "-c", CHILD, case, str(rounds)],
-                          env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
-                          cwd=tempfile.gettempdir())
+    return run_script(CHILD, case, str(rounds), wrapper=wrapper)
+
+
+def run_script(code, *args, wrapper=()):
+    """Runs *code* in a child that imports the very build this run imports,
+    from outside the checkout (python -c puts the working directory first)."""
+    return subprocess.run([*wrapper, sys.executable, "-c", code, *args],
+                          env=child_env(), capture_output=True, text=True,
+                          timeout=CHILD_TIMEOUT_S, cwd=tempfile.gettempdir())
+
+
+def assert_script_ok(code):
+    out = run_script(code)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", \
+        f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -243,13 +253,7 @@ REP_CHILD = textwrap.dedent(r'''
 
 
 def test_rep_whose_requester_leaves_in_mid_reply(zmq):
-    env = dict(os.environ)
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
-    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", REP_CHILD], env=env, cwd=tempfile.gettempdir(),
-                         capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", \
-        f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+    assert_script_ok(REP_CHILD)
 
 
 DISCONNECT_CHILD = textwrap.dedent(r'''
@@ -285,10 +289,4 @@ DISCONNECT_CHILD = textwrap.dedent(r'''
 @pytest.mark.skipif((os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") == "zmq",
                     reason="libzmq 4.3 aborts (fq.cpp asserts !_more)")
 def test_disconnect_in_the_middle_of_a_message(zmq):
-    env = dict(os.environ)
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
-    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", DISCONNECT_CHILD], env=env, cwd=tempfile.gettempdir(),
-                         capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", \
-        f"child exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+    assert_script_ok(DISCONNECT_CHILD)

@@ -10,7 +10,6 @@ behind it: messages were lost and the connection stalled, or the process
 died). Run in a child process: on a broken build it corrupts memory.
 """
 
-import importlib.util
 import os
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ import textwrap
 
 import pytest
 
-from .procs import IMPL
+from .procs import IMPL, child_env
 
 pytestmark = pytest.mark.skipif(IMPL != "mqcore", reason="engine internals of mqcore")
 
@@ -89,12 +88,8 @@ CHILD = textwrap.dedent(r'''
 def test_peer_that_pings_but_never_reads_cannot_overflow_the_out_buffer():
     # The mqcore under test, from outside the checkout (python -c puts the
     # working directory first on sys.path).
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (os.path.dirname(os.path.dirname(importlib.util.find_spec("mqcore").origin)),
-                    env.get("PYTHONPATH")) if p)
     here = os.path.dirname(os.path.abspath(__file__))
     p = subprocess.run([sys.executable, "-c", CHILD, here], capture_output=True, text=True, timeout=60,
-                       env=env, cwd=tempfile.gettempdir())
+                       env=child_env(), cwd=tempfile.gettempdir())
     assert p.returncode == 0, p.stderr[-2000:]
     assert "got 20000 bad 0" in p.stdout, p.stdout + p.stderr[-2000:]

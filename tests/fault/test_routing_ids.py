@@ -14,6 +14,8 @@ import textwrap
 
 import pytest
 
+from .procs import child_env
+
 IMPL = os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore"
 mqcore_only = pytest.mark.skipif(IMPL == "zmq", reason="mqcore's own rule (libzmq differs)")
 
@@ -174,9 +176,7 @@ FIRST_ID_CHILD = textwrap.dedent(r'''
 def test_made_up_ids_differ_from_run_to_run(zmq):
     """The first anonymous peer of a fresh process must not get the same id
     every time (an unseeded rand() gives the same sequence in every run)."""
-    env = dict(os.environ)
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
-    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
+    env = child_env()      # the very build this run imports
     runs = []
     for _ in range(3):
         out = subprocess.run([sys.executable, "-c", FIRST_ID_CHILD], env=env, cwd=tempfile.gettempdir(),
