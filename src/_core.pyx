@@ -18,6 +18,8 @@ from cpython.exc cimport PyErr_CheckSignals
 from includes.mq_c cimport *
 
 include "base/errors.pxi"
+include "base/socket_types.pxi"
+include "base/options.pxi"
 include "base/msg.pxi"
 include "base/pool.pxi"
 include "base/msgq.pxi"
@@ -26,7 +28,6 @@ include "pipe/mailbox.pxi"
 include "pipe/pipe.pxi"
 include "monitor.pxi"
 include "wire/codec.pxi"
-include "proto/options.pxi"
 include "mech/mechanism.pxi"
 include "mech/null.pxi"
 include "io/io_thread.pxi"

@@ -321,7 +321,7 @@ cdef class Socket:
         if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:     # as in bind
             raise_errno(ENOMEM)
         p = NULL
-        if not self.s.o.immediate and self.s.o.type != 11:
+        if not self.s.o.immediate and not SOCKTYPES[self.s.o.type].pipe_per_connection:
             # The pipe exists from now on, so messages queue before the
             # connection is up and survive reconnects.
             p = pipe_new(out_hwm(&self.s.o), in_hwm(&self.s.o))

@@ -20,12 +20,3 @@ static inline int64_t mq_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 #endif
-
-#ifndef MQ_TYPE_NAMES
-#define MQ_TYPE_NAMES
-/* zmq.h socket type number -> ZMTP Socket-Type property value. */
-static const char *mq_socket_type_names[21] = {
-    "PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH",
-    "XPUB", "XSUB", "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER",
-    "SCATTER", "DGRAM", "PEER", "CHANNEL"};
-#endif

@@ -114,7 +114,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     evsink_incref(ev)
     strncpy(s.endpoint, endpoint, 255)
     s.connecter = connecter
-    s.raw = o.type == 11
+    s.raw = SOCKTYPES[o.type].raw
     s.transport = transport
     s.connect_rid_len = -1
     s.t_timer = -1
@@ -478,7 +478,7 @@ cdef int session_send_identity(session_t *s) noexcept nogil:
     message of each connection. -1 (errno ENOMEM, nothing written) when
     memory is short."""
     global errno
-    if not routes_by_id(s.o.type):
+    if not SOCKTYPES[s.o.type].routes_by_id:
         return 0
     if pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len) != 0:
         errno = ENOMEM

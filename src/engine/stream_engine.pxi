@@ -76,7 +76,7 @@ cdef inline bint session_takes_subscription(session_t *s) noexcept nogil:
     # would be a message the peer slipped into the application's data. And
     # only between messages: one between the frames of a message would
     # become one of its frames.
-    return (s.o.type == 1 or s.o.type == 9) and not (s.pipe != NULL and s.pipe.more_out)
+    return SOCKTYPES[s.o.type].reads_subscriptions and not (s.pipe != NULL and s.pipe.more_out)
 
 
 cdef void session_note_ping_ttl(session_t *s, msg_t *ping) noexcept nogil:

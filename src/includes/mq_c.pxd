@@ -141,9 +141,6 @@ cdef extern from "<unistd.h>" nogil:
     int close(int fd)
     int unlink(const char *path)
 
-cdef extern from "mq_wire.h" nogil:
-    const char *mq_socket_type_names[21]
-
 cdef extern from "<poll.h>" nogil:
     struct pollfd:
         int fd

@@ -72,7 +72,3 @@ cdef int server_send(sock_t *s, msg_t *m) noexcept nogil:
         return ENOMEM
     sock_flush_pipe(s, e)
     return 0
-
-
-cdef bint is_thread_safe_type(int t) noexcept nogil:
-    return t >= 12 and t != 18

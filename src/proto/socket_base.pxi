@@ -120,7 +120,7 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     if s.subs == NULL:
         set_errno(ENOMEM)
         return sock_new_failed(s)
-    if routes_by_id(proto.type):
+    if SOCKTYPES[proto.type].routes_by_id:
         s.ids = mq_idmap_new()
         if s.ids == NULL:
             set_errno(ENOMEM)
@@ -131,7 +131,7 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     s.fq.which = PA_FQ
     s.connect_rid_len = -1
     s.req_message_begins = True
-    s.threadsafe = is_thread_safe_type(proto.type)
+    s.threadsafe = SOCKTYPES[proto.type].thread_safe
     pthread_mutex_init(&s.tlock, NULL)
     # Random starts (as libzmq), so that no peer can guess the id the next
     # anonymous peer will get, nor the next request id.

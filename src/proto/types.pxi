@@ -71,8 +71,3 @@ cdef proto_t *proto_for(int socket_type) noexcept nogil:
     if socket_type < 0 or socket_type >= NPROTOS or not PROTO_KNOWN[socket_type]:
         return NULL
     return &PROTOS[socket_type]
-
-
-cdef inline bint routes_by_id(int socket_type) noexcept nogil:
-    """Types whose sessions hand the peer's routing id to the socket."""
-    return socket_type == 6 or socket_type == 11 or socket_type == 12 or socket_type == 19

@@ -15,51 +15,6 @@ cdef enum:
     DEC_FRAME = 1           # dec.msg holds a complete frame
     DEC_ERROR = -1          # dec.error says why (EMSGSIZE, EPROTO, ENOMEM)
 
-# zmq.h socket type number -> Socket-Type string, and who may talk to whom.
-
-
-cdef bint socket_types_compatible(int local, int peer) noexcept nogil:
-    if local == 0:
-        return peer == 0
-    if local == 1 or local == 9:      # PUB, XPUB
-        return peer == 2 or peer == 10
-    if local == 2 or local == 10:     # SUB, XSUB
-        return peer == 1 or peer == 9
-    if local == 3:
-        return peer == 4 or peer == 6
-    if local == 4:
-        return peer == 3 or peer == 5
-    if local == 5:
-        return peer == 4 or peer == 5 or peer == 6
-    if local == 6:
-        return peer == 3 or peer == 5 or peer == 6
-    if local == 7:
-        return peer == 8
-    if local == 8:
-        return peer == 7
-    if local == 12:
-        return peer == 13
-    if local == 13:
-        return peer == 12
-    if local == 14:
-        return peer == 15
-    if local == 15:
-        return peer == 14
-    if local == 16:
-        return peer == 17
-    if local == 17:
-        return peer == 16
-    return local == peer              # PEER, CHANNEL, DGRAM
-
-
-cdef int socket_type_from_name(const unsigned char *name, size_t n) noexcept nogil:
-    cdef int i
-    for i in range(21):
-        if strlen(mq_socket_type_names[i]) == n and memcmp(mq_socket_type_names[i], name, n) == 0:
-            return i
-    return -1
-
-
 # ---------------------------------------------------------------- greeting
 
 cdef void greeting_build(unsigned char *g, const char *mechanism, int routing_id_len) noexcept nogil:
@@ -224,12 +179,12 @@ cdef size_t ready_build(unsigned char *out, int socket_type, const unsigned char
     Identity is sent by the types that route by it, as libzmq does."""
     cdef unsigned char body[560]
     cdef size_t n = 0
-    cdef const char *tname = mq_socket_type_names[socket_type]
+    cdef const char *tname = SOCKTYPES[socket_type].name
     body[0] = 5
     memcpy(body + 1, b"READY", 5)
     n = 6
     n += metadata_put(body + n, b"Socket-Type", <const unsigned char *>tname, strlen(tname))
-    if socket_type == 3 or socket_type == 5 or socket_type == 6:
+    if SOCKTYPES[socket_type].sends_identity:
         n += metadata_put(body + n, b"Identity", rid, rid_len)
     cdef int h = frame_header(out, ZMTP_COMMAND, n)
     memcpy(out + h, body, n)

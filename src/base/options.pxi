@@ -57,7 +57,7 @@ cdef struct options_t:
 cdef inline bint conflating(options_t *o) noexcept nogil:
     """CONFLATE acts only on these types (libzmq); it keeps just the newest
     message in each queue, so HWM means nothing for them."""
-    return o.conflate and (o.type == 5 or o.type == 7 or o.type == 8 or o.type == 1 or o.type == 2)
+    return o.conflate and SOCKTYPES[o.type].conflates
 
 
 cdef inline int out_hwm(options_t *o) noexcept nogil:
@@ -73,7 +73,7 @@ cdef void options_defaults(options_t *o, int socket_type) noexcept nogil:
     o.type = socket_type
     o.sndhwm = 1000
     o.rcvhwm = 1000
-    o.linger = 0 if socket_type == 2 or socket_type == 10 else -1
+    o.linger = SOCKTYPES[socket_type].default_linger
     o.rcvtimeo = -1
     o.sndtimeo = -1
     o.reconnect_ivl = 100
