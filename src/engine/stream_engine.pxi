@@ -166,13 +166,13 @@ cdef int command_to_subscription(msg_t *m, size_t name_len, unsigned char kind) 
     global errno
     cdef msg_t sub
     cdef size_t n = m.size - name_len
-    if msg_init_size(&sub, n + 1) < 0:
+    cdef unsigned char *at = subscription_init(&sub, kind, n)
+    if at == NULL:
         msg_close(m)
         errno = ENOMEM
         return -1
-    msg_data(&sub)[0] = kind
     if n:
-        memcpy(msg_data(&sub) + 1, msg_data(m) + name_len, n)
+        memcpy(at, msg_data(m) + name_len, n)
     msg_close(m)
     memcpy(m, &sub, sizeof(msg_t))
     return 0

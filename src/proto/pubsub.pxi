@@ -99,11 +99,11 @@ cdef void xpub_notify(sock_t *s, bint subscribe, const unsigned char *topic, siz
     cdef msg_t m
     if s.o.type != 9:
         return              # PUB shows the user nothing
-    if msg_init_size(&m, n + 1) < 0:
+    cdef unsigned char *at = subscription_init(&m, subscribe, n)
+    if at == NULL:
         return              # short of memory: the user misses this notice
-    msg_data(&m)[0] = 1 if subscribe else 0
     if n:
-        memcpy(msg_data(&m) + 1, topic, n)
+        memcpy(at, topic, n)
     if msgq_push(&s.pending, &m) != 0:
         msg_close(&m)       # likewise
 
@@ -114,10 +114,10 @@ cdef void xpub_pipe_gone_from(void *ctx, tnode_t *t) noexcept nogil:
     cdef msg_t m
     if s.o.type != 9:
         return
-    if msg_init_size(&m, t.plen + 1) < 0:
+    cdef unsigned char *at = subscription_init(&m, False, t.plen)
+    if at == NULL:
         return
-    msg_data(&m)[0] = 0
-    tnode_topic(t, msg_data(&m) + 1)
+    tnode_topic(t, at)
     if msgq_push(&s.pending, &m) != 0:
         msg_close(&m)       # short of memory: the user misses this notice
 
@@ -228,10 +228,10 @@ cdef void xsub_send_one(void *ctx, tnode_t *t) noexcept nogil:
     cdef msg_t m
     if not pipe_check_write(e):
         return      # at SNDHWM: that subscription is lost for this pipe
-    if msg_init_size(&m, t.plen + 1) < 0:
+    cdef unsigned char *at = subscription_init(&m, True, t.plen)
+    if at == NULL:
         return      # short of memory: likewise
-    msg_data(&m)[0] = 1
-    tnode_topic(t, msg_data(&m) + 1)
+    tnode_topic(t, at)
     m.flags = MSG_SUBSCRIBE
     if pipe_write(e, &m) != 0:
         msg_close(&m)       # short of memory: likewise
@@ -245,11 +245,11 @@ cdef void xsub_resend_all(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef int subscription_to_all(sock_t *s, bint add, const unsigned char *topic, size_t n, bint flagged) noexcept nogil:
     cdef msg_t m
-    if msg_init_size(&m, n + 1) < 0:
+    cdef unsigned char *at = subscription_init(&m, add, n)
+    if at == NULL:
         return ENOMEM
-    msg_data(&m)[0] = 1 if add else 0
     if n:
-        memcpy(msg_data(&m) + 1, topic, n)
+        memcpy(at, topic, n)
     if flagged:
         m.flags = MSG_SUBSCRIBE
     send_to_all(s, &m)

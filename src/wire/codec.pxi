@@ -15,6 +15,21 @@ cdef enum:
     DEC_FRAME = 1           # dec.msg holds a complete frame
     DEC_ERROR = -1          # dec.error says why (EMSGSIZE, EPROTO, ENOMEM)
 
+# ---------------------------------------------------------------- subscriptions
+
+cdef unsigned char *subscription_init(msg_t *m, bint subscribe, size_t topic_len) noexcept nogil:
+    """A (un)subscription in its message form, 0x01 (subscribe) or 0x00
+    (cancel) then the topic, which the caller writes at the pointer
+    returned. NULL (m left empty) when memory is short. The one place the
+    form is built: ZMTP 3.0 peers get it as data, publishers take it from
+    every peer, and SUBSCRIBE/CANCEL commands are re-encoded from it."""
+    if msg_init_size(m, topic_len + 1) < 0:
+        msg_init(m)
+        return NULL
+    msg_data(m)[0] = 1 if subscribe else 0
+    return msg_data(m) + 1
+
+
 # ---------------------------------------------------------------- greeting
 
 cdef void greeting_build(unsigned char *g, const char *mechanism, int routing_id_len) noexcept nogil:
