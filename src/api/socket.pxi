@@ -211,9 +211,9 @@ cdef class Socket:
     cdef _bind(self, str endpoint):
         scheme, _, rest = endpoint.partition("://")
         if scheme == "tcp":
-            self._bind_stream(endpoint, rest, T_TCP)
+            self._bind_stream(endpoint, rest, 1)
         elif scheme == "ipc":
-            self._bind_stream(endpoint, rest, T_IPC)
+            self._bind_stream(endpoint, rest, 2)
         elif scheme == "inproc":
             if not rest:
                 raise_errno(EINVAL)
@@ -224,6 +224,7 @@ cdef class Socket:
             raise_errno(EPROTONOSUPPORT)
 
     cdef _bind_stream(self, str endpoint, str rest, int transport):
+        cdef endpoint_t ep
         cdef mq_addr_t a
         cdef int fd = -1
         cdef int rc
@@ -232,7 +233,7 @@ cdef class Socket:
         cdef char buf[300]
         cdef bytes path
         io = self.context._pick_io_thread()
-        if transport == T_TCP:
+        if transport == 1:
             host, port = _split_host_port(rest)
             rc = mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 1, &a)
             if rc < 0:
@@ -255,13 +256,18 @@ cdef class Socket:
             err = errno
             evsink_emit(self.s.ev, EV_BIND_FAILED, err, endpoint.encode())
             raise_errno(err)
-        if transport == T_TCP:
+        if transport == 1:
             mq_local_addr(fd, &a)
             mq_tcp_endpoint(&a, buf, sizeof(buf))
             resolved = (<bytes>buf).decode()
         else:
             resolved = "ipc://" + rest
-        l = listener_new(fd, &self.s.o, self.s.mb, self.s, transport, self.s.ev, resolved.encode())
+        memset(&ep, 0, sizeof(endpoint_t))
+        ep.tp = transport_for_scheme(b"tcp" if transport == 1 else b"ipc", 3)
+        memcpy(&ep.addr, &a, sizeof(mq_addr_t))
+        rb = resolved.encode()
+        strncpy(ep.name, rb, ENDPOINT_NAME_MAX - 1)
+        l = listener_new(fd, &self.s.o, self.s.mb, self.s, &ep, self.s.ev)
         if l == NULL:
             close(fd)
             mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
@@ -269,7 +275,7 @@ cdef class Socket:
         evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
         io_send(io, CMD_ADD_LISTENER, l, 0)
         ipc_file = None
-        if transport == T_IPC and not rest.startswith("@"):
+        if transport == 2 and not rest.startswith("@"):
             ipc_file = (rest, _os.stat(rest).st_ino)
         self._record(resolved, ("listener", <size_t>l, <size_t>io, ipc_file))
         if resolved != endpoint:
@@ -289,6 +295,7 @@ cdef class Socket:
             self._leave()
 
     cdef _connect(self, str endpoint):
+        cdef endpoint_t ep
         cdef mq_addr_t a
         cdef session_t *sess
         cdef pipe_t *p
@@ -305,14 +312,14 @@ cdef class Socket:
             self._last_endpoint = endpoint.encode()
             return
         if scheme == "tcp":
-            transport = T_TCP
+            transport = 1
             host, port = _split_host_port(rest)
             if port in ("*", "0") or not port.isdigit():
                 raise_errno(EINVAL)
             if mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 0, &a) < 0:
                 raise_errno(EINVAL)
         elif scheme == "ipc":
-            transport = T_IPC
+            transport = 2
             if mq_ipc_addr(rest.encode(), &a) < 0:
                 raise_errno(errno)
         else:
@@ -328,14 +335,18 @@ cdef class Socket:
             if p == NULL:
                 mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
                 raise_errno(ENOMEM)
-        sess = session_new(&self.s.o, self.s.mb, self.s, True, transport, self.s.ev, endpoint.encode())
+        memset(&ep, 0, sizeof(endpoint_t))
+        ep.tp = transport_for_scheme(b"tcp" if transport == 1 else b"ipc", 3)
+        memcpy(&ep.addr, &a, sizeof(mq_addr_t))
+        eb = endpoint.encode()
+        strncpy(ep.name, eb, ENDPOINT_NAME_MAX - 1)
+        sess = session_new(&self.s.o, self.s.mb, self.s, True, &ep, self.s.ev)
         if sess == NULL:
             if p != NULL:
                 pipe_decref(p)
                 pipe_decref(p)
             mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
-        memcpy(&sess.addr, &a, sizeof(mq_addr_t))
         sess.refcnt = 2         # the io thread's and this socket's
         g_endpoint_ids += 1
         sess.tag = g_endpoint_ids

@@ -464,6 +464,7 @@ cdef class _Engine:
                  int heartbeat_ivl=0):
         import socket as pysocket
         cdef options_t o
+        cdef endpoint_t ep
         cdef Py_ssize_t n = min(len(routing_id), 255)
         options_defaults(&o, socket_type)
         o.maxmsgsize = maxmsgsize
@@ -485,7 +486,10 @@ cdef class _Engine:
         self.io.mb = mailbox_new()
         self.sock_mb = mailbox_new()
         self.ev = evsink_new()
-        self.s = session_new(&o, self.sock_mb, NULL, False, T_IPC, self.ev, b"fuzz")
+        memset(&ep, 0, sizeof(endpoint_t))
+        ep.tp = &IPC_TRANSPORT
+        strncpy(ep.name, b"fuzz", ENDPOINT_NAME_MAX - 1)
+        self.s = session_new(&o, self.sock_mb, NULL, False, &ep, self.ev)
         if self.io.poller == NULL or self.io.mb == NULL or self.sock_mb == NULL or self.s == NULL:
             raise MemoryError()
         self.s.h.fd = mine.detach()

@@ -20,8 +20,6 @@ cdef enum:
     S_HANDSHAKE = 2
     S_ACTIVE = 3
     S_DEAD = 4
-    T_TCP = 1
-    T_IPC = 2
     IN_BATCH = 65536
     OUT_BATCH = 65536
     OUT_BUF = OUT_BATCH + 1024   # room past a batch for the handshake and the engine's commands
@@ -44,7 +42,7 @@ cdef struct session_t:
     mailbox_t *sock_mb          # where ATTACH goes (ref held)
     void *sock                  # sock_t*, only passed back in ATTACH
     evsink_t *ev                # the socket's events and counters (ref held)
-    char endpoint[256]          # for events: the connect or bound endpoint
+    endpoint_t ep               # where it connects (or the listener's); ep.name for events
     int err_code                # protocol error to report, 0: none
     bint connecter
     bint raw                    # STREAM: plain bytes, no ZMTP
@@ -53,8 +51,6 @@ cdef struct session_t:
     long long tag               # the socket's id for the endpoint, set on its pipes
     unsigned char connect_rid[256]  # CONNECT_ROUTING_ID for pipes made per connection
     int connect_rid_len         # -1: none
-    int transport
-    mq_addr_t addr
     int state
     pipe_end_t *pipe            # our end; NULL until attached
     bint terminating
@@ -90,8 +86,8 @@ cdef struct session_t:
     bint ping_pending           # our heartbeat PING, likewise held
 
 
-cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter, int transport,
-                            evsink_t *ev, const char *endpoint) noexcept nogil:
+cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter,
+                            const endpoint_t *ep, evsink_t *ev) noexcept nogil:
     cdef session_t *s = <session_t *>mq_calloc(1, sizeof(session_t))
     if s == NULL:
         return NULL
@@ -112,10 +108,9 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.sock = sock
     s.ev = ev
     evsink_incref(ev)
-    strncpy(s.endpoint, endpoint, 255)
+    memcpy(&s.ep, ep, sizeof(endpoint_t))
     s.connecter = connecter
     s.raw = SOCKTYPES[o.type].raw
-    s.transport = transport
     s.connect_rid_len = -1
     s.t_timer = -1
     s.t_linger = -1
@@ -251,13 +246,13 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
     if s.state == S_HANDSHAKE:
         if protocol_error:
             if s.err_code:
-                evsink_emit(s.ev, EV_HANDSHAKE_FAILED_PROTOCOL, s.err_code, s.endpoint)
+                evsink_emit(s.ev, EV_HANDSHAKE_FAILED_PROTOCOL, s.err_code, s.ep.name)
         else:
-            evsink_emit(s.ev, EV_HANDSHAKE_FAILED_NO_DETAIL, errno, s.endpoint)
+            evsink_emit(s.ev, EV_HANDSHAKE_FAILED_NO_DETAIL, errno, s.ep.name)
     elif s.state == S_ACTIVE:
         evsink_count(s.ev, 0, 1)
     if fd >= 0 and (s.state == S_HANDSHAKE or s.state == S_ACTIVE):
-        evsink_emit(s.ev, EV_DISCONNECTED, fd, s.endpoint)
+        evsink_emit(s.ev, EV_DISCONNECTED, fd, s.ep.name)
     s.err_code = 0
     session_close_fd(s)
     session_reset_codec(s)
@@ -286,7 +281,7 @@ cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
     cdef int ivl = reconnect_ivl_next(s)
     s.t_timer = mq_now_ms() + ivl
     io_note_deadline(s.io, s.t_timer)
-    evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.endpoint)
+    evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.ep.name)
 
 
 cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
@@ -314,17 +309,17 @@ cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
 
 cdef void session_connect(session_t *s) noexcept nogil:
     cdef int fd = -1
-    cdef int rc = mq_connect_start(&s.addr, &fd)
+    cdef int rc = s.ep.tp.connect_start(&s.ep, &fd)
     s.t_timer = -1
     if rc < 0:
         session_schedule_reconnect(s)
         return
     s.h.fd = fd
     if rc == 0:
-        evsink_emit(s.ev, EV_CONNECTED, fd, s.endpoint)
+        evsink_emit(s.ev, EV_CONNECTED, fd, s.ep.name)
         session_begin_handshake(s)
         return
-    evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.endpoint)
+    evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.ep.name)
     s.state = S_CONNECTING
     handle_want(s.io, &s.h, MQ_POLLOUT)
     if not s.h.registered:
@@ -334,10 +329,7 @@ cdef void session_connect(session_t *s) noexcept nogil:
 
 
 cdef void session_begin_handshake(session_t *s) noexcept nogil:
-    mq_tune_stream(s.h.fd, s.transport == T_TCP, s.o.sndbuf, s.o.rcvbuf)
-    if s.transport == T_TCP:
-        mq_tcp_keepalive(s.h.fd, s.o.tcp_keepalive, s.o.tcp_keepalive_cnt,
-                         s.o.tcp_keepalive_idle, s.o.tcp_keepalive_intvl)
+    s.ep.tp.tune(s.h.fd, &s.o)
     s.state = S_HANDSHAKE
     mech_init(&s.mech, &s.o)
     if s.raw:
@@ -395,7 +387,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
     s.t_timer = -1
     s.cur_ivl = -1
     if not s.raw:
-        evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.endpoint)
+        evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.ep.name)
     evsink_count(s.ev, 1, 0)
     if s.o.heartbeat_ivl > 0 and not s.raw:
         # STREAM peers speak plain bytes: a PING would be data to them.
@@ -493,11 +485,11 @@ cdef void session_on_event(session_t *s, int events) noexcept nogil:
     if s.state == S_DEAD:
         return
     if s.state == S_CONNECTING:
-        if mq_connect_finish(s.h.fd) < 0:
+        if s.ep.tp.connect_finish(s.h.fd) < 0:
             session_close_fd(s)
             session_schedule_reconnect(s)
             return
-        evsink_emit(s.ev, EV_CONNECTED, s.h.fd, s.endpoint)
+        evsink_emit(s.ev, EV_CONNECTED, s.h.fd, s.ep.name)
         session_begin_handshake(s)
         return
     if events & MQ_POLLOUT:

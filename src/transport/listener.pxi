@@ -32,16 +32,15 @@ cdef struct listener_t:
     mailbox_t *sock_mb          # ref held
     void *sock
     evsink_t *ev                # ref held
-    char endpoint[256]
-    int transport
+    endpoint_t ep               # the bound address (ep.name: as resolved)
     bint closed
     bint paused                 # accept() is out of resources: fd not watched
     long long t_retry           # when a paused listener tries again
     listener_t *paused_next     # io.paused list
 
 
-cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock, int transport,
-                              evsink_t *ev, const char *endpoint) noexcept nogil:
+cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock,
+                              const endpoint_t *ep, evsink_t *ev) noexcept nogil:
     cdef listener_t *l = <listener_t *>mq_calloc(1, sizeof(listener_t))
     if l == NULL:
         return NULL
@@ -51,10 +50,9 @@ cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *so
     l.sock_mb = sock_mb
     mailbox_incref(sock_mb)
     l.sock = sock
-    l.transport = transport
     l.ev = ev
     evsink_incref(ev)
-    strncpy(l.endpoint, endpoint, 255)
+    memcpy(&l.ep, ep, sizeof(endpoint_t))
     return l
 
 
@@ -82,18 +80,18 @@ cdef void listener_on_event(listener_t *l) noexcept nogil:
     if l.closed:
         return
     for i in range(64):
-        fd = mq_accept(l.h.fd)
+        fd = l.ep.tp.accept(l.h.fd)
         if fd < 0:
             err = errno
             if err == EAGAIN:
                 return
-            evsink_emit(l.ev, EV_ACCEPT_FAILED, err, l.endpoint)
+            evsink_emit(l.ev, EV_ACCEPT_FAILED, err, l.ep.name)
             if accept_error_is_per_connection(err):
                 continue
             listener_pause(l)
             return
-        evsink_emit(l.ev, EV_ACCEPTED, fd, l.endpoint)
-        s = session_new(&l.o, l.sock_mb, l.sock, False, l.transport, l.ev, l.endpoint)
+        evsink_emit(l.ev, EV_ACCEPTED, fd, l.ep.name)
+        s = session_new(&l.o, l.sock_mb, l.sock, False, &l.ep, l.ev)
         if s == NULL:
             close(fd)
             continue
@@ -182,7 +180,7 @@ cdef void listener_close(listener_t *l, long long linger) noexcept nogil:
                 session_destroy(s)
         s = nx
     handle_forget(io, &l.h)
-    evsink_emit(l.ev, EV_CLOSED, l.h.fd, l.endpoint)
+    evsink_emit(l.ev, EV_CLOSED, l.h.fd, l.ep.name)
     close(l.h.fd)
     io.nobjects -= 1
     mailbox_decref(l.sock_mb)
