@@ -40,6 +40,11 @@ cdef inline void msg_init(msg_t *m) noexcept nogil:
     m.chunk = NULL
 
 
+cdef void pool_chunk_free(chunk_t *c) noexcept nogil:
+    # A pooled chunk's block size is kept in the word right after it.
+    pool_give(c, (<size_t *>(c + 1))[0])
+
+
 cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
     """Reserves room for `size` body bytes; -1 when memory is short."""
     cdef chunk_t *c

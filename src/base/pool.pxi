@@ -63,8 +63,3 @@ cdef void pool_give(void *p, size_t size) noexcept nogil:
     pthread_mutex_unlock(&g_pool.lock)
     if p != NULL:
         free(p)
-
-
-cdef void pool_chunk_free(chunk_t *c) noexcept nogil:
-    # A pooled chunk's block size is kept in the word right after it.
-    pool_give(c, (<size_t *>(c + 1))[0])
