@@ -2,16 +2,11 @@
 # try once with the GIL held (pure C, no syscall when a pipe has room or a
 # message) and release the GIL only when they have to wait.
 
-import os as _os
-import tempfile as _tempfile
-
 cdef enum:
     ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
     OPT_INT = 1
     OPT_INT64 = 2
     OPT_BYTES = 3
-
-cdef long long g_endpoint_ids = 0
 
 
 cdef enum:
@@ -38,7 +33,7 @@ cdef class Socket:
     cdef sock_t *s
     cdef readonly Context context
     cdef bint _closed
-    cdef dict _endpoints            # endpoint -> list of (kind, address, io)
+    cdef dict _endpoints            # endpoint -> [EndpointRecord] (a wildcard bind: also [] under the name given)
     cdef bytes _last_endpoint
     cdef object _monitor_name
     cdef int _users                 # calls inside that may let other threads run
@@ -160,9 +155,9 @@ cdef class Socket:
 
     cdef void _close_core(self, bint dealloc=False):
         cdef long long linger = self.s.o.linger
-        # Closed from here on: the Python calls below (ipc file removal, the
-        # inproc registry) may let other threads run, and they must not use
-        # the core being taken down.
+        # Closed from here on: the Python calls below (the inproc registry)
+        # may let other threads run, and they must not use the core being
+        # taken down.
         self._closed = True
         if self.context._forked():
             # As pyzmq: in a forked child the socket is only marked closed.
@@ -171,119 +166,94 @@ cdef class Socket:
             return
         self._stop_monitor()
         sock_close(self.s)
-        for name, records in self._endpoints.items():
-            for rec in records:
-                self._stop_endpoint(rec, linger)
-            if name.startswith("inproc://"):
-                self.context._inproc_unbind(name[9:], self)
+        records = [rec for recs in self._endpoints.values() for rec in recs]
         self._endpoints.clear()
+        for rec in records:
+            self._stop_endpoint(rec, linger)
         sock_free(self.s)
         self.s = NULL
         self._closed = True
         self.context._socket_closed(None if dealloc else self)
         drain_deferred_releases()
 
-    cdef void _stop_endpoint(self, tuple rec, long long linger):
-        kind, addr, io = rec[:3]
-        if kind == "listener":
-            io_send(<io_thread_t *><size_t>io, CMD_CLOSE_LISTENER, <void *><size_t>addr, linger)
-            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
-            if rec[3] is not None and not self.context._in_forked_child():
-                _remove_ipc_file(rec[3][0], rec[3][1])
-        elif kind == "session":
+    cdef void _stop_endpoint(self, EndpointRecord rec, long long linger):
+        """Undoes one bind or connect (the pipes of a connect are the
+        caller's business: close closes them all, disconnect drops them)."""
+        if rec.kind == EP_LISTENER:
+            io_send(rec.io, CMD_CLOSE_LISTENER, rec.obj, linger)
+            mailbox_reserve(rec.io.mb, -IO_SLOTS_PER_ENDPOINT)
+            # Here, in the closing thread, so that a bind of the same
+            # address right after close() is not undone by the io thread.
+            # A forked child leaves the parent's files alone.
+            if not self.context._in_forked_child():
+                rec.ep.tp.unbound(&rec.ep)
+        elif rec.kind == EP_SESSION:
             # The command carries the socket's reference to the session.
-            io_send(<io_thread_t *><size_t>io, CMD_TERM_SESSION, <void *><size_t>addr, linger)
-            mailbox_reserve((<io_thread_t *><size_t>io).mb, -IO_SLOTS_PER_ENDPOINT)
+            io_send(rec.io, CMD_TERM_SESSION, rec.obj, linger)
+            mailbox_reserve(rec.io.mb, -IO_SLOTS_PER_ENDPOINT)
+        elif rec.kind == EP_INPROC_BOUND:
+            self.context._inproc_unbind(rec.address, self)
 
     # ------------------------------------------------------------ bind/connect
 
     def bind(self, addr):
-        """Binds to tcp://host:port (port * for any), ipc://path, ipc://@name
-        or inproc://name."""
+        """Binds to an endpoint "scheme://address" of any transport:
+        tcp://host:port (port * for any), ipc://path, ipc://@name, ipc://*,
+        inproc://name."""
         cdef str endpoint = _endpoint_str(addr)
         self._check_open()
-        self._enter()           # mkdtemp, os.stat: other threads may run
+        self._enter()           # resolving releases the GIL: other threads may run
         try:
             self._bind(endpoint)
         finally:
             self._leave()
 
     cdef _bind(self, str endpoint):
-        scheme, _, rest = endpoint.partition("://")
-        if scheme == "tcp":
-            self._bind_stream(endpoint, rest, 1)
-        elif scheme == "ipc":
-            self._bind_stream(endpoint, rest, 2)
-        elif scheme == "inproc":
-            if not rest:
-                raise_errno(EINVAL)
-            self.context._inproc_bind(rest, self)
-            self._record(endpoint, ("inproc", 0, 0))
+        cdef EndpointRecord rec = endpoint_resolve(endpoint, &self.s.o, True)
+        if self._closed:
+            raise_errno(ENOTSOCK)       # by another thread meanwhile
+        if rec.in_process():
+            self.context._inproc_bind(rec.address, self)
+            rec.kind = EP_INPROC_BOUND
+            self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
         else:
-            raise_errno(EPROTONOSUPPORT)
+            self._bind_listener(endpoint, rec)
 
-    cdef _bind_stream(self, str endpoint, str rest, int transport):
-        cdef endpoint_t ep
-        cdef mq_addr_t a
+    cdef _bind_listener(self, str endpoint, EndpointRecord rec):
+        """A listening fd from the row, given to a listener in an io thread."""
         cdef int fd = -1
-        cdef int rc
+        cdef int err
         cdef listener_t *l
-        cdef io_thread_t *io
-        cdef char buf[300]
-        cdef bytes path
-        io = self.context._pick_io_thread()
-        if transport == 1:
-            host, port = _split_host_port(rest)
-            rc = mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 1, &a)
-            if rc < 0:
-                raise_errno(ENODEV if host != "*" and not _looks_numeric(host) else EINVAL)
-        else:
-            if rest == "*":
-                rest = _os.path.join(_tempfile.mkdtemp(prefix="mqcore-"), "socket")
-            path = rest.encode()
-            if mq_ipc_addr(path, &a) < 0:
-                raise_errno(errno)
-            if not rest.startswith("@"):
-                # A file left by an earlier run would make bind fail.
-                unlink(path)
+        cdef io_thread_t *io = self.context._pick_io_thread()
         # The io thread's commands for this listener (add, close) must not
         # fail for want of memory later: their room is set aside now.
         if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:
             raise_errno(ENOMEM)
-        if mq_listen(&a, self.s.o.backlog, &fd) < 0:
-            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
+        if rec.ep.tp.listen(&rec.ep, &self.s.o, &fd) < 0:
             err = errno
+            mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             evsink_emit(self.s.ev, EV_BIND_FAILED, err, endpoint.encode())
             raise_errno(err)
-        if transport == 1:
-            mq_local_addr(fd, &a)
-            mq_tcp_endpoint(&a, buf, sizeof(buf))
-            resolved = (<bytes>buf).decode()
-        else:
-            resolved = "ipc://" + rest
-        memset(&ep, 0, sizeof(endpoint_t))
-        ep.tp = transport_for_scheme(b"tcp" if transport == 1 else b"ipc", 3)
-        memcpy(&ep.addr, &a, sizeof(mq_addr_t))
-        rb = resolved.encode()
-        strncpy(ep.name, rb, ENDPOINT_NAME_MAX - 1)
-        l = listener_new(fd, &self.s.o, self.s.mb, self.s, &ep, self.s.ev)
+        l = listener_new(fd, &self.s.o, self.s.mb, self.s, &rec.ep, self.s.ev)
         if l == NULL:
             close(fd)
+            rec.ep.tp.unbound(&rec.ep)
             mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
-        evsink_emit(self.s.ev, EV_LISTENING, fd, resolved.encode())
+        evsink_emit(self.s.ev, EV_LISTENING, fd, rec.ep.name)
         io_send(io, CMD_ADD_LISTENER, l, 0)
-        ipc_file = None
-        if transport == 2 and not rest.startswith("@"):
-            ipc_file = (rest, _os.stat(rest).st_ino)
-        self._record(resolved, ("listener", <size_t>l, <size_t>io, ipc_file))
+        rec.kind = EP_LISTENER
+        rec.obj = l
+        rec.io = io
+        resolved = rec.name()
+        self._record(resolved, rec)
         if resolved != endpoint:
             self._record(endpoint, None)
         self._last_endpoint = resolved.encode()
 
     def connect(self, addr):
-        """Connects to a tcp, ipc or inproc endpoint. The peer need not be
+        """Connects to an endpoint of any transport. The peer need not be
         there yet: messages queue and the connection is made (and re-made)
         in the background."""
         cdef str endpoint = _endpoint_str(addr)
@@ -295,36 +265,24 @@ cdef class Socket:
             self._leave()
 
     cdef _connect(self, str endpoint):
-        cdef endpoint_t ep
-        cdef mq_addr_t a
+        cdef EndpointRecord rec = endpoint_resolve(endpoint, &self.s.o, False)
+        if self._closed:
+            raise_errno(ENOTSOCK)       # by another thread meanwhile
+        if rec.in_process():
+            rec.kind = EP_INPROC_CONNECTED
+            rec.tag = next_endpoint_tag()
+            self.context._inproc_connect(rec.address, self, rec.tag)
+        else:
+            self._connect_session(endpoint, rec)
+        self._record(endpoint, rec)
+        self._last_endpoint = endpoint.encode()
+
+    cdef _connect_session(self, str endpoint, EndpointRecord rec):
+        """A session in an io thread that connects (and reconnects) through
+        the row; with its pipe now unless the type makes one per connection."""
         cdef session_t *sess
         cdef pipe_t *p
-        cdef io_thread_t *io
-        cdef int transport = -1     # set for tcp and ipc below; others return or raise first
-        global g_endpoint_ids
-        scheme, _, rest = endpoint.partition("://")
-        if scheme == "inproc":
-            if not rest:
-                raise_errno(EINVAL)
-            g_endpoint_ids += 1
-            self.context._inproc_connect(rest, self, g_endpoint_ids)
-            self._record(endpoint, ("inproc-connect", g_endpoint_ids, 0))
-            self._last_endpoint = endpoint.encode()
-            return
-        if scheme == "tcp":
-            transport = 1
-            host, port = _split_host_port(rest)
-            if port in ("*", "0") or not port.isdigit():
-                raise_errno(EINVAL)
-            if mq_tcp_resolve(host.encode(), port.encode(), self.s.o.ipv6, 0, &a) < 0:
-                raise_errno(EINVAL)
-        elif scheme == "ipc":
-            transport = 2
-            if mq_ipc_addr(rest.encode(), &a) < 0:
-                raise_errno(errno)
-        else:
-            raise_errno(EPROTONOSUPPORT)
-        io = self.context._pick_io_thread()
+        cdef io_thread_t *io = self.context._pick_io_thread()
         if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:     # as in bind
             raise_errno(ENOMEM)
         p = NULL
@@ -335,12 +293,7 @@ cdef class Socket:
             if p == NULL:
                 mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
                 raise_errno(ENOMEM)
-        memset(&ep, 0, sizeof(endpoint_t))
-        ep.tp = transport_for_scheme(b"tcp" if transport == 1 else b"ipc", 3)
-        memcpy(&ep.addr, &a, sizeof(mq_addr_t))
-        eb = endpoint.encode()
-        strncpy(ep.name, eb, ENDPOINT_NAME_MAX - 1)
-        sess = session_new(&self.s.o, self.s.mb, self.s, True, &ep, self.s.ev)
+        sess = session_new(&self.s.o, self.s.mb, self.s, True, &rec.ep, self.s.ev)
         if sess == NULL:
             if p != NULL:
                 pipe_decref(p)
@@ -348,8 +301,7 @@ cdef class Socket:
             mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
             raise_errno(ENOMEM)
         sess.refcnt = 2         # the io thread's and this socket's
-        g_endpoint_ids += 1
-        sess.tag = g_endpoint_ids
+        sess.tag = next_endpoint_tag()
         if p != NULL:
             try:
                 self._attach_connect_pipe(p, sess, io)
@@ -362,8 +314,10 @@ cdef class Socket:
             sess.connect_rid_len = self.s.connect_rid_len
             self.s.connect_rid_len = -1
         io_send(io, CMD_ADD_SESSION, sess, 0)
-        self._record(endpoint, ("session", <size_t>sess, <size_t>io, sess.tag))
-        self._last_endpoint = endpoint.encode()
+        rec.kind = EP_SESSION
+        rec.obj = sess
+        rec.io = io
+        rec.tag = sess.tag
 
     def connect_peer(self, addr):
         """PEER: connects like connect() and returns the routing id to send
@@ -421,48 +375,35 @@ cdef class Socket:
         self.s.connect_rid_len = -1
         return 0
 
-    cdef void _record(self, str endpoint, object rec):
+    cdef void _record(self, str endpoint, EndpointRecord rec):
         records = self._endpoints.setdefault(endpoint, [])
         if rec is not None:
             records.append(rec)
 
     def unbind(self, addr):
-        self._forget_endpoint(_endpoint_str(addr), ("listener", "inproc"))
+        self._forget_endpoint(_endpoint_str(addr), True)
 
     def disconnect(self, addr):
-        self._forget_endpoint(_endpoint_str(addr), ("session", "inproc-connect"))
+        self._forget_endpoint(_endpoint_str(addr), False)
 
-    cdef _forget_endpoint(self, str endpoint, tuple kinds):
+    cdef _forget_endpoint(self, str endpoint, bint binds):
         self._check_open()
-        self._enter()           # removing an ipc file runs os.stat
+        self._enter()           # the inproc registry may run Python code
         try:
-            self._forget_endpoint_records(endpoint, kinds)
+            self._forget_endpoint_records(endpoint, binds)
         finally:
             self._leave()
 
-    cdef _forget_endpoint_records(self, str endpoint, tuple kinds):
+    cdef _forget_endpoint_records(self, str endpoint, bint binds):
+        """Undoes the binds (or the connects) recorded under endpoint.
+        ENOENT when there are none: a wildcard bind is known only by its
+        resolved name (LAST_ENDPOINT), as in libzmq."""
+        cdef EndpointRecord rec
         records = self._endpoints.get(endpoint)
         if not records:
-            # A wildcard bind is also known by its resolved name; look there.
             raise_errno(ENOENT)
-        keep = []
-        found = False
-        for rec in records:
-            if rec[0] not in kinds:
-                keep.append(rec)
-                continue
-            found = True
-            if rec[0] == "inproc":
-                self.context._inproc_unbind(endpoint[9:], self)
-            elif rec[0] == "inproc-connect":
-                self._drop_tagged_pipes(rec[1])
-            else:
-                if rec[0] == "session":
-                    # Leave the load-balancer now, as libzmq does, so no
-                    # later message goes to the peer being disconnected.
-                    self._drop_tagged_pipes(rec[3])
-                self._stop_endpoint(rec, self.s.o.linger)
-        if not found:
+        keep = [rec for rec in records if rec.is_bind() != binds]
+        if len(keep) == len(records):
             raise_errno(ENOENT)
         if keep:
             self._endpoints[endpoint] = keep
@@ -470,6 +411,14 @@ cdef class Socket:
             del self._endpoints[endpoint]
         for name in [n for n, r in self._endpoints.items() if not r]:
             del self._endpoints[name]
+        for rec in records:
+            if rec.is_bind() != binds:
+                continue
+            if rec.kind == EP_SESSION or rec.kind == EP_INPROC_CONNECTED:
+                # Leave the load-balancer now, as libzmq does, so no later
+                # message goes to the peer being disconnected.
+                self._drop_tagged_pipes(rec.tag)
+            self._stop_endpoint(rec, self.s.o.linger)
 
     cdef void _drop_tagged_pipes(self, long long tag):
         cdef int i = 0
@@ -489,14 +438,15 @@ cdef class Socket:
             self._stop_monitor()
             return
         addr = _endpoint_str(addr)
-        if not addr.startswith("inproc://"):
+        if not endpoint_transport(addr).in_process:
             raise_errno(EPROTONOSUPPORT)
         if events & ~0xFFFF:
             raise_errno(EINVAL)
+        name = addr.partition("://")[2]
         self._stop_monitor()
         evsink_start(self.s.ev, events)
-        self.context._inproc_bind(addr[9:], MonitorEndpoint.new(self.s.ev))
-        self._monitor_name = addr[9:]
+        self.context._inproc_bind(name, MonitorEndpoint.new(self.s.ev))
+        self._monitor_name = name
 
     cdef void _stop_monitor(self):
         if self._monitor_name is None:
@@ -718,33 +668,3 @@ cdef str _endpoint_str(addr):
     if "://" not in addr:
         raise_errno(EINVAL)
     return addr
-
-
-# Held at C level: a socket closed at interpreter exit may run this after
-# the module's globals (_os) were cleared.
-cdef object _os_stat = _os.stat
-cdef object _os_unlink = _os.unlink
-
-
-cdef void _remove_ipc_file(str path, ino):
-    # Done here, in the closing thread, so that a bind() of the same path
-    # right after close() is not undone by the io thread; and only if the
-    # file is still the one this socket made.
-    try:
-        if _os_stat(path).st_ino == ino:
-            _os_unlink(path)
-    except OSError:
-        pass
-
-
-cdef tuple _split_host_port(str rest):
-    host, sep, port = rest.rpartition(":")
-    if not sep or not host or not port:
-        raise_errno(EINVAL)
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:len(host) - 1]
-    return host, port
-
-
-cdef bint _looks_numeric(str host):
-    return all(c in "0123456789.:abcdefABCDEF" for c in host)

@@ -1,6 +1,6 @@
-/* Stream-socket plumbing for the tcp and ipc transports: resolving,
- * listening, non-blocking connect and accept, and writes that never raise
- * SIGPIPE. Platform differences (accept4, SO_NOSIGPIPE, abstract unix names)
+/* Socket plumbing for the transports (the rows in transport/): resolving,
+ * listening, non-blocking connect and accept, socket options, and writes
+ * that never raise SIGPIPE. Sockets are made stream or datagram (udp). Platform differences (accept4, SO_NOSIGPIPE, abstract unix names)
  * stay in this header. */
 #ifndef MQ_NET_H
 #define MQ_NET_H
@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -51,21 +53,28 @@ static inline int mq__prepare_fd(int fd)
     return fd;
 }
 
-static inline int mq__socket(int family)
+/* A prepared socket of the given type (SOCK_STREAM, SOCK_DGRAM) and family. */
+static inline int mq_socket(int family, int type)
 {
-    int fd = socket(family, SOCK_STREAM, 0);
+    int fd = socket(family, type, 0);
     if (fd < 0) return -1;
     return mq__prepare_fd(fd);
 }
 
-/* host: "*" (any), a numeric address or a name; port: decimal or "*"/"0".
+static inline int mq_addr_family(const mq_addr_t *a)
+{
+    return a->ss.ss_family;
+}
+
+/* host: "*" (any), a numeric address or a name; port: decimal or "0" (the
+ * caller maps "*" to "0"). socktype: SOCK_STREAM or SOCK_DGRAM.
  * ipv6: allow IPv6 results (and make "*" mean [::] dual-stack). */
-static inline int mq_tcp_resolve(const char *host, const char *port, int ipv6,
-                                 int passive, mq_addr_t *out)
+static inline int mq_ip_resolve(const char *host, const char *port, int ipv6,
+                                int passive, int socktype, mq_addr_t *out)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = socktype;
     hints.ai_family = ipv6 ? AF_UNSPEC : AF_INET;
     const char *h = host;
     if (strcmp(host, "*") == 0) {
@@ -74,11 +83,10 @@ static inline int mq_tcp_resolve(const char *host, const char *port, int ipv6,
         if (ipv6) hints.ai_family = AF_INET6;
     }
     if (!passive && h == NULL) { errno = EINVAL; return -1; }
-    const char *p = (strcmp(port, "*") == 0) ? "0" : port;
     /* A numeric IPv6 literal is accepted even without the IPV6 option, as
      * libzmq does for "[::1]". */
     if (h && strchr(h, ':')) hints.ai_family = AF_INET6;
-    int rc = getaddrinfo(h, p, &hints, &res);
+    int rc = getaddrinfo(h, port, &hints, &res);
     if (rc != 0 || !res) {
         if (res) freeaddrinfo(res);
         errno = EINVAL;
@@ -90,6 +98,51 @@ static inline int mq_tcp_resolve(const char *host, const char *port, int ipv6,
     return 0;
 }
 
+/* Splits "host:port" or "[v6]:port" at the last colon into the two buffers
+ * (brackets dropped). -1/EINVAL when either part is missing or too long. */
+static inline int mq_split_host_port(const char *address, char *host, size_t hn,
+                                     char *port, size_t pn)
+{
+    const char *colon = strrchr(address, ':');
+    if (colon == NULL || colon == address || colon[1] == '\0') { errno = EINVAL; return -1; }
+    const char *h = address;
+    size_t n = (size_t)(colon - address);
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') { h++; n -= 2; }
+    if (n == 0 || n >= hn || strlen(colon + 1) >= pn) { errno = EINVAL; return -1; }
+    memcpy(host, h, n);
+    host[n] = '\0';
+    strcpy(port, colon + 1);
+    return 0;
+}
+
+/* A port as written in an endpoint: decimal 0..65535, or "*" (any, as 0)
+ * where allow_any. The number, or -1. */
+static inline int mq_parse_port(const char *port, int allow_any)
+{
+    if (strcmp(port, "*") == 0) return allow_any ? 0 : -1;
+    if (port[0] == '\0' || strlen(port) > 5) return -1;
+    long v = 0;
+    for (const char *c = port; *c; c++) {
+        if (*c < '0' || *c > '9') return -1;
+        v = v * 10 + (*c - '0');
+    }
+    return v <= 65535 ? (int)v : -1;
+}
+
+/* Whether a host is written as an address (IPv4 dots or IPv6 hex and
+ * colons) rather than as a name: a name that does not resolve on bind is
+ * reported as no such device, a bad number as invalid. */
+static inline int mq_looks_numeric(const char *host)
+{
+    return host[strspn(host, "0123456789.:abcdefABCDEF")] == '\0';
+}
+
+/* "scheme://address" into buf (cut to fit). */
+static inline void mq_endpoint_name(char *buf, size_t n, const char *scheme, const char *address)
+{
+    snprintf(buf, n, "%s://%s", scheme, address);
+}
+
 /* "/path" or "@abstract" (Linux). */
 static inline int mq_ipc_addr(const char *path, mq_addr_t *out)
 {
@@ -97,7 +150,8 @@ static inline int mq_ipc_addr(const char *path, mq_addr_t *out)
     size_t n = strlen(path);
     memset(un, 0, sizeof *un);
     un->sun_family = AF_UNIX;
-    if (n == 0 || n >= sizeof un->sun_path) { errno = ENAMETOOLONG; return -1; }
+    if (n == 0 || (n == 1 && path[0] == '@')) { errno = EINVAL; return -1; }
+    if (n >= sizeof un->sun_path) { errno = ENAMETOOLONG; return -1; }
     memcpy(un->sun_path, path, n);
     if (path[0] == '@') {
 #ifdef __linux__
@@ -113,17 +167,66 @@ static inline int mq_ipc_addr(const char *path, mq_addr_t *out)
     return 0;
 }
 
-static inline int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
+/* The path of an ipc address as it was given ("@name" for an abstract one). */
+static inline char *mq_ipc_path(const mq_addr_t *a, char *buf, size_t n)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)&a->ss;
+    size_t len = a->len > offsetof(struct sockaddr_un, sun_path)
+        ? a->len - offsetof(struct sockaddr_un, sun_path) : 0;
+    if (len >= n) len = n - 1;
+    memcpy(buf, un->sun_path, len);
+    buf[len] = '\0';
+    if (len > 0 && buf[0] == '\0') buf[0] = '@';
+    return buf;
+}
+
+/* A new private directory for a wildcard ipc bind, in $TMPDIR (else /tmp), as
+ * Python's tempfile.mkdtemp: "<dir>/mqcore-XXXXXX". 0, or -1 with errno. */
+static inline int mq_make_temp_dir(char *buf, size_t n)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] == '\0') base = "/tmp";
+    if ((size_t)snprintf(buf, n, "%s/mqcore-XXXXXX", base) >= n) { errno = ENAMETOOLONG; return -1; }
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* rmdir of the directory a path is in (fails, harmlessly, unless empty). */
+static inline void mq_remove_parent_dir(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path) return;
+    *slash = '\0';
+    rmdir(path);
+    *slash = '/';
+}
+
+/* The inode of a file (0: none), which tells a socket file this process
+ * made from one another bind made later at the same path. */
+static inline unsigned long long mq_file_id(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) return 0;
+    return (unsigned long long)st.st_ino;
+}
+
+/* Binds fd to a and listens; closes fd on failure. */
+static inline int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
 {
     int family = a->ss.ss_family;
-    int fd = mq__socket(family);
-    if (fd < 0) return -1;
     int one = 1, zero = 0;
     if (family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, backlog) < 0) {
         int e = errno; close(fd); errno = e; return -1;
     }
+    return 0;
+}
+
+static inline int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
+{
+    int fd = mq_socket(a->ss.ss_family, SOCK_STREAM);
+    if (fd < 0) return -1;
+    if (mq_bind_listen(fd, a, backlog) < 0) return -1;
     *fd_out = fd;
     return 0;
 }
@@ -134,30 +237,38 @@ static inline int mq_local_addr(int fd, mq_addr_t *out)
     return getsockname(fd, (struct sockaddr *)&out->ss, &out->len);
 }
 
-/* Writes "tcp://1.2.3.4:5" or "tcp://[::1]:5". */
-static inline int mq_tcp_endpoint(const mq_addr_t *a, char *buf, size_t n)
+/* Writes "tcp://1.2.3.4:5" or "tcp://[::1]:5" (scheme given by the caller). */
+static inline int mq_ip_endpoint(const char *scheme, const mq_addr_t *a, char *buf, size_t n)
 {
     char host[INET6_ADDRSTRLEN];
     if (a->ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-        return snprintf(buf, n, "tcp://[%s]:%u", host, (unsigned)ntohs(s6->sin6_port));
+        return snprintf(buf, n, "%s://[%s]:%u", scheme, host, (unsigned)ntohs(s6->sin6_port));
     }
     const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
     inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-    return snprintf(buf, n, "tcp://%s:%u", host, (unsigned)ntohs(s4->sin_port));
+    return snprintf(buf, n, "%s://%s:%u", scheme, host, (unsigned)ntohs(s4->sin_port));
+}
+
+/* Starts connecting a prepared fd: 0 when connected at once, 1 when in
+ * progress, -1 on error (fd closed). */
+static inline int mq_connect_fd(int fd, const mq_addr_t *a)
+{
+    if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0) return 0;
+    if (errno == EINPROGRESS || errno == EAGAIN) return 1;
+    int e = errno; close(fd); errno = e;
+    return -1;
 }
 
 /* Returns 0 when connected at once, 1 when in progress, -1 on error. */
 static inline int mq_connect_start(const mq_addr_t *a, int *fd_out)
 {
-    int fd = mq__socket(a->ss.ss_family);
+    int fd = mq_socket(a->ss.ss_family, SOCK_STREAM);
     if (fd < 0) return -1;
-    *fd_out = fd;
-    if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0) return 0;
-    if (errno == EINPROGRESS || errno == EAGAIN) return 1;
-    int e = errno; close(fd); *fd_out = -1; errno = e;
-    return -1;
+    int rc = mq_connect_fd(fd, a);
+    *fd_out = rc < 0 ? -1 : fd;
+    return rc;
 }
 
 /* After the fd turned writable: 0 when the connection is up, else -1/errno. */
@@ -198,6 +309,28 @@ static inline void mq_tcp_keepalive(int fd, int on, int cnt, int idle, int intvl
 #endif
 #ifdef TCP_KEEPINTVL
     if (on && intvl != -1) setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+#endif
+}
+
+/* IP type of service (TOS) on an IPv4 or IPv6 socket, as libzmq: IP_TOS,
+ * and IPV6_TCLASS where the socket speaks IPv6 (an error there on an IPv4
+ * socket is expected and ignored). */
+static inline void mq_set_tos(int fd, int tos)
+{
+    setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+#ifdef IPV6_TCLASS
+    setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+#endif
+}
+
+/* How long sent data may stay unacknowledged before the connection is
+ * dropped (TCP_MAXRT; Linux's TCP_USER_TIMEOUT, in ms). */
+static inline void mq_tcp_maxrt(int fd, int ms)
+{
+#ifdef TCP_USER_TIMEOUT
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+#else
+    (void)fd; (void)ms;
 #endif
 }
 

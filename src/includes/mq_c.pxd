@@ -80,16 +80,35 @@ cdef extern from "<sys/uio.h>" nogil:
 cdef extern from "mq_net.h" nogil:
     ctypedef struct mq_addr_t:
         int len
-    int mq_tcp_resolve(const char *host, const char *port, int ipv6, int passive, mq_addr_t *out)
+    int mq_socket(int family, int type)
+    int mq_addr_family(const mq_addr_t *a)
+    int mq_ip_resolve(const char *host, const char *port, int ipv6, int passive, int socktype, mq_addr_t *out)
+    int mq_split_host_port(const char *address, char *host, size_t hn, char *port, size_t pn)
+    int mq_parse_port(const char *port, int allow_any)
+    int mq_looks_numeric(const char *host)
+    void mq_endpoint_name(char *buf, size_t n, const char *scheme, const char *address)
     int mq_ipc_addr(const char *path, mq_addr_t *out)
+    char *mq_ipc_path(const mq_addr_t *a, char *buf, size_t n)
+    int mq_make_temp_dir(char *buf, size_t n)
+    void mq_remove_parent_dir(char *path)
+    unsigned long long mq_file_id(const char *path)
+    int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
     int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
     int mq_local_addr(int fd, mq_addr_t *out)
-    int mq_tcp_endpoint(const mq_addr_t *a, char *buf, size_t n)
+    int mq_ip_endpoint(const char *scheme, const mq_addr_t *a, char *buf, size_t n)
+    int mq_connect_fd(int fd, const mq_addr_t *a)
     int mq_connect_start(const mq_addr_t *a, int *fd_out)
     int mq_connect_finish(int fd)
     int mq_accept(int lfd)
     void mq_tune_stream(int fd, int is_tcp, int sndbuf, int rcvbuf)
     void mq_tcp_keepalive(int fd, int on, int cnt, int idle, int intvl)
+    void mq_set_tos(int fd, int tos)
+    void mq_tcp_maxrt(int fd, int ms)
+    enum:
+        SOCK_STREAM
+        SOCK_DGRAM
+        AF_UNIX
+        IPC_PATH_MAX
     ssize_t mq_writev(int fd, iovec *iov, int n)
     ssize_t mq_read(int fd, void *buf, size_t n)
 
@@ -140,6 +159,7 @@ cdef extern from "<errno.h>" nogil:
 cdef extern from "<unistd.h>" nogil:
     int close(int fd)
     int unlink(const char *path)
+    int rmdir(const char *path)
 
 cdef extern from "<poll.h>" nogil:
     struct pollfd:

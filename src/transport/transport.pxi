@@ -4,7 +4,16 @@
 # gets. Everything above asks the row; only transport/ names a scheme.
 #
 # Rows work on file descriptors and addresses only: sessions and listeners
-# (engine/) own the fds and call these through the endpoint's row.
+# (engine/) own the fds and call these through the endpoint's row; the
+# socket's thread (api/) resolves, listens and, after a listener is closed,
+# calls unbound. Adding a transport is one file that fills a transport_t and
+# registers it (transport_register) and one include line in _core.pyx.
+#
+# Who calls what, and where:
+#   resolve, listen, unbound  the socket's thread (api/), resolve without the GIL
+#   connect_start/finish      the io thread (a session, at each (re)connect)
+#   accept                    the io thread (a listener)
+#   tune                      the io thread, on each new connection (both sides)
 
 cdef enum:
     ENGINE_STREAM = 1           # a byte stream: ZMTP, or raw bytes for STREAM sockets
@@ -16,14 +25,19 @@ cdef struct endpoint_t:
     mq_addr_t addr
     char name[ENDPOINT_NAME_MAX]    # scheme://address as events and LAST_ENDPOINT show it
     unsigned long long file_id      # ipc: the inode of the socket file bind made (0: none)
+    int tos                         # tcp: IP type of service for connect (TOS at resolve time)
+    bint temp_dir                   # ipc "*": listen makes (and unbound removes) a private dir
 
 cdef struct transport_t:
     const char *scheme
     int engine_kind             # what speaks on its connections (ENGINE_*)
     bint in_process             # inproc: no fd; the context joins the pipes itself
-    # 0, or -1 with errno (EINVAL, ENODEV, ...): `address` is what follows "scheme://"
+    # Fills ep (addr, name = scheme://address, ...) from `address`, what
+    # follows "scheme://"; for_bind allows wildcards. No fd, no file made.
+    # 0, or -1 with errno (EINVAL, ENODEV, ENAMETOOLONG). May block (DNS).
     int (*resolve)(endpoint_t *ep, const char *address, const options_t *o, bint for_bind) noexcept nogil
-    # a listening fd in *fd, ep.name updated to the bound address; -1 with errno
+    # A listening fd in *fd, ep.name updated to the bound address (what
+    # LAST_ENDPOINT shows: tcp://127.0.0.1:54321); -1 with errno, nothing left behind
     int (*listen)(endpoint_t *ep, const options_t *o, int *fd) noexcept nogil
     # an accepted fd, or -1 with errno (EAGAIN: none pending)
     int (*accept)(int lfd) noexcept nogil
@@ -32,7 +46,8 @@ cdef struct transport_t:
     int (*connect_finish)(int fd) noexcept nogil
     # per-connection socket options (buffers, keepalive, ...)
     void (*tune)(int fd, const options_t *o) noexcept nogil
-    # the listener was closed by the socket's thread: clean up (ipc: its file)
+    # The socket's thread closed a listener made by listen: clean up what
+    # listen left outside the fd (ipc: its file, if still the one it made)
     void (*unbound)(const endpoint_t *ep) noexcept nogil
 
 cdef enum:
@@ -55,6 +70,10 @@ cdef const transport_t *transport_for_scheme(const char *scheme, size_t n) noexc
         if strlen(TRANSPORTS[i].scheme) == n and memcmp(TRANSPORTS[i].scheme, scheme, n) == 0:
             return TRANSPORTS[i]
     return NULL
+
+
+cdef void transport_no_cleanup(const endpoint_t *ep) noexcept nogil:
+    pass
 
 
 cdef int stream_connect_finish(int fd) noexcept nogil:
