@@ -10,7 +10,7 @@ def _encode_frame(body, bint more=False, bint command=False):
 
 def _greeting(int routing_id_len=0):
     cdef unsigned char g[64]
-    greeting_build(g, b"NULL", routing_id_len)
+    greeting_build(g, b"NULL", False, routing_id_len)
     return PyBytes_FromStringAndSize(<char *>g, 64)
 
 
@@ -22,9 +22,24 @@ def _greeting_check(bytes g):
 
 
 def _ready(int socket_type, bytes identity=b""):
-    cdef unsigned char out[600]
-    cdef size_t n = ready_build(out, socket_type, <const unsigned char *>PyBytes_AS_STRING(identity), len(identity))
-    return PyBytes_FromStringAndSize(<char *>out, n)
+    """The whole READY frame a NULL handshake sends (codec: ready_init)."""
+    cdef options_t o
+    cdef mechanism_t mech
+    cdef property_t props[2]
+    cdef msg_t m
+    cdef unsigned char hdr[9]
+    cdef Py_ssize_t n = min(len(identity), 255)
+    options_defaults(&o, socket_type)
+    memcpy(o.routing_id, PyBytes_AS_STRING(identity), n)
+    o.routing_id_len = <int>n
+    memset(&mech, 0, sizeof(mechanism_t))
+    mech.o = &o
+    if ready_init(&m, props, mech_basic_properties(&mech, props)) < 0:
+        raise MemoryError()
+    h = frame_header(hdr, ZMTP_COMMAND, m.size)
+    b = PyBytes_FromStringAndSize(<char *>hdr, h) + PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+    msg_close(&m)
+    return b
 
 
 def _parse_metadata(bytes props):
@@ -388,7 +403,11 @@ cdef class _NullMechanism:
         options_defaults(&self.o, socket_type)
         memcpy(self.o.routing_id, PyBytes_AS_STRING(routing_id), n)
         self.o.routing_id_len = <int>n
-        mech_init(&self.m, &self.o)
+        if mech_init(&self.m, &self.o) != 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        mech_fini(&self.m)
 
     def next(self):
         """The next handshake command body, or None when there is none."""
@@ -659,6 +678,7 @@ cdef class _Engine:
         io_process_commands(self.io)
         io_release_retired(self.io)
         mq_poller_free(self.io.poller)
+        timers_free(&self.io.timers)
         rest.cmds = NULL
         rest.cap = 0
         mailbox_close(self.io.mb, &rest)
