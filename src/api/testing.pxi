@@ -10,7 +10,7 @@ def _encode_frame(body, bint more=False, bint command=False):
 
 def _greeting(int routing_id_len=0):
     cdef unsigned char g[64]
-    greeting_build(g, b"NULL", routing_id_len)
+    greeting_build(g, b"NULL", False, routing_id_len)
     return PyBytes_FromStringAndSize(<char *>g, 64)
 
 
@@ -22,9 +22,24 @@ def _greeting_check(bytes g):
 
 
 def _ready(int socket_type, bytes identity=b""):
-    cdef unsigned char out[600]
-    cdef size_t n = ready_build(out, socket_type, <const unsigned char *>PyBytes_AS_STRING(identity), len(identity))
-    return PyBytes_FromStringAndSize(<char *>out, n)
+    """The whole READY frame a NULL handshake sends (codec: ready_init)."""
+    cdef options_t o
+    cdef mechanism_t mech
+    cdef property_t props[2]
+    cdef msg_t m
+    cdef unsigned char hdr[9]
+    cdef Py_ssize_t n = min(len(identity), 255)
+    options_defaults(&o, socket_type)
+    memcpy(o.routing_id, PyBytes_AS_STRING(identity), n)
+    o.routing_id_len = <int>n
+    memset(&mech, 0, sizeof(mechanism_t))
+    mech.o = &o
+    if ready_init(&m, props, mech_basic_properties(&mech, props)) < 0:
+        raise MemoryError()
+    h = frame_header(hdr, ZMTP_COMMAND, m.size)
+    b = PyBytes_FromStringAndSize(<char *>hdr, h) + PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+    msg_close(&m)
+    return b
 
 
 def _parse_metadata(bytes props):
@@ -388,7 +403,11 @@ cdef class _NullMechanism:
         options_defaults(&self.o, socket_type)
         memcpy(self.o.routing_id, PyBytes_AS_STRING(routing_id), n)
         self.o.routing_id_len = <int>n
-        mech_init(&self.m, &self.o)
+        if mech_init(&self.m, &self.o) != 0:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        mech_fini(&self.m)
 
     def next(self):
         """The next handshake command body, or None when there is none."""
@@ -659,6 +678,7 @@ cdef class _Engine:
         io_process_commands(self.io)
         io_release_retired(self.io)
         mq_poller_free(self.io.poller)
+        timers_free(&self.io.timers)
         rest.cmds = NULL
         rest.cap = 0
         mailbox_close(self.io.mb, &rest)
@@ -712,3 +732,338 @@ cdef class _FuzzDecoder(_Decoder):
     def at_frame_start(self):
         return self.dec.state == DEC_FLAGS
 
+
+
+# ---------------------------------------------------------------- io timers, engine and mechanism seams
+# Handles for tests/test_timers.py, tests/test_mechanism_seam.py and
+# tests/test_codec_commands.py: the io thread's timer heap driven from
+# Python, a toy mechanism that transforms every frame (to prove the
+# mechanism interface is wired into the engine's read and write paths), and
+# the codec's command builders.
+
+cdef struct _timer_log_t:
+    timer_t *slots
+    long long *rearm            # per timer: re-arm this many ms later when it fires (0: no)
+    timers_t *tm
+    long long *fired            # ids in firing order
+    int nfired
+    int cap
+
+
+cdef void _timer_log_fire(timer_t *t, long long now) noexcept nogil:
+    cdef _timer_log_t *log = <_timer_log_t *>t.owner
+    cdef int id = <int>(t - log.slots)
+    if log.nfired < log.cap:
+        log.fired[log.nfired] = id
+        log.nfired += 1
+    if log.rearm[id] > 0:
+        timer_arm(log.tm, t, now + log.rearm[id])
+
+
+cdef class _Timers:
+    """n timers on one heap, identified by 0..n-1; deadlines are plain
+    numbers (the heap does not read the clock except in timeout())."""
+    cdef timers_t tm
+    cdef _timer_log_t log
+    cdef public int n
+
+    def __cinit__(self, int n):
+        cdef int i
+        memset(&self.tm, 0, sizeof(timers_t))
+        memset(&self.log, 0, sizeof(_timer_log_t))
+        self.log.slots = <timer_t *>calloc(max(n, 1), sizeof(timer_t))
+        self.log.rearm = <long long *>calloc(max(n, 1), sizeof(long long))
+        self.log.cap = 4 * n + 16
+        self.log.fired = <long long *>calloc(self.log.cap, sizeof(long long))
+        self.log.tm = &self.tm
+        if self.log.slots == NULL or self.log.rearm == NULL or self.log.fired == NULL:
+            raise MemoryError()
+        for i in range(n):
+            timer_init(&self.log.slots[i], &self.log, _timer_log_fire)
+        self.n = n
+
+    def arm(self, int i, long long deadline):
+        timer_arm(&self.tm, &self.log.slots[self._check(i)], deadline)
+
+    def arm_earlier(self, int i, long long deadline):
+        timer_arm_earlier(&self.tm, &self.log.slots[self._check(i)], deadline)
+
+    def cancel(self, int i):
+        timer_cancel(&self.tm, &self.log.slots[self._check(i)])
+
+    def rearm_on_fire(self, int i, long long ms):
+        self.log.rearm[self._check(i)] = ms
+
+    def armed(self, int i):
+        return timer_armed(&self.log.slots[self._check(i)])
+
+    def deadline(self, int i):
+        return self.log.slots[self._check(i)].deadline
+
+    def next_deadline(self):
+        return timers_next_deadline(&self.tm)
+
+    def timeout(self):
+        return timers_timeout(&self.tm)
+
+    @property
+    def size(self):
+        """Timers in the heap (the overflow list not counted)."""
+        return self.tm.n
+
+    @property
+    def overflowing(self):
+        cdef int k = 0
+        cdef timer_t *t = self.tm.overflow
+        while t != NULL:
+            k += 1
+            t = t.overflow_next
+        return k
+
+    def run(self, long long now):
+        """Fires what is due at `now`; the ids fired, in order."""
+        self.log.nfired = 0
+        timers_run(&self.tm, now)
+        return [self.log.fired[i] for i in range(self.log.nfired)]
+
+    def check(self):
+        """Asserts the heap's invariants: each parent due no later than its
+        children, and every timer's index naming its own slot."""
+        cdef int i
+        for i in range(self.tm.n):
+            if self.tm.heap[i].index != i:
+                raise AssertionError(f"slot {i} holds a timer that thinks it is at {self.tm.heap[i].index}")
+            if i and self.tm.heap[(i - 1) >> 1].deadline > self.tm.heap[i].deadline:
+                raise AssertionError(f"slot {i} is due before its parent")
+
+    cdef int _check(self, int i) except -1:
+        if i < 0 or i >= self.n:
+            raise IndexError(i)
+        return i
+
+    def __dealloc__(self):
+        timers_free(&self.tm)
+        free(self.log.slots)
+        free(self.log.rearm)
+        free(self.log.fired)
+
+
+# A toy mechanism: the NULL handshake plus an X-Toy property and roles, then
+# every frame XOR-ed with a key both ways (reversible, same size), and a
+# count of frames in its private state. Test-only: registered on request.
+
+cdef enum:
+    TOY_MECHANISM = 100
+    TOY_KEY = 0x5A
+
+cdef struct _toy_priv_t:
+    long long encoded
+    long long decoded
+
+
+cdef int _toy_next(mechanism_t *m, msg_t *out) noexcept nogil:
+    cdef property_t props[3]
+    cdef int n
+    if m.ready_sent or m.status == MECH_ERROR:
+        return EAGAIN
+    n = mech_basic_properties(m, props)
+    props[n].name = b"X-Toy"
+    props[n].value = <const unsigned char *>(b"server" if m.as_server else b"client")
+    props[n].len = 6
+    if ready_init(out, props, n + 1) < 0:
+        m.status = MECH_ERROR
+        return ENOMEM
+    m.ready_sent = True
+    if m.ready_received:
+        m.status = MECH_READY
+    return 0
+
+
+cdef int _toy_process(mechanism_t *m, msg_t *cmd) noexcept nogil:
+    cdef const unsigned char *v
+    cdef size_t vlen
+    cdef int rc
+    if m.ready_received or not command_is(cmd, b"READY"):
+        m.status = MECH_ERROR
+        return -1
+    rc = mech_accept_metadata(m, msg_data(cmd) + 6, cmd.size - 6)
+    if rc != 0:
+        m.status = MECH_ERROR
+        return rc
+    # One side must be the server, and the peer must say which it is, both
+    # in its greeting and in its properties (kept whole by the mechanism).
+    if m.as_server == m.peer_as_server or not metadata_lookup(&m.peer, b"x-toy", &v, &vlen) or \
+            vlen != 6 or memcmp(v, b"server" if m.peer_as_server else b"client", 6) != 0:
+        m.status = MECH_ERROR
+        m.error_code = PROTO_ERR_INVALID_METADATA
+        return -1
+    m.ready_received = True
+    if m.ready_sent:
+        m.status = MECH_READY
+    return 0
+
+
+cdef int _toy_xor(msg_t *m) noexcept nogil:
+    # A new body: the message's may be shared (a PUB's copies, zero-copy).
+    cdef msg_t out
+    cdef size_t i
+    cdef unsigned char *src = msg_data(m)
+    if msg_init_size(&out, m.size) < 0:
+        set_errno(ENOMEM)
+        return -1
+    for i in range(m.size):
+        msg_data(&out)[i] = src[i] ^ TOY_KEY
+    out.flags = m.flags
+    msg_close(m)
+    memcpy(m, &out, sizeof(msg_t))
+    return 0
+
+
+cdef int _toy_encode(mechanism_t *m, msg_t *msg) noexcept nogil:
+    (<_toy_priv_t *>m.priv).encoded += 1
+    return _toy_xor(msg)
+
+
+cdef int _toy_decode(mechanism_t *m, msg_t *msg) noexcept nogil:
+    (<_toy_priv_t *>m.priv).decoded += 1
+    return _toy_xor(msg)
+
+
+cdef long long g_toy_frames_encoded = 0
+cdef long long g_toy_frames_decoded = 0
+
+
+cdef void _toy_fini(mechanism_t *m) noexcept nogil:
+    global g_toy_frames_encoded, g_toy_frames_decoded
+    # The io thread's only writer here; tests read the totals after close.
+    g_toy_frames_encoded += (<_toy_priv_t *>m.priv).encoded
+    g_toy_frames_decoded += (<_toy_priv_t *>m.priv).decoded
+
+
+cdef int _toy_init(mechanism_t *m) noexcept nogil:
+    m.next_handshake_command = _toy_next
+    m.process_handshake_command = _toy_process
+    m.encode = _toy_encode
+    m.decode = _toy_decode
+    return 0
+
+
+cdef mech_row_t TOY_MECHANISM_ROW
+TOY_MECHANISM_ROW.name = b"X-TOY"
+TOY_MECHANISM_ROW.number = TOY_MECHANISM
+TOY_MECHANISM_ROW.priv_size = sizeof(_toy_priv_t)
+TOY_MECHANISM_ROW.init = _toy_init
+TOY_MECHANISM_ROW.fini = _toy_fini
+
+
+def _toy_mechanism_register():
+    """Adds the toy mechanism's row; returns its ZMQ_MECHANISM number."""
+    mech_register(&TOY_MECHANISM_ROW)
+    return TOY_MECHANISM
+
+
+def _toy_mechanism_counts():
+    """(frames encoded, frames decoded) by closed toy connections so far."""
+    return g_toy_frames_encoded, g_toy_frames_decoded
+
+
+def _toy_key():
+    return TOY_KEY
+
+
+def _set_mechanism(Socket s, int number, bint as_server):
+    """Sets a socket's mechanism row and role for its later connections
+    (what the ZMQ_*_SERVER options will do once a mechanism has them)."""
+    s._check_open()
+    s.s.o.mechanism = number
+    s.s.o.as_server = as_server
+
+
+def _metadata_lookup(bytes props, str name):
+    """The value of property `name` in a READY property list, or None."""
+    cdef peer_meta_t meta
+    cdef const unsigned char *v
+    cdef size_t vlen
+    memset(&meta, 0, sizeof(peer_meta_t))
+    if metadata_parse(<const unsigned char *>PyBytes_AS_STRING(props), len(props), &meta) < 0:
+        raise ValueError("malformed metadata")
+    if metadata_keep(&meta, <const unsigned char *>PyBytes_AS_STRING(props), len(props)) < 0:
+        raise MemoryError()
+    try:
+        nb = name.encode()
+        if not metadata_lookup(&meta, nb, &v, &vlen):
+            return None
+        return PyBytes_FromStringAndSize(<const char *>v, vlen)
+    finally:
+        metadata_free(&meta)
+
+
+def _greeting_as(bint as_server, str mechanism="NULL"):
+    cdef unsigned char g[64]
+    mb = mechanism.encode()
+    greeting_build(g, mb, as_server, 0)
+    return PyBytes_FromStringAndSize(<char *>g, 64)
+
+
+def _ping_frame(int ttl_ms, bytes context=b""):
+    cdef unsigned char out[PING_MAX]
+    cdef size_t n = ping_build(out, ttl_ms, <const unsigned char *>PyBytes_AS_STRING(context), len(context))
+    return PyBytes_FromStringAndSize(<char *>out, n)
+
+
+cdef int _msg_from(msg_t *m, bytes body, int flags) except -1:
+    if msg_init_size(m, len(body)) < 0:
+        raise MemoryError()
+    memcpy(msg_data(m), PyBytes_AS_STRING(body), len(body))
+    m.flags = flags
+    return 0
+
+
+def _pong_frame(bytes ping_body):
+    cdef unsigned char out[PING_MAX]
+    cdef msg_t m
+    _msg_from(&m, ping_body, MSG_COMMAND)
+    n = pong_build(out, &m)
+    ttl = ping_ttl_ms(&m)
+    msg_close(&m)
+    return PyBytes_FromStringAndSize(<char *>out, n), ttl
+
+
+def _subscription_command(bint subscribe, bytes topic):
+    """(SUBSCRIBE/CANCEL frame as sent to ZMTP 3.1 peers, the same decoded
+    back into its message form, the command body for a mechanism)."""
+    cdef msg_t m
+    cdef unsigned char out[32]
+    cdef unsigned char *at = subscription_init(&m, subscribe, len(topic))
+    if at == NULL:
+        raise MemoryError()
+    memcpy(at, PyBytes_AS_STRING(topic), len(topic))
+    h = subscription_command_header(out, &m)
+    frame = PyBytes_FromStringAndSize(<char *>out, h) + topic
+    if subscription_to_command(&m) < 0:
+        msg_close(&m)
+        raise MemoryError()
+    body = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+    rc = subscription_from_command(&m)
+    back = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+    msg_close(&m)
+    if rc != 1:
+        raise AssertionError("not read back as a subscription")
+    return frame, back, body
+
+
+def _error_command(bytes reason):
+    """(ERROR body, its reason read back)."""
+    cdef msg_t m
+    cdef const unsigned char *r
+    cdef size_t rlen
+    rb = reason
+    if error_init(&m, rb) < 0:
+        raise MemoryError()
+    body = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+    if error_reason(&m, &r, &rlen) < 0:
+        msg_close(&m)
+        raise ValueError("malformed ERROR")
+    back = PyBytes_FromStringAndSize(<const char *>r, rlen)
+    msg_close(&m)
+    return body, back

@@ -52,6 +52,8 @@ cdef struct options_t:
     int routing_id_len
     unsigned char zap_domain[256]
     int zap_domain_len
+    int mechanism               # ZMQ_MECHANISM: the mech/ row sessions use (0 NULL)
+    bint as_server              # the server side of a PLAIN/CURVE handshake
 
 
 cdef inline bint conflating(options_t *o) noexcept nogil:

@@ -1,8 +1,9 @@
-# Sessions: one per connection, living on an io thread. A session runs the
-# ZMTP engine over its fd (greeting, NULL handshake, then frames between the
-# fd and its pipe end) and, on the connecting side, outlives the fd: it keeps
-# its pipe across reconnects so that messages queued while the peer was away
-# are sent when it is back.
+# Sessions: one per connection (or, connecting, per endpoint), living on an
+# io thread (libzmq's session_base_t plus its connecter). A session owns the
+# pipe end towards its socket, the fd, reconnection and linger; its engine
+# (engine.pxi: ZMTP or raw) speaks on the fd. On the connecting side a
+# session outlives the fd: it keeps its pipe across reconnects so that
+# messages queued while the peer was away are sent when it is back.
 #
 # Life of a session:
 #   connecting side: IDLE -(timer)-> CONNECTING -> HANDSHAKE -> ACTIVE,
@@ -12,7 +13,9 @@
 # oversized frame) ends a connecting session too: libzmq does not reconnect
 # to a peer that speaks nonsense.
 #
-# The byte-level work (greeting, frames, batching) is in stream_engine.pxi.
+# One timer (s.timer) serves the state the session is in: the next connect
+# (IDLE), CONNECT_TIMEOUT (CONNECTING), HANDSHAKE_IVL (HANDSHAKE); another
+# the linger of a terminating session. The engine has its own.
 
 cdef enum:
     S_IDLE = 0
@@ -20,24 +23,19 @@ cdef enum:
     S_HANDSHAKE = 2
     S_ACTIVE = 3
     S_DEAD = 4
-    IN_BATCH = 65536
-    OUT_BATCH = 65536
-    OUT_BUF = OUT_BATCH + 1024   # room past a batch for the handshake and the engine's commands
-    COPY_MAX = 8192          # bodies up to this are copied into the out buffer
-    LEAD_IN = 8192           # a larger body's first write ends on a multiple of this
-    DIRECT_MIN = 16384       # bodies owing this much are read straight into place
-    READS_PER_EVENT = 16
     MQ_INT_MAX = 2147483647
-    CMD_OUT_MAX = 64         # PONGs waiting for a frame boundary
+
+cdef struct session_list_t:
+    session_t *head             # e.g. the sessions a listener accepted
 
 cdef struct session_t:
-    handle_t h
+    handle_t h                  # h.io: the io thread, once started
     int refcnt                  # [any] io thread while alive + socket for connects
-    io_thread_t *io
-    session_t *next
-    session_t *prev
-    session_t *retired_next
-    listener_t *parent          # accepted sessions: their listener
+    session_list_t *list        # the list this session is on, or NULL
+    session_t *list_next
+    session_t *list_prev
+    const engine_ops_t *engine  # what speaks on the connection
+    void *eng                   # its state (engine.state_size bytes)
     options_t o
     mailbox_t *sock_mb          # where ATTACH goes (ref held)
     void *sock                  # sock_t*, only passed back in ATTACH
@@ -45,8 +43,6 @@ cdef struct session_t:
     endpoint_t ep               # where it connects (or the listener's); ep.name for events
     int err_code                # protocol error to report, 0: none
     bint connecter
-    bint raw                    # STREAM: plain bytes, no ZMTP
-    bint raw_close              # STREAM: the user asked to close after what is queued
     bint connected_before       # a reconnect tells the socket (HICCUP)
     long long tag               # the socket's id for the endpoint, set on its pipes
     unsigned char connect_rid[256]  # CONNECT_ROUTING_ID for pipes made per connection
@@ -55,95 +51,106 @@ cdef struct session_t:
     pipe_end_t *pipe            # our end; NULL until attached
     bint terminating
     bint no_reconnect
-    long long t_timer           # reconnect or handshake deadline, -1 none
-    long long t_linger          # -1 none
-    long long t_ping            # next heartbeat PING, -1 none
-    long long t_hb_timeout      # no traffic since our PING: give up at, -1 none
-    long long t_hb_ttl          # the peer's PING TTL runs out at, -1 none
+    timer_t timer               # connect / connect timeout / handshake timeout
+    timer_t linger              # a terminating session gives up
     int cur_ivl                 # last backoff interval, -1 before the first retry
-    unsigned char greet_in[64]
-    int greet_got
-    int peer_minor
-    mechanism_t mech
-    decoder_t dec
-    bint frame_pending          # dec.msg is a frame waiting for pipe room
-    bint in_blocked
-    bint skip_in                # dropping the rest of a message cut by a reconnect
-    unsigned char *inbuf
-    size_t in_pos
-    size_t in_len
-    unsigned char *outbuf
-    size_t out_pos
-    size_t out_len
-    msg_t big
-    size_t big_off
-    bint has_big
-    bint skip_out               # dropping the rest of a message cut by a reconnect
-    bint out_idle
+    bint in_blocked             # the engine stopped reading: the pipe is full
+    bint out_idle               # the engine found the pipe empty
     bint pipe_done              # the socket ended the pipe: flush, then finish
-    unsigned char cmd_out[CMD_OUT_MAX]  # PONG frames held until no body is half written
-    size_t cmd_len
-    bint ping_pending           # our heartbeat PING, likewise held
+    bint skip_in                # dropping the rest of a message cut by a reconnect
+    bint skip_out               # likewise, outbound
+
+
+cdef handle_ops_t SESSION_OPS
 
 
 cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint connecter,
                             const endpoint_t *ep, evsink_t *ev) noexcept nogil:
-    cdef session_t *s = <session_t *>mq_calloc(1, sizeof(session_t))
+    """A session for the endpoint, with the engine its transport and socket
+    type call for. NULL when memory is short (or no engine speaks it)."""
+    cdef const engine_ops_t *engine = engine_ops_for(ep.tp.engine_kind, o.type)
+    cdef session_t *s
+    if engine == NULL:
+        return NULL
+    s = <session_t *>mq_calloc(1, sizeof(session_t))
     if s == NULL:
         return NULL
-    s.inbuf = <unsigned char *>mq_malloc(IN_BATCH)
-    s.outbuf = <unsigned char *>mq_malloc(OUT_BUF)
-    if s.inbuf == NULL or s.outbuf == NULL:
-        # Callers refuse the connect, or close the accepted fd.
-        free(s.inbuf)
-        free(s.outbuf)
+    s.engine = engine
+    s.eng = mq_calloc(1, engine.state_size)
+    if s.eng == NULL:
         free(s)
         return NULL
-    s.h.kind = H_SESSION
+    s.h.ops = &SESSION_OPS
     s.h.fd = -1
     s.refcnt = 1
     memcpy(&s.o, o, sizeof(options_t))
+    memcpy(&s.ep, ep, sizeof(endpoint_t))
+    s.connecter = connecter
+    s.connect_rid_len = -1
+    s.cur_ivl = -1
+    timer_init(&s.timer, s, session_on_timer)
+    timer_init(&s.linger, s, session_on_linger)
+    if engine.init(s) < 0:
+        # Callers refuse the connect, or close the accepted fd.
+        engine.fini(s)
+        free(s.eng)
+        free(s)
+        return NULL
     s.sock_mb = sock_mb
     mailbox_incref(sock_mb)
     s.sock = sock
     s.ev = ev
     evsink_incref(ev)
-    memcpy(&s.ep, ep, sizeof(endpoint_t))
-    s.connecter = connecter
-    s.raw = SOCKTYPES[o.type].raw
-    s.connect_rid_len = -1
-    s.t_timer = -1
-    s.t_linger = -1
-    s.t_ping = -1
-    s.t_hb_timeout = -1
-    s.t_hb_ttl = -1
-    s.cur_ivl = -1
-    msg_init(&s.big)
-    decoder_init(&s.dec, o.maxmsgsize)
     return s
 
 
 cdef void session_decref(session_t *s) noexcept nogil:
     if mq_int_add(&s.refcnt, -1) != 0:
         return
-    msg_close(&s.dec.msg)
-    msg_close(&s.big)
+    s.engine.fini(s)
+    free(s.eng)
     mailbox_decref(s.sock_mb)
     evsink_decref(s.ev)
-    free(s.inbuf)
-    free(s.outbuf)
     free(s)
+
+
+cdef inline timers_t *session_timers(session_t *s) noexcept nogil:
+    return &s.h.io.timers
+
+
+cdef inline void session_arm(session_t *s, timer_t *t, long long ms) noexcept nogil:
+    timer_arm(&s.h.io.timers, t, mq_now_ms() + ms)
+
+
+# ---------------------------------------------------------------- lists
+
+cdef void session_list_add(session_list_t *l, session_t *s) noexcept nogil:
+    s.list = l
+    s.list_prev = NULL
+    s.list_next = l.head
+    if l.head != NULL:
+        l.head.list_prev = s
+    l.head = s
+
+
+cdef void session_list_remove(session_t *s) noexcept nogil:
+    if s.list == NULL:
+        return
+    if s.list_prev != NULL:
+        s.list_prev.list_next = s.list_next
+    else:
+        s.list.head = s.list_next
+    if s.list_next != NULL:
+        s.list_next.list_prev = s.list_prev
+    s.list = NULL
+    s.list_next = NULL
+    s.list_prev = NULL
 
 
 # ---------------------------------------------------------------- lifecycle
 
 cdef void session_start(io_thread_t *io, session_t *s) noexcept nogil:
-    s.io = io
-    s.next = io.sessions
-    s.prev = NULL
-    if io.sessions != NULL:
-        io.sessions.prev = s
-    io.sessions = s
+    s.h.io = io
     io.nobjects += 1
     if s.connecter:
         session_connect(s)
@@ -153,23 +160,20 @@ cdef void session_start(io_thread_t *io, session_t *s) noexcept nogil:
 
 cdef void session_destroy(session_t *s) noexcept nogil:
     """Ends the session for good: fd closed, pipe end closed."""
-    cdef io_thread_t *io = s.io
+    cdef io_thread_t *io = s.h.io
     if s.state == S_DEAD:
         return
+    s.engine.unplug(s)
     session_close_fd(s)
+    timer_cancel(&io.timers, &s.timer)
+    timer_cancel(&io.timers, &s.linger)
     if s.pipe != NULL:
         pipe_close(s.pipe, 0)
         s.pipe = NULL
     s.state = S_DEAD
-    if s.prev != NULL:
-        s.prev.next = s.next
-    else:
-        io.sessions = s.next
-    if s.next != NULL:
-        s.next.prev = s.prev
+    session_list_remove(s)
     io.nobjects -= 1
-    s.retired_next = io.retired
-    io.retired = s
+    io_retire(io, &s.h)
 
 
 cdef void session_term(session_t *s, long long linger) noexcept nogil:
@@ -183,8 +187,7 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
     if not s.terminating:
         s.terminating = True
         if linger > 0:
-            s.t_linger = mq_now_ms() + linger
-            io_note_deadline(s.io, s.t_linger)
+            session_arm(s, &s.linger, linger)
     if s.state != S_ACTIVE and (session_nothing_queued(s) or session_never_connects(s)):
         # Nothing left to deliver, or no connection to deliver it on ever
         # again: no need to wait.
@@ -195,48 +198,38 @@ cdef void session_term(session_t *s, long long linger) noexcept nogil:
 
 cdef bint session_nothing_queued(session_t *s) noexcept nogil:
     cdef msg_t *front = ypipe_peek(s.pipe.inq)
-    return s.out_len == s.out_pos and not s.has_big and front != NULL and (front.flags & MSG_DELIMITER) != 0
+    return not s.engine.has_output(s) and front != NULL and (front.flags & MSG_DELIMITER) != 0
 
 
 cdef inline bint session_never_connects(session_t *s) noexcept nogil:
     # A connect that failed with reconnection off (RECONNECT_IVL <= 0).
-    return s.state == S_IDLE and s.t_timer < 0
+    return s.state == S_IDLE and not timer_armed(&s.timer)
+
+
+cdef inline void session_pump_out(session_t *s) noexcept nogil:
+    if s.state == S_ACTIVE or s.state == S_HANDSHAKE:
+        s.engine.restart_output(s)
 
 
 cdef void session_close_fd(session_t *s) noexcept nogil:
     if s.h.fd >= 0:
-        handle_forget(s.io, &s.h)
+        handle_forget(s.h.io, &s.h)
         close(s.h.fd)
         s.h.fd = -1
 
 
-cdef void session_reset_codec(session_t *s) noexcept nogil:
-    """Forgets all per-connection state. A message cut in half by the
+cdef void session_forget_connection(session_t *s) noexcept nogil:
+    """The engine forgets the connection. A message cut in half by the
     disconnect is dropped in both directions: its frames already queued
     inbound are taken back, and the rest of one being sent is skipped."""
-    s.greet_got = 0
-    s.t_ping = -1
-    s.t_hb_timeout = -1
-    s.t_hb_ttl = -1
-    s.in_pos = 0
-    s.in_len = 0
+    s.engine.unplug(s)
     s.in_blocked = False
-    s.frame_pending = False
-    msg_close(&s.dec.msg)
-    decoder_init(&s.dec, s.o.maxmsgsize)
-    s.out_pos = 0
-    s.out_len = 0
-    s.cmd_len = 0
-    s.ping_pending = False
-    if s.has_big:
-        msg_close(&s.big)
-        s.has_big = False
+    s.out_idle = False
     if s.pipe != NULL:
         if s.pipe.more_out:
             ypipe_rollback(s.pipe.outq)
             s.pipe.more_out = False
         s.skip_out = s.pipe.more_in
-    s.out_idle = False
 
 
 cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogil:
@@ -255,18 +248,25 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
         evsink_emit(s.ev, EV_DISCONNECTED, fd, s.ep.name)
     s.err_code = 0
     session_close_fd(s)
-    session_reset_codec(s)
+    session_forget_connection(s)
+    timer_cancel(session_timers(s), &s.timer)
     if protocol_error:
         s.no_reconnect = True
     if not s.connecter or s.no_reconnect or s.pipe_done or s.o.reconnect_ivl <= 0:
         session_destroy(s)
         return
-    if (s.o.immediate or s.raw) and s.pipe != NULL:
+    if (s.o.immediate or SOCKTYPES[s.o.type].pipe_per_connection) and s.pipe != NULL:
         # With IMMEDIATE (and for STREAM, whose user sees each connection
         # come and go) the pipe exists only while connected.
         pipe_close(s.pipe, 0)
         s.pipe = NULL
     session_schedule_reconnect(s)
+
+
+cdef inline void session_engine_error(session_t *s, bint protocol_error) noexcept nogil:
+    """The engine says the connection is over (a protocol error: the peer's
+    fault, no reconnect; else errno says why)."""
+    session_on_disconnect(s, protocol_error)
 
 
 cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
@@ -275,12 +275,11 @@ cdef void session_schedule_reconnect(session_t *s) noexcept nogil:
     a loop): the session stays idle, its pipe kept, until the socket closes
     or disconnects."""
     s.state = S_IDLE
-    s.t_timer = -1
+    timer_cancel(session_timers(s), &s.timer)
     if s.o.reconnect_ivl <= 0:
         return
     cdef int ivl = reconnect_ivl_next(s)
-    s.t_timer = mq_now_ms() + ivl
-    io_note_deadline(s.io, s.t_timer)
+    session_arm(s, &s.timer, ivl)
     evsink_emit(s.ev, EV_CONNECT_RETRIED, ivl, s.ep.name)
 
 
@@ -310,7 +309,7 @@ cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
 cdef void session_connect(session_t *s) noexcept nogil:
     cdef int fd = -1
     cdef int rc = s.ep.tp.connect_start(&s.ep, &fd)
-    s.t_timer = -1
+    timer_cancel(session_timers(s), &s.timer)
     if rc < 0:
         session_schedule_reconnect(s)
         return
@@ -321,80 +320,47 @@ cdef void session_connect(session_t *s) noexcept nogil:
         return
     evsink_emit(s.ev, EV_CONNECT_DELAYED, EINPROGRESS, s.ep.name)
     s.state = S_CONNECTING
-    handle_want(s.io, &s.h, MQ_POLLOUT)
+    handle_want(s.h.io, &s.h, MQ_POLLOUT)
     if not s.h.registered:
         # The poller is out of memory: nothing would ever tell us.
         session_close_fd(s)
         session_schedule_reconnect(s)
+        return
+    if s.o.connect_timeout > 0:
+        session_arm(s, &s.timer, s.o.connect_timeout)
+
+
+cdef void session_connect_timed_out(session_t *s) noexcept nogil:
+    """CONNECT_TIMEOUT: a connect still in progress is abandoned (its fd
+    closed, as libzmq's tcp_connecter reports it) and tried again."""
+    evsink_emit(s.ev, EV_CLOSED, s.h.fd, s.ep.name)
+    session_close_fd(s)
+    session_schedule_reconnect(s)
 
 
 cdef void session_begin_handshake(session_t *s) noexcept nogil:
     s.ep.tp.tune(s.h.fd, &s.o)
     s.state = S_HANDSHAKE
-    mech_init(&s.mech, &s.o)
-    if s.raw:
-        # STREAM speaks to any TCP peer: no greeting, no handshake.
-        s.greet_got = GREETING_SIZE
-        handle_want(s.io, &s.h, MQ_POLLIN)
-        if not s.h.registered:
-            session_on_disconnect(s, False)     # poller out of memory
-            return
-        session_handshake_done(s)
-        return
-    greeting_build(s.outbuf, s.mech.name, s.o.routing_id_len)
-    s.out_len = GREETING_SIZE
-    s.out_pos = 0
-    if s.o.handshake_ivl > 0:
-        s.t_timer = mq_now_ms() + s.o.handshake_ivl
-        io_note_deadline(s.io, s.t_timer)
-    handle_want(s.io, &s.h, MQ_POLLIN)
+    handle_want(s.h.io, &s.h, MQ_POLLIN)
     if not s.h.registered:
         session_on_disconnect(s, False)     # poller out of memory
         return
-    session_write(s)
+    if s.o.handshake_ivl > 0:
+        session_arm(s, &s.timer, s.o.handshake_ivl)
+    s.engine.plug(s)
 
 
-cdef int session_queue_handshake_commands(session_t *s) noexcept nogil:
-    """Encodes whatever the mechanism wants to send now. Straight into the
-    out buffer: no message body is ever pending during a handshake (only
-    session_fill takes messages, once it is over), so this is a frame
-    boundary. -1 when the mechanism failed or its command does not fit."""
-    global errno
-    cdef msg_t m
-    cdef int rc
-    msg_init(&m)
-    while True:
-        rc = s.mech.next_handshake_command(&s.mech, &m)
-        if rc == EAGAIN:
-            return 0
-        if rc != 0:
-            errno = rc
-            return -1
-        if s.out_len + 9 + m.size > OUT_BUF:
-            msg_close(&m)
-            errno = EPROTO
-            return -1
-        s.out_len += frame_header(s.outbuf + s.out_len, ZMTP_COMMAND, m.size)
-        memcpy(s.outbuf + s.out_len, msg_data(&m), m.size)
-        s.out_len += m.size
-        msg_close(&m)
-
-
-cdef void session_handshake_done(session_t *s) noexcept nogil:
+cdef void session_engine_ready(session_t *s, const unsigned char *peer_id, int peer_id_len) noexcept nogil:
+    """The engine finished its handshake: messages may flow. peer_id is the
+    routing id the peer asked for (ROUTER-like sockets learn it)."""
     cdef pipe_t *p
     cdef command_t cmd
     s.state = S_ACTIVE
-    s.t_timer = -1
+    timer_cancel(session_timers(s), &s.timer)
     s.cur_ivl = -1
-    if not s.raw:
-        evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.ep.name)
     evsink_count(s.ev, 1, 0)
-    if s.o.heartbeat_ivl > 0 and not s.raw:
-        # STREAM peers speak plain bytes: a PING would be data to them.
-        s.t_ping = mq_now_ms() + s.o.heartbeat_ivl
-        io_note_deadline(s.io, s.t_ping)
     if s.pipe != NULL:
-        if session_send_identity(s) < 0:
+        if session_send_identity(s, peer_id, peer_id_len) < 0:
             session_on_disconnect(s, False)     # errno ENOMEM: try again later
             return
         if s.connected_before:
@@ -408,7 +374,7 @@ cdef void session_handshake_done(session_t *s) noexcept nogil:
             session_on_disconnect(s, False)     # errno ENOMEM
             return
         p = s.pipe.pipe
-        if session_send_identity(s) < 0:
+        if session_send_identity(s, peer_id, peer_id_len) < 0:
             # Nothing was told about the pipe yet: it just goes.
             s.pipe = NULL
             pipe_decref(p)
@@ -450,7 +416,7 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
         free(rid)
         errno = ENOMEM
         return -1
-    if (pipe_set_owner(&p.ends[1], s.io.mb, s) | pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)) != 0:
+    if (pipe_set_owner(&p.ends[1], s.h.io.mb, s) | pipe_set_owner(&p.ends[0], s.sock_mb, s.sock)) != 0:
         # Both ends are given either way, so that one decref each frees all.
         free(rid)
         pipe_decref(p)
@@ -465,18 +431,75 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     return 0
 
 
-cdef int session_send_identity(session_t *s) noexcept nogil:
+cdef int session_send_identity(session_t *s, const unsigned char *peer_id, int peer_id_len) noexcept nogil:
     """ROUTER-like sockets learn the peer's routing id in band, as the first
     message of each connection. -1 (errno ENOMEM, nothing written) when
     memory is short."""
     global errno
     if not SOCKTYPES[s.o.type].routes_by_id:
         return 0
-    if pipe_write_identity(s.pipe, s.mech.peer.identity, s.mech.peer.identity_len) != 0:
+    if pipe_write_identity(s.pipe, peer_id, peer_id_len) != 0:
         errno = ENOMEM
         return -1
     pipe_flush(s.pipe)
     return 0
+
+
+# ---------------------------------------------------------------- the pipe, for engines
+
+cdef inline int session_pull_msg(session_t *s, msg_t *m) noexcept nogil:
+    """The next message for the engine to send: 1 one in *m; 0 the pipe is
+    empty (the engine is told again, restart_output, when it is not); -1
+    the socket ended the pipe. Drops the rest of a message cut by a
+    reconnect."""
+    cdef int rc
+    while True:
+        rc = pipe_read(s.pipe, m)
+        if rc == 0:
+            s.out_idle = True
+            return 0
+        if rc < 0:
+            s.pipe_done = True
+            return -1
+        if not s.skip_out:
+            return 1
+        s.skip_out = (m.flags & MSG_MORE) != 0
+        msg_close(m)
+
+
+cdef inline int session_push_msg(session_t *s, msg_t *m) noexcept nogil:
+    """Hands a frame the engine read to the socket. 0: taken (or dropped:
+    no pipe, the rest of a cut message); 1: the pipe is full, the frame
+    stays with the engine; -1: the session ended (out of memory)."""
+    if s.pipe == NULL or s.pipe.closed:
+        msg_close(m)
+        return 0
+    if s.skip_in:
+        s.skip_in = (m.flags & MSG_MORE) != 0
+        msg_close(m)
+        return 0
+    if not s.pipe.more_out and not pipe_check_write(s.pipe):
+        if s.pipe.peer_gone:
+            msg_close(m)
+            return 0
+        return 1
+    if pipe_write(s.pipe, m) != 0:
+        # Out of memory: the connection ends, and with it the message (its
+        # frames already queued are taken back, see session_forget_connection).
+        session_on_disconnect(s, False)
+        return -1
+    return 0
+
+
+cdef inline void session_flush_in(session_t *s) noexcept nogil:
+    if s.pipe != NULL and not s.pipe.closed:
+        pipe_flush(s.pipe)
+
+
+cdef inline void session_block_input(session_t *s) noexcept nogil:
+    """The pipe is full: stop reading so that TCP pushes back on the peer."""
+    s.in_blocked = True
+    handle_want(s.h.io, &s.h, s.h.events & ~MQ_POLLIN)
 
 
 # ---------------------------------------------------------------- events
@@ -485,6 +508,7 @@ cdef void session_on_event(session_t *s, int events) noexcept nogil:
     if s.state == S_DEAD:
         return
     if s.state == S_CONNECTING:
+        timer_cancel(session_timers(s), &s.timer)
         if s.ep.tp.connect_finish(s.h.fd) < 0:
             session_close_fd(s)
             session_schedule_reconnect(s)
@@ -492,26 +516,11 @@ cdef void session_on_event(session_t *s, int events) noexcept nogil:
         evsink_emit(s.ev, EV_CONNECTED, s.h.fd, s.ep.name)
         session_begin_handshake(s)
         return
-    if events & MQ_POLLOUT:
-        session_write(s)
-        if s.state == S_DEAD:
-            return
-    if (events & MQ_POLLERR) and s.in_blocked:
-        # A hung-up fd keeps reporting even with no interest; park it until
-        # the socket makes room, then the read sees the hang-up.
-        handle_forget(s.io, &s.h)
-        return
-    if events & (MQ_POLLIN | MQ_POLLERR):
-        session_read(s)
+    s.engine.on_event(s, events)
 
 
-cdef void session_on_pipe_command(command_t *c) noexcept nogil:
-    cdef pipe_end_t *e = c.end
-    cdef session_t *s
-    if e.closed:
-        return
-    s = <session_t *>e.owner
-    if s == NULL or s.state == S_DEAD or s.pipe != e:
+cdef void session_on_pipe_command(session_t *s, command_t *c) noexcept nogil:
+    if s.state == S_DEAD or s.pipe != c.end:
         return
     if c.type == CMD_ACTIVATE_READ:
         if s.out_idle:
@@ -520,97 +529,47 @@ cdef void session_on_pipe_command(command_t *c) noexcept nogil:
     elif c.type == CMD_ACTIVATE_WRITE:
         if s.in_blocked:
             s.in_blocked = False
-            session_read(s)
+            s.engine.restart_input(s)
     elif c.type == CMD_PIPE_TERM:
-        e.peer_gone = True
+        c.end.peer_gone = True
         session_term(s, c.arg)
 
 
-# ---------------------------------------------------------------- timers
-
-cdef inline long long earliest(long long a, long long b) noexcept nogil:
-    if a < 0:
-        return b
-    if b < 0 or a < b:
-        return a
-    return b
-
-
-cdef inline long long session_next_deadline(session_t *s) noexcept nogil:
-    return earliest(earliest(s.t_timer, s.t_linger),
-                    earliest(s.t_ping, earliest(s.t_hb_timeout, s.t_hb_ttl)))
+cdef void session_on_timer(timer_t *t, long long now) noexcept nogil:
+    cdef session_t *s = <session_t *>t.owner
+    if s.state == S_IDLE:
+        session_connect(s)
+    elif s.state == S_CONNECTING:
+        session_connect_timed_out(s)
+    elif s.state == S_HANDSHAKE:
+        session_on_disconnect(s, False)     # handshake timed out
 
 
-cdef int io_next_timeout(io_thread_t *io) noexcept nogil:
-    # From the cached earliest deadline: scanning every session on each
-    # wake let a crowd of idle connections (half-open ones from any peer)
-    # slow every other connection's traffic down.
-    cdef long long now = -1
-    cdef long long best = io.t_next
-    if best < 0:
-        return -1
-    now = mq_now_ms()
-    if best <= now:
-        return 0
-    if best - now > MQ_INT_MAX:
-        return MQ_INT_MAX      # a far deadline must not wrap to "wait forever" or "now"
-    return <int>(best - now)
+cdef void session_on_linger(timer_t *t, long long now) noexcept nogil:
+    session_destroy(<session_t *>t.owner)
 
 
-cdef void io_run_timers(io_thread_t *io) noexcept nogil:
-    """Runs what is due, and finds the next deadline on the way. Nothing
-    is due before io.t_next: no scan until then."""
-    cdef long long now = mq_now_ms()
-    cdef session_t *s = io.sessions
-    cdef session_t *nx
-    if io.t_next < 0 or io.t_next > now:
-        return
-    io.t_next = -1
-    while s != NULL:
-        nx = s.next
-        if s.t_linger >= 0 and s.t_linger <= now:
-            session_destroy(s)
-        elif session_heartbeat_expired(s, now) and session_heartbeat_lost(s, now):
-            session_on_disconnect(s, False)
-        elif s.t_ping >= 0 and s.t_ping <= now:
-            session_send_ping(s, now)
-        elif s.t_timer >= 0 and s.t_timer <= now:
-            s.t_timer = -1
-            if s.state == S_IDLE:
-                session_connect(s)
-            elif s.state == S_HANDSHAKE or s.state == S_CONNECTING:
-                session_on_disconnect(s, False)     # handshake timed out
-        if s.state != S_DEAD:
-            io_note_deadline(io, session_next_deadline(s))
-        s = nx
+# ---------------------------------------------------------------- as an io thread handle
+
+cdef void session_h_on_event(handle_t *h, int events) noexcept nogil:
+    session_on_event(<session_t *>h, events)
 
 
-cdef inline bint session_heartbeat_expired(session_t *s, long long now) noexcept nogil:
-    return (s.t_hb_timeout >= 0 and s.t_hb_timeout <= now) or (s.t_hb_ttl >= 0 and s.t_hb_ttl <= now)
+cdef void session_h_on_command(handle_t *h, command_t *c) noexcept nogil:
+    cdef session_t *s = <session_t *>h
+    if c.type == CMD_ADD_SESSION:
+        session_start(h.io, s)
+    elif c.type == CMD_TERM_SESSION:
+        session_term(s, c.arg)
+        session_decref(s)       # the socket's reference, which the command carried
+    else:
+        session_on_pipe_command(s, c)
 
 
-cdef bint session_heartbeat_lost(session_t *s, long long now) noexcept nogil:
-    """A deadline passed; but the peer's answer may be waiting unread in
-    the socket, having come while this thread was busy writing (the poll
-    that would report it has not run yet). Read first: any byte resets the
-    deadlines."""
-    if s.state == S_ACTIVE and not s.in_blocked:
-        session_read(s)
-    return s.state == S_ACTIVE and session_heartbeat_expired(s, now)
+cdef void session_h_release(handle_t *h) noexcept nogil:
+    session_decref(<session_t *>h)
 
 
-cdef void io_release_retired(io_thread_t *io) noexcept nogil:
-    cdef session_t *s = io.retired
-    cdef session_t *nx
-    cdef listener_t *l = io.listeners
-    cdef listener_t *lnx
-    io.listeners = NULL
-    while l != NULL:
-        lnx = l.next
-        free(l)
-        l = lnx
-    io.retired = NULL
-    while s != NULL:
-        nx = s.retired_next
-        session_decref(s)
-        s = nx
+SESSION_OPS.on_event = session_h_on_event
+SESSION_OPS.on_command = session_h_on_command
+SESSION_OPS.release = session_h_release

@@ -1,39 +1,47 @@
 # io threads: one C thread each, never holding the GIL, running a poller
-# over its mailbox, its listeners and its sessions, plus their timers.
+# over its mailbox and the objects it serves (listeners, sessions), plus
+# their timers (io/timers.pxi).
 #
-# Objects registered with the poller start with a handle_t so one pointer
-# tells the loop what it woke for. An object destroyed while its events are
-# still in the current batch is only marked dead and put on `retired`; the
-# loop drops its reference after the batch, so no event ever lands on freed
-# memory.
+# The loop never names what it serves (libzmq's i_poll_events): every object
+# registered with the poller, or addressed by a command, starts with a
+# handle_t whose ops say what to do with a poller event (on_event), with a
+# command addressed to it (on_command: add, close or term it, or a pipe
+# command for a pipe end it owns) and how to free it (release).
+#
+# An object destroyed while its events are still in the current batch is
+# only marked dead and put on `retired` (io_retire); the loop releases it
+# after the batch, so no event ever lands on freed memory.
 
-cdef enum:
-    H_MAILBOX = 1
-    H_LISTENER = 2
-    H_SESSION = 3
+cdef struct handle_t
+cdef struct io_thread_t
+
+cdef struct handle_ops_t:
+    # The fd is ready: MQ_POLLIN / MQ_POLLOUT / MQ_POLLERR bits.
+    void (*on_event)(handle_t *h, int events) noexcept nogil
+    # A command for this object (c.obj is it, or c.end is a pipe end it owns
+    # and that is still open). The caller drops the command's pipe reference.
+    void (*on_command)(handle_t *h, command_t *c) noexcept nogil
+    # Retired (io_retire) and no longer named by any pending event: free it.
+    void (*release)(handle_t *h) noexcept nogil
 
 cdef struct handle_t:
-    int kind
+    const handle_ops_t *ops
+    io_thread_t *io             # set when the object's first command arrives
     int fd
-    int events              # interest now registered (MQ_POLLIN | MQ_POLLOUT)
+    int events                  # interest now registered (MQ_POLLIN | MQ_POLLOUT)
     bint registered
-
-cdef struct session_t
-cdef struct listener_t
+    handle_t *retired_next
 
 cdef struct io_thread_t:
-    handle_t h
+    handle_t h                  # the mailbox
     mailbox_t *mb
     mq_poller_t *poller
     pthread_t thread
     cmdbuf_t cmdbuf
-    int nobjects            # live sessions and listeners
+    timers_t timers
+    int nobjects                # live sessions and listeners
     bint stopping
-    session_t *sessions     # every live session (timers are scanned here)
-    session_t *retired      # dead sessions to release after the batch
-    listener_t *listeners
-    listener_t *paused      # listeners backing off an accept error (transport/listener.pxi)
-    long long t_next        # no session deadline comes before this (-1: none known)
+    handle_t *retired           # dead objects to release after the batch
 
 
 cdef inline void handle_want(io_thread_t *io, handle_t *h, int events) noexcept nogil:
@@ -50,14 +58,6 @@ cdef inline void handle_want(io_thread_t *io, handle_t *h, int events) noexcept 
         h.events = events
 
 
-cdef inline void io_note_deadline(io_thread_t *io, long long t) noexcept nogil:
-    """A session deadline was set to t: the timers must run by then. Only
-    an earlier one lowers t_next; one that moves later or goes away leaves
-    it early, which costs one scan that finds nothing due."""
-    if t >= 0 and (io.t_next < 0 or t < io.t_next):
-        io.t_next = t
-
-
 cdef inline void handle_forget(io_thread_t *io, handle_t *h) noexcept nogil:
     if h.registered:
         mq_poller_del(io.poller, h.fd)
@@ -65,51 +65,129 @@ cdef inline void handle_forget(io_thread_t *io, handle_t *h) noexcept nogil:
     h.events = 0
 
 
+cdef inline void io_retire(io_thread_t *io, handle_t *h) noexcept nogil:
+    """h is dead: released after the current batch of events."""
+    h.retired_next = io.retired
+    io.retired = h
+
+
+cdef void io_release_retired(io_thread_t *io) noexcept nogil:
+    cdef handle_t *h = io.retired
+    cdef handle_t *nx
+    io.retired = NULL
+    while h != NULL:
+        nx = h.retired_next
+        h.ops.release(h)
+        h = nx
+
+
+cdef void io_dispatch_events(mq_pevent_t *events, int n) noexcept nogil:
+    cdef int i
+    cdef handle_t *h
+    for i in range(n):
+        h = <handle_t *>events[i].ptr
+        h.ops.on_event(h, events[i].events)
+
+
 cdef void *io_thread_main(void *arg) noexcept nogil:
     cdef io_thread_t *io = <io_thread_t *>arg
     cdef mq_pevent_t events[256]
-    cdef int n, i, timeout
-    cdef handle_t *h
+    cdef int n
     mq_name_this_thread(b"mqcore/io")
     while True:
-        timeout = listeners_clamp_timeout(io, io_next_timeout(io))
-        n = mq_poller_wait(io.poller, events, 256, timeout)
-        for i in range(n):
-            h = <handle_t *>events[i].ptr
-            if h.kind == H_MAILBOX:
-                io_process_commands(io)
-            elif h.kind == H_LISTENER:
-                listener_on_event(<listener_t *>h)
-            elif h.kind == H_SESSION:
-                session_on_event(<session_t *>h, events[i].events)
+        n = mq_poller_wait(io.poller, events, 256, timers_timeout(&io.timers))
+        io_dispatch_events(events, n)
         io_run_timers(io)
-        listeners_retry_paused(io)
         io_release_retired(io)
         if io.stopping and io.nobjects == 0:
             break
     return NULL
 
 
+cdef inline void io_run_timers(io_thread_t *io) noexcept nogil:
+    if io.timers.n or io.timers.overflow != NULL:
+        timers_run(&io.timers, mq_now_ms())
+
+
 cdef void io_process_commands(io_thread_t *io) noexcept nogil:
     cdef int n = mailbox_take(io.mb, &io.cmdbuf, True)
     cdef int i
     cdef command_t *c
+    cdef handle_t *h
     for i in range(n):
         c = &io.cmdbuf.cmds[i]
         if c.type == CMD_STOP:
             io.stopping = True
-        elif c.type == CMD_ADD_LISTENER:
-            listener_start(io, <listener_t *>c.obj)
-        elif c.type == CMD_CLOSE_LISTENER:
-            listener_close(<listener_t *>c.obj, c.arg)
-        elif c.type == CMD_ADD_SESSION:
-            session_start(io, <session_t *>c.obj)
-        elif c.type == CMD_TERM_SESSION:
-            session_term(<session_t *>c.obj, c.arg)
-            session_decref(<session_t *>c.obj)
+        elif c.end == NULL:
+            # Commands naming an object: it lives on this thread from now on.
+            h = <handle_t *>c.obj
+            h.io = io
+            h.ops.on_command(h, c)
         else:
-            session_on_pipe_command(c)
+            # A pipe command for the end's owner. A closed end's owner may be
+            # gone already: its commands are dropped.
+            if not c.end.closed and c.end.owner != NULL:
+                h = <handle_t *>c.end.owner
+                h.ops.on_command(h, c)
             pipe_decref(c.end.pipe)
+
+
+cdef void io_mailbox_on_event(handle_t *h, int events) noexcept nogil:
+    io_process_commands(h.io)
+
+
+cdef void io_mailbox_on_command(handle_t *h, command_t *c) noexcept nogil:
+    pass
+
+
+cdef void io_mailbox_release(handle_t *h) noexcept nogil:
+    pass
+
+
+cdef handle_ops_t IO_MAILBOX_OPS
+IO_MAILBOX_OPS.on_event = io_mailbox_on_event
+IO_MAILBOX_OPS.on_command = io_mailbox_on_command
+IO_MAILBOX_OPS.release = io_mailbox_release
+
+
+cdef int io_thread_init(io_thread_t *io, bint portable_poller) noexcept nogil:
+    """Sets up the poller and mailbox of a zeroed io_thread_t (no thread
+    yet). -1 with errno set (EMFILE, ENOMEM); what was made is then freed by
+    io_thread_fini."""
+    io.h.ops = &IO_MAILBOX_OPS
+    io.h.io = io
+    io.h.fd = -1
+    io.poller = mq_poller_new(portable_poller)
+    if io.poller == NULL:
+        return -1
+    io.mb = mailbox_new()
+    if io.mb == NULL:
+        return -1
+    if mailbox_reserve(io.mb, 1) < 0:
+        # The slot of the STOP that ends the thread: stopping cannot fail.
+        set_errno(ENOMEM)
+        return -1
+    io.h.fd = io.mb.sig.rfd
+    return 0
+
+
+cdef void io_thread_fini(io_thread_t *io) noexcept nogil:
+    """Frees what io_thread_init made (the thread, if any, is joined)."""
+    cdef cmdbuf_t rest
+    if io.poller != NULL:
+        handle_forget(io, &io.h)
+        mq_poller_free(io.poller)
+        io.poller = NULL
+    if io.mb != NULL:
+        rest.cmds = NULL
+        rest.cap = 0
+        mailbox_close(io.mb, &rest)
+        free(rest.cmds)
+        mailbox_decref(io.mb)
+        io.mb = NULL
+    free(io.cmdbuf.cmds)
+    io.cmdbuf.cmds = NULL
+    timers_free(&io.timers)
 
 
 cdef io_thread_t *io_thread_new() noexcept nogil:
@@ -122,17 +200,8 @@ cdef io_thread_t *io_thread_new() noexcept nogil:
         set_errno(ENOMEM)
         return NULL
     force = getenv(b"MQCORE_POLLER")
-    io.poller = mq_poller_new(force != NULL and strcmp(force, b"poll") == 0)
-    if io.poller == NULL:
-        return io_thread_new_failed(io, errno)
-    io.mb = mailbox_new()
-    if io.mb == NULL:
-        return io_thread_new_failed(io, errno)
-    if mailbox_reserve(io.mb, 1) < 0:
-        # The slot of the STOP that ends the thread: stopping cannot fail.
-        return io_thread_new_failed(io, ENOMEM)
-    io.h.kind = H_MAILBOX
-    io.h.fd = io.mb.sig.rfd
+    if io_thread_init(io, force != NULL and strcmp(force, b"poll") == 0) < 0:
+        return io_thread_new_failed(io, errno if errno else ENOMEM)
     handle_want(io, &io.h, MQ_POLLIN)
     if not io.h.registered:
         return io_thread_new_failed(io, errno if errno else ENOMEM)
@@ -143,9 +212,7 @@ cdef io_thread_t *io_thread_new() noexcept nogil:
 
 
 cdef io_thread_t *io_thread_new_failed(io_thread_t *io, int err) noexcept nogil:
-    handle_forget(io, &io.h)
-    mq_poller_free(io.poller)
-    mailbox_decref(io.mb)
+    io_thread_fini(io)
     free(io)
     set_errno(err)
     return NULL
@@ -169,13 +236,5 @@ cdef void io_thread_stop_and_free(io_thread_t *io) noexcept nogil:
 
 cdef void io_thread_free_joined(io_thread_t *io) noexcept nogil:
     """Frees what the thread used, once it was stopped and joined."""
-    handle_forget(io, &io.h)
-    mq_poller_free(io.poller)
-    cdef cmdbuf_t rest
-    rest.cmds = NULL
-    rest.cap = 0
-    mailbox_close(io.mb, &rest)
-    free(rest.cmds)
-    mailbox_decref(io.mb)
-    free(io.cmdbuf.cmds)
+    io_thread_fini(io)
     free(io)

@@ -1,7 +1,11 @@
 # ZMTP 3.x codec, sans I/O: the greeting, frame headers, an incremental frame
-# decoder and the NULL-mechanism commands. Only the engine touches an fd; all
-# of this works on byte buffers, which is what the unit tests drive through
-# the _Decoder / _Encoder handles in api/testing.pyx.
+# decoder, and every command the engine and the mechanisms send or read
+# (READY and ERROR with their properties, PING/PONG, SUBSCRIBE/CANCEL). Only
+# the engine touches an fd; all of this works on byte buffers and messages,
+# which is what the unit tests drive through the handles in api/testing.pxi.
+
+cdef extern from "<strings.h>" nogil:
+    int strncasecmp(const char *a, const char *b, size_t n)
 
 cdef enum:
     GREETING_SIZE = 64
@@ -32,9 +36,16 @@ cdef unsigned char *subscription_init(msg_t *m, bint subscribe, size_t topic_len
 
 # ---------------------------------------------------------------- greeting
 
-cdef void greeting_build(unsigned char *g, const char *mechanism, int routing_id_len) noexcept nogil:
+cdef enum:
+    GREETING_AS_SERVER = 32     # offset of the as-server byte
+    MECHANISM_NAME_MAX = 20
+
+
+cdef void greeting_build(unsigned char *g, const char *mechanism, bint as_server,
+                         int routing_id_len) noexcept nogil:
     """Our 64-byte greeting. The padding carries routing-id length + 1 as
-    libzmq sends it (old peers read it as a frame header)."""
+    libzmq sends it (old peers read it as a frame header); as_server is 1
+    on the server side of a PLAIN or CURVE handshake."""
     memset(g, 0, GREETING_SIZE)
     g[0] = 0xFF
     mq_put_u64(g + 1, <uint64_t>(routing_id_len + 1))
@@ -42,6 +53,12 @@ cdef void greeting_build(unsigned char *g, const char *mechanism, int routing_id
     g[10] = 3
     g[11] = 1
     memcpy(g + 12, mechanism, strlen(mechanism))
+    g[GREETING_AS_SERVER] = 1 if as_server else 0
+
+
+cdef inline bint greeting_as_server(const unsigned char *g) noexcept nogil:
+    """The peer's as-server byte (a whole greeting)."""
+    return g[GREETING_AS_SERVER] != 0
 
 
 cdef int greeting_check(const unsigned char *g, int have, const char *mechanism, int *minor) noexcept nogil:
@@ -172,11 +189,31 @@ cdef inline size_t decoder_body_missing(decoder_t *d) noexcept nogil:
 
 
 # ---------------------------------------------------------------- commands
+# A command body is the name's length, the name, then the command's data.
+
+cdef enum:
+    PING_MAX = 32           # a whole PING or PONG frame fits in this
+    PING_CONTEXT_MAX = 16
+    READY_MAX = 4096        # bytes of properties we ever put in a READY
+
 
 cdef inline bint command_is(msg_t *m, const char *name) noexcept nogil:
     cdef size_t n = strlen(name)
     cdef unsigned char *p = msg_data(m)
     return m.size >= n + 1 and p[0] == n and memcmp(p + 1, name, n) == 0
+
+
+cdef inline size_t command_name_put(unsigned char *out, const char *name) noexcept nogil:
+    cdef size_t n = strlen(name)
+    out[0] = <unsigned char>n
+    memcpy(out + 1, name, n)
+    return n + 1
+
+
+cdef struct property_t:
+    const char *name
+    const unsigned char *value
+    size_t len
 
 
 cdef size_t metadata_put(unsigned char *out, const char *name, const unsigned char *value, size_t vlen) noexcept nogil:
@@ -189,27 +226,67 @@ cdef size_t metadata_put(unsigned char *out, const char *name, const unsigned ch
     return 5 + n + vlen
 
 
-cdef size_t ready_build(unsigned char *out, int socket_type, const unsigned char *rid, size_t rid_len) noexcept nogil:
-    """A complete READY command frame (header included) into out (>= 600 B).
-    Identity is sent by the types that route by it, as libzmq does."""
-    cdef unsigned char body[560]
-    cdef size_t n = 0
-    cdef const char *tname = SOCKTYPES[socket_type].name
-    body[0] = 5
-    memcpy(body + 1, b"READY", 5)
-    n = 6
-    n += metadata_put(body + n, b"Socket-Type", <const unsigned char *>tname, strlen(tname))
-    if SOCKTYPES[socket_type].sends_identity:
-        n += metadata_put(body + n, b"Identity", rid, rid_len)
-    cdef int h = frame_header(out, ZMTP_COMMAND, n)
-    memcpy(out + h, body, n)
-    return h + n
+cdef size_t properties_size(const property_t *props, int nprops) noexcept nogil:
+    cdef size_t total = 0
+    cdef int i
+    for i in range(nprops):
+        total += 5 + strlen(props[i].name) + props[i].len
+    return total
+
+
+cdef int command_with_properties(msg_t *m, const char *name, const property_t *props, int nprops) noexcept nogil:
+    """A command body (READY, or a mechanism's INITIATE-like command) made
+    of a name and a property list, as a MSG_COMMAND message. -1 (ENOMEM, m
+    left empty) when memory is short."""
+    cdef size_t n = 1 + strlen(name) + properties_size(props, nprops)
+    cdef size_t at
+    cdef int i
+    if msg_init_size(m, n) < 0:
+        msg_init(m)
+        return -1
+    at = command_name_put(msg_data(m), name)
+    for i in range(nprops):
+        at += metadata_put(msg_data(m) + at, props[i].name, props[i].value, props[i].len)
+    m.flags = MSG_COMMAND
+    return 0
+
+
+cdef inline int ready_init(msg_t *m, const property_t *props, int nprops) noexcept nogil:
+    """READY with our properties (RFC 23/37)."""
+    return command_with_properties(m, b"READY", props, nprops)
+
+
+cdef int error_init(msg_t *m, const char *reason) noexcept nogil:
+    """ERROR with a reason (at most 255 bytes). -1: ENOMEM."""
+    cdef size_t rlen = strlen(reason)
+    cdef size_t at
+    if rlen > 255:
+        rlen = 255
+    if msg_init_size(m, 6 + 1 + rlen) < 0:
+        msg_init(m)
+        return -1
+    at = command_name_put(msg_data(m), b"ERROR")
+    msg_data(m)[at] = <unsigned char>rlen
+    memcpy(msg_data(m) + at + 1, reason, rlen)
+    m.flags = MSG_COMMAND
+    return 0
+
+
+cdef int error_reason(msg_t *m, const unsigned char **reason, size_t *rlen) noexcept nogil:
+    """The reason of an ERROR command; -1 when it is malformed."""
+    if not command_is(m, b"ERROR") or m.size < 7 or 7 + <size_t>msg_data(m)[6] > m.size:
+        return -1
+    reason[0] = msg_data(m) + 7
+    rlen[0] = msg_data(m)[6]
+    return 0
 
 
 cdef struct peer_meta_t:
     int socket_type             # -1 when the peer sent none
     unsigned char identity[256]
     int identity_len
+    unsigned char *props        # every property the peer sent (metadata_keep), or NULL
+    size_t props_len
 
 
 cdef int metadata_parse(const unsigned char *p, size_t n, peer_meta_t *meta) noexcept nogil:
@@ -238,17 +315,144 @@ cdef int metadata_parse(const unsigned char *p, size_t n, peer_meta_t *meta) noe
     return 0
 
 
+cdef int metadata_keep(peer_meta_t *meta, const unsigned char *p, size_t n) noexcept nogil:
+    """Keeps a copy of a parsed property list, for metadata_lookup (User-Id,
+    X-* and whatever a mechanism adds). -1: ENOMEM."""
+    cdef unsigned char *copy = <unsigned char *>mq_malloc(n if n else 1)
+    if copy == NULL:
+        return -1
+    memcpy(copy, p, n)
+    free(meta.props)
+    meta.props = copy
+    meta.props_len = n
+    return 0
+
+
+cdef void metadata_free(peer_meta_t *meta) noexcept nogil:
+    free(meta.props)
+    meta.props = NULL
+    meta.props_len = 0
+
+
+cdef bint metadata_lookup(const peer_meta_t *meta, const char *name,
+                          const unsigned char **value, size_t *vlen) noexcept nogil:
+    """The value of the peer's property `name` (names compare without
+    case, as RFC 23 says); False when it sent none."""
+    cdef size_t pos = 0
+    cdef size_t nlen
+    cdef size_t want = strlen(name)
+    cdef uint32_t len32
+    cdef const unsigned char *p = meta.props
+    if p == NULL:
+        return False
+    while pos < meta.props_len:
+        nlen = p[pos]
+        pos += 1
+        len32 = mq_get_u32(p + pos + nlen)
+        if nlen == want and strncasecmp(<const char *>(p + pos), name, nlen) == 0:
+            value[0] = p + pos + nlen + 4
+            vlen[0] = len32
+            return True
+        pos += nlen + 4 + len32
+    return False
+
+
+cdef size_t ping_build(unsigned char *out, unsigned int ttl_ms, const unsigned char *ctx, size_t ctx_len) noexcept nogil:
+    """A whole PING frame (<= PING_MAX bytes): TTL in tenths of a second,
+    then up to 16 context bytes."""
+    cdef unsigned int ttl = ttl_ms // 100
+    if ctx_len > PING_CONTEXT_MAX:
+        ctx_len = PING_CONTEXT_MAX
+    if ttl > 0xFFFF:
+        ttl = 0xFFFF
+    out[0] = ZMTP_COMMAND
+    out[1] = <unsigned char>(7 + ctx_len)
+    command_name_put(out + 2, b"PING")
+    out[7] = <unsigned char>(ttl >> 8)
+    out[8] = <unsigned char>ttl
+    if ctx_len:
+        memcpy(out + 9, ctx, ctx_len)
+    return 9 + ctx_len
+
+
+cdef long long ping_ttl_ms(msg_t *ping) noexcept nogil:
+    """The TTL a PING body carries, in ms (0: none)."""
+    if ping.size < 7:
+        return 0
+    return (<long long>((msg_data(ping)[5] << 8) | msg_data(ping)[6])) * 100
+
+
 cdef size_t pong_build(unsigned char *out, msg_t *ping) noexcept nogil:
-    """The PONG answering `ping`, echoing up to 16 context bytes."""
+    """The whole PONG frame (<= PING_MAX bytes) answering `ping`, echoing
+    up to 16 context bytes."""
     cdef size_t ctx_len = 0
     if ping.size > 7:
         ctx_len = ping.size - 7
-        if ctx_len > 16:
-            ctx_len = 16
+        if ctx_len > PING_CONTEXT_MAX:
+            ctx_len = PING_CONTEXT_MAX
     out[0] = ZMTP_COMMAND
     out[1] = <unsigned char>(5 + ctx_len)
-    out[2] = 4
-    memcpy(out + 3, b"PONG", 4)
+    command_name_put(out + 2, b"PONG")
     if ctx_len:
         memcpy(out + 7, msg_data(ping) + 7, ctx_len)
     return 7 + ctx_len
+
+
+cdef inline size_t subscription_command_header(unsigned char *out, msg_t *sub) noexcept nogil:
+    """The frame header and name of the SUBSCRIBE or CANCEL command (ZMTP
+    3.1) carrying the subscription message `sub` (0x01/0x00 + topic); the
+    topic, msg_data(sub) + 1, follows. <= 9 + 10 bytes."""
+    cdef const char *name = b"SUBSCRIBE" if msg_data(sub)[0] == 1 else b"CANCEL"
+    cdef size_t nlen = strlen(name)
+    cdef int h = frame_header(out, ZMTP_COMMAND, 1 + nlen + sub.size - 1)
+    return h + command_name_put(out + h, name)
+
+
+cdef int subscription_from_command(msg_t *m) noexcept nogil:
+    """SUBSCRIBE/CANCEL (ZMTP 3.1) become the 0x01/0x00 + topic messages
+    that publishers take from every peer, whatever its version. 1: *m was
+    one and is now its message form; 0: not a subscription command; -1
+    (errno ENOMEM, *m closed) when there is no memory for the copy."""
+    global errno
+    cdef msg_t sub
+    cdef size_t name_len
+    cdef bint subscribe
+    cdef unsigned char *at
+    if command_is(m, b"SUBSCRIBE"):
+        name_len = 10
+        subscribe = True
+    elif command_is(m, b"CANCEL"):
+        name_len = 7
+        subscribe = False
+    else:
+        return 0
+    at = subscription_init(&sub, subscribe, m.size - name_len)
+    if at == NULL:
+        msg_close(m)
+        errno = ENOMEM
+        return -1
+    if m.size > name_len:
+        memcpy(at, msg_data(m) + name_len, m.size - name_len)
+    msg_close(m)
+    memcpy(m, &sub, sizeof(msg_t))
+    return 1
+
+
+cdef int subscription_to_command(msg_t *m) noexcept nogil:
+    """The subscription message *m (0x01/0x00 + topic) as the body of its
+    SUBSCRIBE or CANCEL command, in a new message (MSG_COMMAND), for a
+    mechanism to encode. -1 (errno ENOMEM, *m unchanged) when memory is
+    short."""
+    global errno
+    cdef const char *name = b"SUBSCRIBE" if msg_data(m)[0] == 1 else b"CANCEL"
+    cdef size_t nlen = strlen(name)
+    cdef msg_t cmd
+    if msg_init_size(&cmd, 1 + nlen + m.size - 1) < 0:
+        errno = ENOMEM
+        return -1
+    command_name_put(msg_data(&cmd), name)
+    memcpy(msg_data(&cmd) + 1 + nlen, msg_data(m) + 1, m.size - 1)
+    cmd.flags = MSG_COMMAND
+    msg_close(m)
+    memcpy(m, &cmd, sizeof(msg_t))
+    return 0

@@ -5,9 +5,10 @@
 # When accept() fails for want of a resource (EMFILE, ENFILE, ENOBUFS,
 # ENOMEM) the pending connection stays in the backlog and the level-triggered
 # poller would report the listener again at once: libzmq 4.3 spins at 100%
-# CPU there. We stop watching the fd instead and retry after a pause, so the
-# io thread keeps serving the other connections, and waiting peers are
-# accepted once descriptors are free again.
+# CPU there. We stop watching the fd instead and retry after a pause (a timer
+# of the listener's own), so the io thread keeps serving the other
+# connections, and waiting peers are accepted once descriptors are free
+# again.
 
 cdef extern from "<errno.h>" nogil:
     enum:
@@ -26,17 +27,17 @@ cdef enum:
 
 cdef struct listener_t:
     handle_t h
-    io_thread_t *io
-    listener_t *next
     options_t o
     mailbox_t *sock_mb          # ref held
     void *sock
     evsink_t *ev                # ref held
     endpoint_t ep               # the bound address (ep.name: as resolved)
+    session_list_t accepted     # its live sessions, ended when it closes
     bint closed
-    bint paused                 # accept() is out of resources: fd not watched
-    long long t_retry           # when a paused listener tries again
-    listener_t *paused_next     # io.paused list
+    timer_t retry               # a paused listener (fd not watched) tries again
+
+
+cdef handle_ops_t LISTENER_OPS
 
 
 cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *sock,
@@ -44,7 +45,7 @@ cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *so
     cdef listener_t *l = <listener_t *>mq_calloc(1, sizeof(listener_t))
     if l == NULL:
         return NULL
-    l.h.kind = H_LISTENER
+    l.h.ops = &LISTENER_OPS
     l.h.fd = fd
     memcpy(&l.o, o, sizeof(options_t))
     l.sock_mb = sock_mb
@@ -53,11 +54,12 @@ cdef listener_t *listener_new(int fd, options_t *o, mailbox_t *sock_mb, void *so
     l.ev = ev
     evsink_incref(ev)
     memcpy(&l.ep, ep, sizeof(endpoint_t))
+    timer_init(&l.retry, l, listener_on_retry)
     return l
 
 
 cdef void listener_start(io_thread_t *io, listener_t *l) noexcept nogil:
-    l.io = io
+    l.h.io = io
     io.nobjects += 1
     handle_want(io, &l.h, MQ_POLLIN)
     if not l.h.registered:
@@ -96,89 +98,40 @@ cdef void listener_on_event(listener_t *l) noexcept nogil:
             close(fd)
             continue
         s.h.fd = fd
-        s.parent = l
-        session_start(l.io, s)
+        session_list_add(&l.accepted, s)
+        session_start(l.h.io, s)
 
 
 cdef void listener_pause(listener_t *l) noexcept nogil:
-    cdef io_thread_t *io = l.io
-    handle_forget(io, &l.h)
-    l.t_retry = mq_now_ms() + ACCEPT_RETRY_MS
-    if not l.paused:
-        l.paused = True
-        l.paused_next = io.paused
-        io.paused = l
+    handle_forget(l.h.io, &l.h)
+    timer_arm(&l.h.io.timers, &l.retry, mq_now_ms() + ACCEPT_RETRY_MS)
 
 
-cdef void listener_unpause(listener_t *l) noexcept nogil:
-    cdef listener_t **link = &l.io.paused
-    while link[0] != NULL:
-        if link[0] == l:
-            link[0] = l.paused_next
-            break
-        link = &link[0].paused_next
-    l.paused = False
-    l.paused_next = NULL
-
-
-cdef int listeners_clamp_timeout(io_thread_t *io, int timeout) noexcept nogil:
-    """The poller timeout, shortened to wake for the next paused listener."""
-    cdef listener_t *l = io.paused
-    cdef long long now
-    cdef long long wait
-    if l == NULL:
-        return timeout
-    now = mq_now_ms()
-    while l != NULL:
-        wait = l.t_retry - now
-        if wait < 0:
-            wait = 0
-        if timeout < 0 or wait < timeout:
-            timeout = <int>wait
-        l = l.paused_next
-    return timeout
-
-
-cdef void listeners_retry_paused(io_thread_t *io) noexcept nogil:
-    cdef listener_t *l = io.paused
-    cdef listener_t *nx
-    cdef long long now
-    if l == NULL:
-        return
-    now = mq_now_ms()
-    while l != NULL:
-        nx = l.paused_next
-        if l.t_retry <= now:
-            listener_unpause(l)
-            handle_want(io, &l.h, MQ_POLLIN)
-            if not l.h.registered:
-                listener_pause(l)
-            else:
-                listener_on_event(l)
-        l = nx
+cdef void listener_on_retry(timer_t *t, long long now) noexcept nogil:
+    cdef listener_t *l = <listener_t *>t.owner
+    handle_want(l.h.io, &l.h, MQ_POLLIN)
+    if not l.h.registered:
+        listener_pause(l)
+    else:
+        listener_on_event(l)
 
 
 cdef void listener_close(listener_t *l, long long linger) noexcept nogil:
     """Stops accepting and ends the sessions it accepted."""
     cdef session_t *s
-    cdef session_t *nx
-    cdef io_thread_t *io = l.io
+    cdef io_thread_t *io = l.h.io
     if l.closed:
         return
     l.closed = True
-    if l.paused:
-        listener_unpause(l)
-    s = io.sessions
-    while s != NULL:
-        nx = s.next
-        if s.parent == l:
-            s.parent = NULL
-            # A session already lingering on the socket's request finishes
-            # by itself; the others end now (closing the pipe tells the
-            # socket that peer is gone).
-            if not s.terminating:
-                session_destroy(s)
-        s = nx
+    timer_cancel(&io.timers, &l.retry)
+    while l.accepted.head != NULL:
+        s = l.accepted.head
+        session_list_remove(s)
+        # A session already lingering on the socket's request finishes by
+        # itself; the others end now (closing the pipe tells the socket
+        # that peer is gone).
+        if not s.terminating:
+            session_destroy(s)
     handle_forget(io, &l.h)
     evsink_emit(l.ev, EV_CLOSED, l.h.fd, l.ep.name)
     close(l.h.fd)
@@ -186,5 +139,26 @@ cdef void listener_close(listener_t *l, long long linger) noexcept nogil:
     mailbox_decref(l.sock_mb)
     evsink_decref(l.ev)
     # Freed after the current batch of events, which may still name it.
-    l.next = io.listeners
-    io.listeners = l
+    io_retire(io, &l.h)
+
+
+# ---------------------------------------------------------------- as an io thread handle
+
+cdef void listener_h_on_event(handle_t *h, int events) noexcept nogil:
+    listener_on_event(<listener_t *>h)
+
+
+cdef void listener_h_on_command(handle_t *h, command_t *c) noexcept nogil:
+    if c.type == CMD_ADD_LISTENER:
+        listener_start(h.io, <listener_t *>h)
+    elif c.type == CMD_CLOSE_LISTENER:
+        listener_close(<listener_t *>h, c.arg)
+
+
+cdef void listener_h_release(handle_t *h) noexcept nogil:
+    free(h)
+
+
+LISTENER_OPS.on_event = listener_h_on_event
+LISTENER_OPS.on_command = listener_h_on_command
+LISTENER_OPS.release = listener_h_release
