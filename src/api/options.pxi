@@ -146,13 +146,9 @@ cdef object socket_set_type_option(Socket self, int option, value):
     if option in (6, 7, 72, 61):
         v = _bytes_value(value)
         if option == 72:
-            welcome = <unsigned char *>mq_malloc(len(v) + 1)
-            if welcome == NULL:
-                raise_errno(ENOMEM)     # the old one stays
-            memcpy(welcome, <char *>v, len(v))
-            free(self.s.welcome)
-            self.s.welcome = welcome
-            self.s.welcome_len = len(v)
+            rc = xpub_set_welcome(self.s, <const unsigned char *><char *>v, len(v))
+            if rc != 0:
+                raise_errno(rc)
         elif option == 61:
             if len(v) == 0 or len(v) > 255:
                 raise_errno(EINVAL)
@@ -228,7 +224,7 @@ cdef object socket_get_option(Socket self, int option):
     if option == 74 and o.type in (1, 2, 9):
         return o.invert_matching
     if option == 116 and o.type in (1, 2, 9, 10):    # TOPICS_COUNT
-        return trie_count(self.s.subs)
+        return pubsub_topics_count(self.s)
     # Building the dict may run the garbage collector, and so other threads:
     # read from a copy that a close() meanwhile cannot free.
     copied = o[0]
