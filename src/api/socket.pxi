@@ -7,9 +7,6 @@ import tempfile as _tempfile
 
 cdef enum:
     ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
-    OPT_INT = 1
-    OPT_INT64 = 2
-    OPT_BYTES = 3
 
 cdef long long g_endpoint_ids = 0
 

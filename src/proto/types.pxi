@@ -119,6 +119,7 @@ cdef void define_socket_types() noexcept nogil:
 
 
 define_socket_types()
+bind_type_options(SOCKTYPES, NSOCKTYPES)
 
 
 cdef socktype_t *socktype_implemented(int t) noexcept nogil:
