@@ -78,7 +78,7 @@ cdef struct socktype_t:
     # hooks of the family that shares its layout (proto/*.pxi)
     size_t priv_size
     int (*xinit)(sock_t *) noexcept nogil                   # 0 or ENOMEM (xfree then undoes it)
-    void (*xfree)(sock_t *) noexcept nogil
+    void (*xfree)(sock_t *) noexcept nogil                   # also on a zeroed block xinit never saw
     void (*xforget)(sock_t *, pipe_end_t *, bint) noexcept nogil   # nothing may reach the pipe (bint: it is gone, not just unroutable)
     void (*xabort_send)(sock_t *) noexcept nogil            # take back the message half sent
     int (*xtake_identity)(sock_t *, pipe_end_t *, msg_t *) noexcept nogil  # in-band routing id from the session
