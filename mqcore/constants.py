@@ -7,14 +7,17 @@ gives them; the module-level names (``PUSH``, ``EVENT_CONNECTED``,
 ``NOTIFY_CONNECT``...) are generated from the classes at the bottom of the
 file, so a constant is written down exactly once.
 
-This module must import without ``mqcore._core``: the core itself reads the
-option-type table below, and ``mqcore.error`` depends on ``Errno``.
+This module must import without ``mqcore._core``: ``mqcore.error`` depends
+on ``Errno``. The socket options come from ``mqcore._options``, the one
+option table, which the core reads as well.
 """
 
 from __future__ import annotations
 
 import errno as _errno
 from enum import Enum, IntEnum, IntFlag
+
+from mqcore import _options
 
 # Base of the error numbers libzmq invents for itself (zmq.h ZMQ_HAUSNUMERO).
 _HAUSNUMERO = 156384712
@@ -123,209 +126,41 @@ class OptType(Enum):
 _OptType = OptType
 
 
-class SocketOption(IntEnum):
-    """Options for ``Socket.get`` / ``Socket.set`` (zmq_getsockopt/setsockopt).
+def _build_socket_option() -> type:
+    """SocketOption from the option table (``mqcore._options``), which the
+    core reads too: names, numbers and aliases are written there once."""
+    members = [(o.name, o.number) for o in _options.OPTIONS]
+    members += [(alias, _options.BY_NAME[name].number) for alias, name in _options.ALIASES.items()]
+    cls = IntEnum("SocketOption", members, module=__name__, qualname="SocketOption")
+    cls.__doc__ = """Options for ``Socket.get`` / ``Socket.set`` (zmq_getsockopt/setsockopt).
 
     The value type of each option is in ``OPTION_TYPES`` (and on each member
-    as ``opt_type``).
+    as ``opt_type``); everything else the core knows of it (default, range,
+    socket types, whether it is built) is in ``mqcore._options``.
     """
 
-    HWM = 1
-    AFFINITY = 4
-    ROUTING_ID = 5
-    SUBSCRIBE = 6
-    UNSUBSCRIBE = 7
-    RATE = 8
-    RECOVERY_IVL = 9
-    SNDBUF = 11
-    RCVBUF = 12
-    RCVMORE = 13
-    FD = 14
-    EVENTS = 15
-    TYPE = 16
-    LINGER = 17
-    RECONNECT_IVL = 18
-    BACKLOG = 19
-    RECONNECT_IVL_MAX = 21
-    MAXMSGSIZE = 22
-    SNDHWM = 23
-    RCVHWM = 24
-    MULTICAST_HOPS = 25
-    RCVTIMEO = 27
-    SNDTIMEO = 28
-    IPV4ONLY = 31
-    LAST_ENDPOINT = 32
-    ROUTER_MANDATORY = 33
-    TCP_KEEPALIVE = 34
-    TCP_KEEPALIVE_CNT = 35
-    TCP_KEEPALIVE_IDLE = 36
-    TCP_KEEPALIVE_INTVL = 37
-    TCP_ACCEPT_FILTER = 38
-    IMMEDIATE = 39
-    XPUB_VERBOSE = 40
-    ROUTER_RAW = 41
-    IPV6 = 42
-    MECHANISM = 43
-    PLAIN_SERVER = 44
-    PLAIN_USERNAME = 45
-    PLAIN_PASSWORD = 46
-    CURVE_SERVER = 47
-    CURVE_PUBLICKEY = 48
-    CURVE_SECRETKEY = 49
-    CURVE_SERVERKEY = 50
-    PROBE_ROUTER = 51
-    REQ_CORRELATE = 52
-    REQ_RELAXED = 53
-    CONFLATE = 54
-    ZAP_DOMAIN = 55
-    ROUTER_HANDOVER = 56
-    TOS = 57
-    IPC_FILTER_PID = 58
-    IPC_FILTER_UID = 59
-    IPC_FILTER_GID = 60
-    CONNECT_ROUTING_ID = 61
-    GSSAPI_SERVER = 62
-    GSSAPI_PRINCIPAL = 63
-    GSSAPI_SERVICE_PRINCIPAL = 64
-    GSSAPI_PLAINTEXT = 65
-    HANDSHAKE_IVL = 66
-    SOCKS_PROXY = 68
-    XPUB_NODROP = 69
-    # libzmq lists BLOCKY with the socket options, but it is a context option.
-    BLOCKY = 70
-    XPUB_MANUAL = 71
-    XPUB_WELCOME_MSG = 72
-    STREAM_NOTIFY = 73
-    INVERT_MATCHING = 74
-    HEARTBEAT_IVL = 75
-    HEARTBEAT_TTL = 76
-    HEARTBEAT_TIMEOUT = 77
-    XPUB_VERBOSER = 78
-    CONNECT_TIMEOUT = 79
-    TCP_MAXRT = 80
-    THREAD_SAFE = 81
-    MULTICAST_MAXTPDU = 84
-    VMCI_BUFFER_SIZE = 85
-    VMCI_BUFFER_MIN_SIZE = 86
-    VMCI_BUFFER_MAX_SIZE = 87
-    VMCI_CONNECT_TIMEOUT = 88
-    USE_FD = 89
-    GSSAPI_PRINCIPAL_NAMETYPE = 90
-    GSSAPI_SERVICE_PRINCIPAL_NAMETYPE = 91
-    BINDTODEVICE = 92
-
-    # Draft options.
-    ZAP_ENFORCE_DOMAIN = 93
-    LOOPBACK_FASTPATH = 94
-    METADATA = 95
-    MULTICAST_LOOP = 96
-    ROUTER_NOTIFY = 97
-    XPUB_MANUAL_LAST_VALUE = 98
-    SOCKS_USERNAME = 99
-    SOCKS_PASSWORD = 100
-    IN_BATCH_SIZE = 101
-    OUT_BATCH_SIZE = 102
-    WSS_KEY_PEM = 103
-    WSS_CERT_PEM = 104
-    WSS_TRUST_PEM = 105
-    WSS_HOSTNAME = 106
-    WSS_TRUST_SYSTEM = 107
-    ONLY_FIRST_SUBSCRIBE = 108
-    RECONNECT_STOP = 109
-    HELLO_MSG = 110
-    DISCONNECT_MSG = 111
-    PRIORITY = 112
-    BUSY_POLL = 113
-    HICCUP_MSG = 114
-    XSUB_VERBOSE_UNSUBSCRIBE = 115
-    TOPICS_COUNT = 116
-    NORM_MODE = 117
-    NORM_UNICAST_NACK = 118
-    NORM_BUFFER_SIZE = 119
-    NORM_SEGMENT_SIZE = 120
-    NORM_BLOCK_SIZE = 121
-    NORM_NUM_PARITY = 122
-    NORM_NUM_AUTOPARITY = 123
-    NORM_PUSH = 124
-
-    # Old names kept by libzmq as aliases of the options above.
-    IDENTITY = ROUTING_ID
-    CONNECT_RID = CONNECT_ROUTING_ID
-    DELAY_ATTACH_ON_CONNECT = IMMEDIATE
-    FAIL_UNROUTABLE = ROUTER_MANDATORY
-    ROUTER_BEHAVIOR = ROUTER_MANDATORY
-
-    @property
     def opt_type(self) -> OptType:
         """The value type of this option (see ``OPTION_TYPES``)."""
         return option_type(self)
 
     # pyzmq's private spelling, for code that reads it.
-    _opt_type = opt_type
+    cls.opt_type = cls._opt_type = property(opt_type)
+    return cls
 
 
-_BYTES_OPTIONS = frozenset(
-    {
-        SocketOption.ROUTING_ID,
-        SocketOption.SUBSCRIBE,
-        SocketOption.UNSUBSCRIBE,
-        SocketOption.LAST_ENDPOINT,
-        SocketOption.TCP_ACCEPT_FILTER,
-        SocketOption.PLAIN_USERNAME,
-        SocketOption.PLAIN_PASSWORD,
-        SocketOption.CURVE_PUBLICKEY,
-        SocketOption.CURVE_SECRETKEY,
-        SocketOption.CURVE_SERVERKEY,
-        SocketOption.ZAP_DOMAIN,
-        SocketOption.CONNECT_ROUTING_ID,
-        SocketOption.GSSAPI_PRINCIPAL,
-        SocketOption.GSSAPI_SERVICE_PRINCIPAL,
-        SocketOption.SOCKS_PROXY,
-        SocketOption.XPUB_WELCOME_MSG,
-        SocketOption.BINDTODEVICE,
-        SocketOption.METADATA,
-        SocketOption.SOCKS_USERNAME,
-        SocketOption.SOCKS_PASSWORD,
-        SocketOption.WSS_KEY_PEM,
-        SocketOption.WSS_CERT_PEM,
-        SocketOption.WSS_TRUST_PEM,
-        SocketOption.WSS_HOSTNAME,
-        SocketOption.HELLO_MSG,
-        SocketOption.DISCONNECT_MSG,
-        SocketOption.HICCUP_MSG,
-    }
-)
-
-_INT64_OPTIONS = frozenset(
-    {
-        SocketOption.AFFINITY,
-        SocketOption.MAXMSGSIZE,
-        SocketOption.VMCI_BUFFER_SIZE,
-        SocketOption.VMCI_BUFFER_MIN_SIZE,
-        SocketOption.VMCI_BUFFER_MAX_SIZE,
-    }
-)
-
-_FD_OPTIONS = frozenset({SocketOption.FD})
+SocketOption = _build_socket_option()
 
 
-def _build_option_types() -> dict[int, OptType]:
-    """Map every option number to its value type; ``int`` unless listed."""
-    table = {}
-    for option in SocketOption:
-        if option in _BYTES_OPTIONS:
-            table[int(option)] = OptType.bytes
-        elif option in _INT64_OPTIONS:
-            table[int(option)] = OptType.int64
-        elif option in _FD_OPTIONS:
-            table[int(option)] = OptType.fd
-        else:
-            table[int(option)] = OptType.int
-    return table
+def _options_of_type(opt_type: str) -> frozenset:
+    return frozenset(SocketOption(o.number) for o in _options.OPTIONS if o.type == opt_type)
 
+
+_BYTES_OPTIONS = _options_of_type("bytes")
+_INT64_OPTIONS = _options_of_type("int64")
+_FD_OPTIONS = _options_of_type("fd")
 
 # option number -> OptType, for every socket option (aliases share a number).
-OPTION_TYPES: dict[int, OptType] = _build_option_types()
+OPTION_TYPES: dict[int, OptType] = {o.number: OptType(o.type) for o in _options.OPTIONS}
 
 
 def option_type(option: int) -> OptType:

@@ -143,10 +143,10 @@ cdef int proxy_reply_stats(proxy_t *p) noexcept nogil:
 
 
 cdef int proxy_ack(proxy_t *p) noexcept nogil:
-    """A REP control socket owes a reply to every command: libzmq answers
-    PAUSE, RESUME and TERMINATE with an empty frame."""
+    """A control socket that owes a reply to every message (REP) gets one:
+    libzmq answers PAUSE, RESUME and TERMINATE with an empty frame."""
     cdef msg_t m
-    if p.control.o.type != 4:
+    if not p.control.row.owes_reply:
         return 0
     cdef int rc
     msg_init(&m)

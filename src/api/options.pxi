@@ -1,25 +1,32 @@
-# Socket options: set and get by zmq.h number, with libzmq's types, ranges
-# and errors (EINVAL for an unknown option, a bad value, or an option of
-# another socket type).
+# Socket options: set and get by zmq.h number, read generically from the
+# option table (mqcore/_options.py, loaded into OPTDESC by base/options.pxi)
+# with libzmq's errors: EINVAL for an unknown option or one not built, a bad
+# value, an option of another socket type (the type's row lists the
+# type-specific ones it takes), or the wrong direction (read-only,
+# write-only). Only options that act on the socket instead of holding a
+# setting have cases of their own.
 
-# Options only some socket types take: option -> those types (zmq.h numbers).
-_TYPE_OPTIONS = {
-    6: (2, 9), 7: (2, 9),                       # SUBSCRIBE, UNSUBSCRIBE (XPUB: manual mode)
-    33: (6,), 56: (6,),                         # ROUTER_MANDATORY, ROUTER_HANDOVER
-    51: (3, 5, 6),                              # PROBE_ROUTER
-    52: (3,), 53: (3,),                         # REQ_CORRELATE, REQ_RELAXED
-    40: (9,), 78: (9,), 71: (9,), 72: (9,),     # XPUB_VERBOSE(R), _MANUAL, _WELCOME_MSG
-    69: (1, 9),                                 # XPUB_NODROP
-    74: (1, 2, 9),                              # INVERT_MATCHING
-    108: (9, 10), 115: (10,),                   # ONLY_FIRST_SUBSCRIBE, XSUB_VERBOSE_UNSUBSCRIBE
-    73: (11,),                                  # STREAM_NOTIFY
-    61: (6, 11),                                # CONNECT_ROUTING_ID
-}
+cdef int OPT_SUBSCRIBE = option_number("SUBSCRIBE")
+cdef int OPT_UNSUBSCRIBE = option_number("UNSUBSCRIBE")
+cdef int OPT_XPUB_WELCOME_MSG = option_number("XPUB_WELCOME_MSG")
+cdef int OPT_CONNECT_ROUTING_ID = option_number("CONNECT_ROUTING_ID")
+cdef int OPT_RCVMORE = option_number("RCVMORE")
+cdef int OPT_FD = option_number("FD")
+cdef int OPT_EVENTS = option_number("EVENTS")
+cdef int OPT_TYPE = option_number("TYPE")
+cdef int OPT_LAST_ENDPOINT = option_number("LAST_ENDPOINT")
+cdef int OPT_THREAD_SAFE = option_number("THREAD_SAFE")
+cdef int OPT_TOPICS_COUNT = option_number("TOPICS_COUNT")
 
-# The int options set() takes (zmq.h numbers).
-_INT_OPTIONS = frozenset((4, 8, 9, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 27, 28, 31, 34, 35, 36,
-                          37, 39, 42, 54, 57, 66, 75, 76, 77, 79, 80, 84, 89))
 
+cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NULL:
+    """The option's entry, if this socket takes it that way; else EINVAL."""
+    cdef const optdesc_t *d = optdesc(option)
+    if d == NULL or not (d.writable if writing else d.readable):
+        raise_errno(EINVAL)
+    if d.per_type and not socktype_takes_option(s.row, option):
+        raise_errno(EINVAL)
+    return d
 
 
 cdef object socket_set_option(Socket self, int option, value):
@@ -35,217 +42,82 @@ cdef object socket_set_option(Socket self, int option, value):
 
 
 cdef object socket_set_option_entered(Socket self, int option, value):
-    cdef options_t *o = &self.s.o
-    if option == 5:                                   # ROUTING_ID
-        v = _bytes_value(value)
-        if len(v) < 1 or len(v) > 255:
-            raise_errno(EINVAL)
-        memcpy(o.routing_id, <char *>v, len(v))
-        o.routing_id_len = len(v)
-        return
-    if option == 55:
-        # ZAP_DOMAIN: kept and read back. With no ZAP handler libzmq's NULL
-        # mechanism goes on without ZAP, and mqcore has none yet.
-        v = _bytes_value(value)
-        if len(v) > 255:
-            raise_errno(EINVAL)
-        memcpy(o.zap_domain, <char *>v, len(v))
-        o.zap_domain_len = len(v)
-        return
-    if option in _TYPE_OPTIONS:
-        socket_set_type_option(self, option, value)
-        return
-    if option not in _INT_OPTIONS:
-        # Options of other socket types or of features not built
-        # (security mechanisms) are refused rather than ignored.
-        raise_errno(EINVAL)
-    iv = _int_value(value)
-    if option == 23 or option == 24:
-        if iv < 0:
-            raise_errno(EINVAL)
-        if option == 23:
-            o.sndhwm = iv
-        else:
-            o.rcvhwm = iv
-    elif option == 17:
-        o.linger = _at_least(iv, -1)
-    elif option == 27:
-        o.rcvtimeo = _at_least(iv, -1)
-    elif option == 28:
-        o.sndtimeo = _at_least(iv, -1)
-    elif option == 18:
-        o.reconnect_ivl = _at_least(iv, -1)
-    elif option == 21:
-        o.reconnect_ivl_max = _at_least(iv, 0)
-    elif option == 22:
-        if iv < -1:
-            raise_errno(EINVAL)
-        o.maxmsgsize = iv
-    elif option == 19:
-        o.backlog = _at_least(iv, 0)
-    elif option == 39:
-        o.immediate = _flag(iv)
-    elif option == 42:
-        o.ipv6 = _flag(iv)
-    elif option == 31:                                # IPV4ONLY
-        o.ipv6 = 1 - _flag(iv)
-    elif option == 66:
-        o.handshake_ivl = _at_least(iv, 0)
-    elif option == 11:
-        o.sndbuf = _at_least(iv, -1)
-    elif option == 12:
-        o.rcvbuf = _at_least(iv, -1)
-    elif option == 34:
-        if iv < -1 or iv > 1:
-            raise_errno(EINVAL)
-        o.tcp_keepalive = iv
-    elif option == 35:
-        o.tcp_keepalive_cnt = _at_least(iv, -1)
-    elif option == 36:
-        o.tcp_keepalive_idle = _at_least(iv, -1)
-    elif option == 37:
-        o.tcp_keepalive_intvl = _at_least(iv, -1)
-    elif option == 57:
-        o.tos = _at_least(iv, 0)
-    elif option == 4:
-        o.affinity = iv
-    elif option == 54:
-        o.conflate = _flag(iv)
-    elif option == 75:
-        o.heartbeat_ivl = _at_least(iv, 0)
-    elif option == 76:
-        if iv < 0 or iv > 6553599:
-            raise_errno(EINVAL)
-        o.heartbeat_ttl = (iv // 100) * 100
-    elif option == 77:
-        o.heartbeat_timeout = _at_least(iv, -1)
-    elif option == 79:
-        o.connect_timeout = _at_least(iv, 0)
-    elif option == 80:
-        o.tcp_maxrt = _at_least(iv, 0)
-    elif option == 25:
-        o.multicast_hops = _at_least(iv, 1)
-    elif option == 8:
-        o.rate = _at_least(iv, 1)
-    elif option == 9:
-        o.recovery_ivl = _at_least(iv, 0)
-    elif option == 84:
-        o.multicast_maxtpdu = _at_least(iv, 1)
-    elif option == 89:
-        o.use_fd = _at_least(iv, -1)
-
-cdef object socket_set_type_option(Socket self, int option, value):
-    """Options that only some socket types take (EINVAL for the others)."""
-    cdef options_t *o = &self.s.o
+    cdef const optdesc_t *d = option_for(self.s, option, True)
+    cdef long long iv
     cdef bytes v
-    cdef int t = o.type
-    cdef int rc
-    cdef unsigned char *welcome
-    if t not in _TYPE_OPTIONS[option]:
-        raise_errno(EINVAL)
-    if option in (6, 7, 72, 61):
+    if d.kind == OPTK_SPECIAL:
+        return socket_set_special(self, option, _bytes_value(value))
+    if d.kind == OPTK_BYTES:
         v = _bytes_value(value)
-        if option == 72:
-            welcome = <unsigned char *>mq_malloc(len(v) + 1)
-            if welcome == NULL:
-                raise_errno(ENOMEM)     # the old one stays
-            memcpy(welcome, <char *>v, len(v))
-            free(self.s.welcome)
-            self.s.welcome = welcome
-            self.s.welcome_len = len(v)
-        elif option == 61:
-            if len(v) == 0 or len(v) > 255:
-                raise_errno(EINVAL)
-            memcpy(self.s.connect_rid, <char *>v, len(v))
-            self.s.connect_rid_len = len(v)
-        elif t == 2:
-            rc = sub_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
-            if self.s.nwakes:
-                self._send_wakes()
-            if rc != 0:
-                raise_errno(rc)
-        elif o.xpub_manual:
-            rc = xpub_manual_subscribe(self.s, <const unsigned char *><char *>v, len(v), option == 6)
-            if rc != 0:
-                raise_errno(rc)
-        else:
+        if len(v) < d.low or len(v) > d.high:
             raise_errno(EINVAL)
+        option_store_bytes(&self.s.o, d, <char *>v, len(v))
         return
-    flag = _flag(_int_value(value))
-    if option == 33:
-        o.router_mandatory = flag
-    elif option == 56:
-        o.router_handover = flag
-    elif option == 51:
-        o.probe_router = flag
-    elif option == 52:
-        o.req_correlate = flag
-    elif option == 53:
-        o.req_relaxed = flag
-    elif option == 40:
-        o.xpub_verbose = flag
-    elif option == 78:
-        o.xpub_verboser = flag
-    elif option == 71:
-        o.xpub_manual = flag
-    elif option == 69:
-        o.xpub_nodrop = flag
-    elif option == 74:
-        o.invert_matching = flag
-    elif option == 108:
-        o.only_first_subscribe = flag
-    elif option == 115:
-        o.xsub_verbose_unsubscribe = flag
-    elif option == 73:
-        o.stream_notify = flag
+    iv = _int_value(value)
+    if iv < d.low or iv > d.high:
+        raise_errno(EINVAL)
+    option_store(&self.s.o, d, iv)
+
+
+cdef object socket_set_special(Socket self, int option, bytes v):
+    """The options that act on the socket (all bytes-valued)."""
+    cdef const unsigned char *p = <const unsigned char *><char *>v
+    cdef int rc
+    if (option == OPT_SUBSCRIBE or option == OPT_UNSUBSCRIBE) and self.s.row.xsubscribe != NULL:
+        rc = self.s.row.xsubscribe(self.s, p, len(v), option == OPT_SUBSCRIBE)
+        if self.s.nwakes:
+            self._send_wakes()
+    elif option == OPT_XPUB_WELCOME_MSG:
+        rc = xpub_set_welcome(self.s, p, len(v))
+    elif option == OPT_CONNECT_ROUTING_ID:
+        # Kept for the next connect only (api/socket.pxi uses it up).
+        if len(v) == 0 or len(v) > 255:
+            raise_errno(EINVAL)
+        memcpy(self.s.connect_rid, p, len(v))
+        self.s.connect_rid_len = len(v)
+        rc = 0
+    else:
+        rc = EINVAL
+    if rc != 0:
+        raise_errno(rc)
+
 
 cdef object socket_get_option(Socket self, int option):
     """getsockopt: int options give int, binary ones bytes."""
+    cdef const optdesc_t *d
     cdef options_t *o
-    cdef options_t copied
     self._check_open()
+    d = option_for(self.s, option, False)
     o = &self.s.o
-    if option == 13:
+    if d.kind == OPTK_SPECIAL:
+        return socket_get_special(self, option)
+    if d.kind == OPTK_CONST:
+        return d.dflt
+    if d.kind == OPTK_BYTES:
+        return PyBytes_FromStringAndSize(<char *>o + d.offset, (<int *>(<char *>o + d.len_offset))[0])
+    if d.kind == OPTK_UINT64:
+        return (<unsigned long long *>(<char *>o + d.offset))[0]
+    return option_load(o, d)
+
+
+cdef object socket_get_special(Socket self, int option):
+    """The read-only options: facts about the socket, not settings."""
+    if option == OPT_RCVMORE:
         return int(self.s.rcvmore)
-    if option == 14:
+    if option == OPT_FD:
         if self.s.threadsafe:
             raise_errno(EINVAL)     # thread-safe sockets have no FD
         return self.s.mb.sig.rfd
-    if option == 81:
+    if option == OPT_THREAD_SAFE:
         return int(self.s.threadsafe)
-    if option == 15:
+    if option == OPT_EVENTS:
         return sock_events_locked(self.s)
-    if option == 16:
-        return o.type
-    if option == 32:
+    if option == OPT_TYPE:
+        return self.s.o.type
+    if option == OPT_LAST_ENDPOINT:
         return self._last_endpoint
-    if option == 5:
-        return PyBytes_FromStringAndSize(<char *>o.routing_id, o.routing_id_len)
-    if option in (43, 44, 47, 65, 62):                # MECHANISM, *_SERVER
-        return 0
-    if option == 55:
-        return PyBytes_FromStringAndSize(<char *>o.zap_domain, o.zap_domain_len)
-    if option == 74 and o.type in (1, 2, 9):
-        return o.invert_matching
-    if option == 116 and o.type in (1, 2, 9, 10):    # TOPICS_COUNT
-        return trie_count(self.s.subs)
-    # Building the dict may run the garbage collector, and so other threads:
-    # read from a copy that a close() meanwhile cannot free.
-    copied = o[0]
-    o = &copied
-    values = {
-        23: o.sndhwm, 24: o.rcvhwm, 17: o.linger, 27: o.rcvtimeo, 28: o.sndtimeo,
-        18: o.reconnect_ivl, 21: o.reconnect_ivl_max, 22: o.maxmsgsize, 19: o.backlog,
-        39: o.immediate, 42: o.ipv6, 31: 1 - o.ipv6, 66: o.handshake_ivl, 11: o.sndbuf,
-        12: o.rcvbuf, 34: o.tcp_keepalive, 35: o.tcp_keepalive_cnt,
-        36: o.tcp_keepalive_idle, 37: o.tcp_keepalive_intvl, 57: o.tos, 4: o.affinity,
-        54: o.conflate, 75: o.heartbeat_ivl, 76: o.heartbeat_ttl,
-        77: o.heartbeat_timeout, 79: o.connect_timeout, 80: o.tcp_maxrt,
-        25: o.multicast_hops, 8: o.rate, 9: o.recovery_ivl, 84: o.multicast_maxtpdu,
-        89: o.use_fd,
-    }
-    if option in values:
-        return values[option]
+    if option == OPT_TOPICS_COUNT and self.s.row.counts_topics:
+        return pubsub_topics_count(self.s)
     raise_errno(EINVAL)
 
 
@@ -261,14 +133,30 @@ cdef long long _int_value(value) except? -1:
     return value
 
 
-cdef int _at_least(long long v, long long low) except? -1:
-    """An int option's value, refused (EINVAL) below `low` or past C int."""
-    if v < low or v > 2147483647:
-        raise_errno(EINVAL)
-    return <int>v
+# ---------------------------------------------------------------- introspection
+
+_OPTK_NAMES = {OPTK_INT: "int", OPTK_INT64: "int64", OPTK_UINT64: "uint64", OPTK_BYTES: "bytes",
+               OPTK_CONST: "const", OPTK_SPECIAL: "special"}
 
 
-cdef int _flag(long long v) except? -1:
-    if v != 0 and v != 1:
-        raise_errno(EINVAL)
-    return <int>v
+def _option_table():
+    """The options the core takes, as it holds them: number -> dict (kind,
+    readable, writable, per_type, low, high). For tests that check the core
+    against mqcore/_options.py."""
+    cdef int k
+    cdef const optdesc_t *d
+    table = {}
+    for k in range(NOPTIONS):
+        d = optdesc(k)
+        if d != NULL:
+            table[k] = dict(kind=_OPTK_NAMES[d.kind], readable=d.readable, writable=d.writable,
+                            per_type=d.per_type, low=d.low, high=d.high)
+    return table
+
+
+def _type_options(int socket_type):
+    """The type-specific options socket_type's row takes (numbers)."""
+    cdef socktype_t *r = socktype(socket_type)
+    if r == NULL:
+        raise ValueError(socket_type)
+    return sorted(k for k in range(NOPTIONS) if socktype_takes_option(r, k))

@@ -4,9 +4,6 @@
 
 cdef enum:
     ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
-    OPT_INT = 1
-    OPT_INT64 = 2
-    OPT_BYTES = 3
 
 
 cdef enum:
@@ -41,21 +38,21 @@ cdef class Socket:
     cdef object __weakref__
 
     def __cinit__(self, Context context=None, int socket_type=-1, *args, **kwargs):
-        cdef proto_t *proto
+        cdef socktype_t *row
         cdef options_t o
         self.s = NULL
         self._closed = True
         if context is None:
             raise TypeError("Socket needs a Context")
-        proto = proto_for(socket_type)
-        if proto == NULL:
+        row = socktype_implemented(socket_type)
+        if row == NULL:
             raise_errno(EINVAL)
         context._socket_opened(self)
         options_defaults(&o, socket_type)
         o.ipv6 = context._opts[42]
         if not context._opts[70] and o.linger == -1:
             o.linger = 0
-        self.s = sock_new(proto, &o)
+        self.s = sock_new(row, &o)
         if self.s == NULL:
             err = errno
             context._socket_closed(self)
@@ -323,7 +320,7 @@ cdef class Socket:
         """PEER: connects like connect() and returns the routing id to send
         to that peer with (zmq_connect_peer)."""
         self._check_open()
-        if self.s.o.type != 19:
+        if not self.s.row.connects_peers:
             raise_errno(ENOTSUP)
         if self.s.o.immediate:
             raise_errno(EFAULT)     # the pipe, and so its id, would come later

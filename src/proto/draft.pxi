@@ -24,11 +24,12 @@ cdef int ts_send(sock_t *s, msg_t *m) noexcept nogil:
 
 cdef int server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef unsigned int rid
+    cdef route_state_t *r = route_state(s)
     # A counter from a random start, never 0, skipping ids in use.
     while True:
-        s.next_rid += 1
-        rid = s.next_rid
-        if rid != 0 and mq_idmap_get(s.ids, <unsigned char *>&rid, 4) == NULL:
+        r.next_rid += 1
+        rid = r.next_rid
+        if rid != 0 and mq_idmap_get(r.ids, <unsigned char *>&rid, 4) == NULL:
             break
     e.rid = <unsigned char *>mq_malloc(4)
     if e.rid == NULL:
@@ -36,7 +37,7 @@ cdef int server_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     memcpy(e.rid, &rid, 4)
     e.rid_fixed = True              # the peer cannot choose its id
     e.rid_generated = True
-    if mq_idmap_put(s.ids, e.rid, 4, e) < 0:
+    if mq_idmap_put(r.ids, e.rid, 4, e) < 0:
         return ENOMEM               # (rid_len -1: nothing to forget)
     e.rid_len = 4
     return 0
@@ -61,7 +62,7 @@ cdef int server_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef pipe_end_t *e
     if m.flags & MSG_MORE:
         return EINVAL
-    e = <pipe_end_t *>mq_idmap_get(s.ids, <unsigned char *>&rid, 4)
+    e = <pipe_end_t *>mq_idmap_get(route_state(s).ids, <unsigned char *>&rid, 4)
     if e == NULL or e.closed or e.peer_gone:
         return EHOSTUNREACH
     if not pipe_check_write(e):

@@ -3,24 +3,13 @@
 # processes the commands that io threads and inproc peers send it, and
 # blocks (without the GIL) on its mailbox when a call has to wait.
 #
-# A socket type is a proto_t: which routing helpers it uses and its xsend /
-# xrecv / xhas_in / xhas_out hooks (libzmq's x-methods), so this file never
-# names a type.
-
-cdef struct proto_t:
-    int type
-    bint uses_lb                # outgoing pipes join the load-balancer
-    bint uses_fq                # incoming pipes join the fair-queue
-    int max_pipes               # 0: any number; PAIR: 1
-    int (*xsend)(sock_t *, msg_t *) noexcept nogil
-    int (*xrecv)(sock_t *, msg_t *) noexcept nogil
-    bint (*xhas_in)(sock_t *) noexcept nogil
-    bint (*xhas_out)(sock_t *) noexcept nogil
-    # optional hooks (NULL: nothing to do)
-    int (*xattach)(sock_t *, pipe_end_t *) noexcept nogil           # a pipe joined (ENOMEM: turn it away)
-    void (*xdetach)(sock_t *, pipe_end_t *) noexcept nogil          # a pipe is leaving
-    void (*xread_activated)(sock_t *, pipe_end_t *) noexcept nogil  # instead of fq activation
-    void (*xhiccup)(sock_t *, pipe_end_t *) noexcept nogil          # its connection was re-made
+# A socket type is its row in SOCKTYPES (base/socket_types.pxi, filled by
+# proto/types.pxi): which routing helpers it uses and its xsend / xrecv /
+# xhas_in / xhas_out hooks (libzmq's x-methods), so this file never names a
+# type. What a pattern keeps for itself (REQ's state, ROUTER's id map, the
+# subscriptions of pub/sub) lives in a private block of row.priv_size bytes
+# right after the sock_t, which the pattern's file reaches with a typed
+# inline (sock_priv plus a cast: no lookup on the hot path).
 
 cdef struct sock_stats_t:
     unsigned long long msgs_sent
@@ -31,8 +20,14 @@ cdef struct sock_stats_t:
     unsigned long long inproc_attached
     unsigned long long inproc_detached
 
+cdef struct held_msg_t:
+    # a frame a type held back for the next recv (ROUTER's body behind its
+    # id frame, SUB's look-ahead)
+    msg_t msg
+    bint has
+
 cdef struct sock_t:
-    proto_t *proto
+    socktype_t *row             # the type: facts and hooks
     mailbox_t *mb               # [any] commands for this socket; its fd is FD
     cmdbuf_t cmdbuf
     options_t o
@@ -55,38 +50,17 @@ cdef struct sock_t:
     bint closed
     sock_stats_t stats
     evsink_t *ev                # events for monitors; connection counters
-    # routing by id (ROUTER, STREAM)
-    mq_idmap_t *ids
-    unsigned int next_rid
-    msg_t prefetched            # body frame held back while its id frame is returned
-    bint has_prefetched
-    pipe_end_t *route_out       # ROUTER send: the peer of the message being sent
-    bint route_in_msg           # ROUTER send: inside a message (after the id frame)
-    bint route_recv_in_msg      # ROUTER recv: inside a message (after the id frame)
+    # CONNECT_ROUTING_ID, used up by the next connect (any type may connect;
+    # the option is only accepted where the row lists it)
     unsigned char connect_rid[256]
     int connect_rid_len         # -1: none set for the next connect
-    # REQ / REP
-    bint req_receiving_reply
-    bint req_message_begins
-    bint req_reply_started      # REQ recv: envelope already taken off
-    unsigned int request_id
-    pipe_end_t *reply_pipe
-    msgq_t envelope             # REP: frames to put back in front of the reply
-    bint rep_sending_reply
-    bint rep_reply_started
-    bint rep_reply_dropping
-    # publish / subscribe
-    tnode_t *subs
-    msgq_t pending              # messages made up for the user (XPUB notices, ...)
-    pipe_end_t **matching
-    int nmatching
-    int capmatching
-    unsigned int match_gen
-    bint dist_in_msg            # inside a message being distributed
-    pipe_end_t *last_sub_pipe   # XPUB_MANUAL: where the last subscription came from
-    bint sub_in_msg             # SUB recv: inside a message whose first frame matched
-    unsigned char *welcome
-    int welcome_len
+    # followed by row.priv_size bytes of the type's private state
+
+
+cdef inline void *sock_priv(sock_t *s) noexcept nogil:
+    """The type's private block, right after the socket (pointer arithmetic:
+    what every access to a pattern's state costs)."""
+    return <void *>(s + 1)
 
 
 cdef int no_send(sock_t *s, msg_t *m) noexcept nogil:
@@ -101,12 +75,13 @@ cdef bint never(sock_t *s) noexcept nogil:
     return False
 
 
-cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
+cdef sock_t *sock_new(socktype_t *row, options_t *o) noexcept nogil:
     """NULL with errno set (EMFILE, ENFILE, ENOMEM) when out of resources."""
-    cdef sock_t *s = <sock_t *>mq_calloc(1, sizeof(sock_t))
+    cdef sock_t *s = <sock_t *>mq_calloc(1, sizeof(sock_t) + row.priv_size)
     if s == NULL:
         set_errno(ENOMEM)
         return NULL
+    s.row = row
     s.mb = mailbox_new()
     if s.mb == NULL:
         return sock_new_failed(s)
@@ -116,37 +91,23 @@ cdef sock_t *sock_new(proto_t *proto, options_t *o) noexcept nogil:
     s.ev = evsink_new()
     if s.ev == NULL:
         return sock_new_failed(s)
-    s.subs = <tnode_t *>mq_calloc(1, sizeof(tnode_t))
-    if s.subs == NULL:
+    memcpy(&s.o, o, sizeof(options_t))
+    if row.xinit != NULL and row.xinit(s) != 0:
         set_errno(ENOMEM)
         return sock_new_failed(s)
-    if SOCKTYPES[proto.type].routes_by_id:
-        s.ids = mq_idmap_new()
-        if s.ids == NULL:
-            set_errno(ENOMEM)
-            return sock_new_failed(s)
-    s.proto = proto
-    memcpy(&s.o, o, sizeof(options_t))
     s.lb.which = PA_LB
     s.fq.which = PA_FQ
     s.connect_rid_len = -1
-    s.req_message_begins = True
-    s.threadsafe = SOCKTYPES[proto.type].thread_safe
+    s.threadsafe = row.thread_safe
     pthread_mutex_init(&s.tlock, NULL)
-    # Random starts (as libzmq), so that no peer can guess the id the next
-    # anonymous peer will get, nor the next request id.
-    s.next_rid = mq_random_u32()
-    s.request_id = mq_random_u32()
-    msg_init(&s.prefetched)
     return s
 
 
 cdef sock_t *sock_new_failed(sock_t *s) noexcept nogil:
     """Undoes a partly made socket, keeping errno for the caller."""
     cdef int err = errno
-    if s.ids != NULL:
-        mq_idmap_free(s.ids)
-    free(s.subs)
+    if s.row.xfree != NULL:
+        s.row.xfree(s)
     if s.ev != NULL:
         evsink_decref(s.ev)
     mailbox_decref(s.mb)
@@ -161,7 +122,7 @@ cdef int sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
     """Takes e in. 0; or ENOMEM: e was turned away (closed, so that its
     peer learns it), as a connection refused for want of memory."""
     cdef pipe_end_t **grown
-    if s.closed or (s.proto.max_pipes and sock_live_pipes(s) >= s.proto.max_pipes):
+    if s.closed or (s.row.max_pipes and sock_live_pipes(s) >= s.row.max_pipes):
         # PAIR takes one peer; later ones are turned away at once.
         pipe_close(e, 0)
         return 0
@@ -172,18 +133,18 @@ cdef int sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
             return ENOMEM
         s.pipes = grown
         s.cap = s.cap * 2 + 8
-    if (s.proto.uses_lb and pa_reserve(&s.lb) != 0) or (s.proto.uses_fq and pa_reserve(&s.fq) != 0):
+    if (s.row.uses_lb and pa_reserve(&s.lb) != 0) or (s.row.uses_fq and pa_reserve(&s.fq) != 0):
         pipe_close(e, 0)
         return ENOMEM
     s.pipes[s.npipes] = e
     s.npipes += 1
-    if s.proto.uses_lb:
+    if s.row.uses_lb:
         pa_add_active(&s.lb, e)
-    if s.proto.uses_fq:
+    if s.row.uses_fq:
         pa_add_active(&s.fq, e)
     if e.inproc:
         s.stats.inproc_attached += 1
-    if s.proto.xattach != NULL and s.proto.xattach(s, e) != 0:
+    if s.row.xattach != NULL and s.row.xattach(s, e) != 0:
         sock_drop_pipe(s, e)
         return ENOMEM
     return 0
@@ -207,8 +168,8 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept 
     if sock_in_message_from(s, e):
         sock_drop_after_message(s, e)
         return
-    if s.proto.xdetach != NULL and s.drop_after_msg != e:   # (else detached already)
-        s.proto.xdetach(s, e)
+    if s.row.xdetach != NULL and s.drop_after_msg != e:   # (else detached already)
+        s.row.xdetach(s, e)
     sock_forget_pipe_refs(s, e)
     for i in range(s.npipes):
         if s.pipes[i] == e:
@@ -220,30 +181,19 @@ cdef void sock_drop_pipe(sock_t *s, pipe_end_t *e, long long linger=0) noexcept 
 
 cdef void sock_forget_pipe_refs(sock_t *s, pipe_end_t *e) noexcept nogil:
     """Takes e off every list of the socket core and clears every field
-    that points at it (type hooks keep only their own structures)."""
+    that points at it; the type's xforget does the same for its state."""
     pa_remove(&s.lb, e)
     pa_remove(&s.fq, e)
     sock_forget_out(s, e)
     sock_unwake(s, e)
-    sock_forget_rid(s, e)
+    if s.row.xforget != NULL:
+        s.row.xforget(s, e, True)
     if s.lb_last == e:
         s.lb_last = NULL
     if s.fq_last == e:
         s.fq_last = NULL
     if s.drop_after_msg == e:
         s.drop_after_msg = NULL
-    if s.route_out == e:
-        s.route_out = NULL
-    if s.reply_pipe == e:
-        s.reply_pipe = NULL
-    if s.last_sub_pipe == e:
-        s.last_sub_pipe = NULL
-    cdef int i
-    for i in range(s.nmatching):
-        if s.matching[i] == e:
-            s.nmatching -= 1
-            s.matching[i] = s.matching[s.nmatching]
-            break
 
 
 cdef inline void sock_forget_out(sock_t *s, pipe_end_t *e) noexcept nogil:
@@ -268,12 +218,6 @@ cdef void sock_unwake(sock_t *s, pipe_end_t *e) noexcept nogil:
             i += 1
 
 
-cdef void sock_forget_rid(sock_t *s, pipe_end_t *e) noexcept nogil:
-    """Frees e's routing id for others, if the map gives it to e."""
-    if s.ids != NULL and e.rid_len >= 0 and mq_idmap_get(s.ids, e.rid, e.rid_len) == <void *>e:
-        mq_idmap_del(s.ids, e.rid, e.rid_len)
-
-
 cdef inline bint sock_in_message_from(sock_t *s, pipe_end_t *e) noexcept nogil:
     """The user holds the first frames of a message from e (the rest of
     it can only come from e)."""
@@ -286,13 +230,12 @@ cdef void sock_drop_after_message(sock_t *s, pipe_end_t *e) noexcept nogil:
     frame of that message (libzmq's terminate_current_in)."""
     if s.drop_after_msg == e:
         return
-    if s.proto.xdetach != NULL:
-        s.proto.xdetach(s, e)
+    if s.row.xdetach != NULL:
+        s.row.xdetach(s, e)
     pa_remove(&s.lb, e)
     sock_forget_out(s, e)
-    sock_forget_rid(s, e)
-    if s.route_out == e:
-        s.route_out = NULL
+    if s.row.xforget != NULL:
+        s.row.xforget(s, e, False)     # no routing to it; what it sent may still be read
     e.tag = NULL                # no endpoint's any more: disconnect must not find it again
     s.drop_after_msg = e
 
@@ -319,14 +262,13 @@ cdef bint sock_owns(sock_t *s, pipe_end_t *e) noexcept nogil:
     return False
 
 
-cdef inline bint sock_take_prefetched(sock_t *s, msg_t *m) noexcept nogil:
-    """Moves the frame a type held back (ROUTER's body behind its id, SUB's
-    look-ahead) into *m, if there is one."""
-    if not s.has_prefetched:
+cdef inline bint held_take(held_msg_t *h, msg_t *m) noexcept nogil:
+    """Moves the frame a type held back into *m, if there is one."""
+    if not h.has:
         return False
-    memcpy(m, &s.prefetched, sizeof(msg_t))
-    msg_init(&s.prefetched)
-    s.has_prefetched = False
+    memcpy(m, &h.msg, sizeof(msg_t))
+    msg_init(&h.msg)
+    h.has = False
     return True
 
 
@@ -376,8 +318,8 @@ cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     if e.closed or not sock_owns(s, e):
         return
     if c.type == CMD_ACTIVATE_READ:
-        if s.proto.xread_activated != NULL:
-            s.proto.xread_activated(s, e)
+        if s.row.xread_activated != NULL:
+            s.row.xread_activated(s, e)
         elif not e.ignored:
             pa_activate(&s.fq, e)
     elif c.type == CMD_ACTIVATE_WRITE:
@@ -385,8 +327,8 @@ cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     elif c.type == CMD_PIPE_TERM:
         sock_peer_terminated(s, e)
     elif c.type == CMD_HICCUP:
-        if s.proto.xhiccup != NULL:
-            s.proto.xhiccup(s, e)
+        if s.row.xhiccup != NULL:
+            s.row.xhiccup(s, e)
 
 
 cdef inline void sock_poll_commands(sock_t *s, bint force=False) noexcept nogil:
@@ -420,16 +362,10 @@ cdef void sock_close(sock_t *s) noexcept nogil:
 
 
 cdef void sock_free(sock_t *s) noexcept nogil:
+    if s.row.xfree != NULL:
+        s.row.xfree(s)
     evsink_decref(s.ev)
     pthread_mutex_destroy(&s.tlock)
-    msg_close(&s.prefetched)
-    msgq_clear(&s.envelope)
-    msgq_clear(&s.pending)
-    tnode_free(s.subs)
-    free(s.matching)
-    free(s.welcome)
-    if s.ids != NULL:
-        mq_idmap_free(s.ids)
     free(s.lb.items)
     free(s.fq.items)
     free(s.pipes)
@@ -471,13 +407,13 @@ cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
     if sending:
         size = m.size
         more = (m.flags & MSG_MORE) != 0
-        rc = s.proto.xsend(s, m)
+        rc = s.row.xsend(s, m)
         if rc == 0:
             s.stats.bytes_sent += size
             if not more:
                 s.stats.msgs_sent += 1
         return rc
-    rc = s.proto.xrecv(s, m)
+    rc = s.row.xrecv(s, m)
     if rc == 0:
         s.stats.bytes_received += m.size
         if not (m.flags & MSG_MORE):
@@ -546,31 +482,13 @@ cdef inline void sock_unwrite(pipe_end_t *e) noexcept nogil:
 cdef void sock_abort_send(sock_t *s) noexcept nogil:
     """The message being sent can never be finished (no memory for its next
     frame): takes back the frames of it already written, wherever the
-    socket's type sent them, so that readers never see part of it and the
-    next send starts a new message. REQ starts its next request afresh;
-    REP's reply is dropped (as for a requester at its HWM)."""
-    cdef int i
+    socket's type sent them (its xabort_send), so that readers never see
+    part of it and the next send starts a new message."""
     sock_unwrite(s.out_cur)
     s.out_cur = NULL
     s.out_dropping = False
-    if s.route_in_msg:
-        sock_unwrite(s.route_out)
-        s.route_in_msg = False
-        s.route_out = NULL
-    if s.dist_in_msg:
-        for i in range(s.nmatching):
-            sock_unwrite(s.matching[i])
-        s.dist_in_msg = False
-        s.nmatching = 0
-    if s.proto.type == 3 and not s.req_receiving_reply:
-        s.req_message_begins = True
-    if s.proto.type == 4 and s.rep_sending_reply and s.rep_reply_started:
-        sock_unwrite(s.reply_pipe)
-        msgq_clear(&s.envelope)
-        s.rep_sending_reply = False
-        s.rep_reply_started = False
-        s.rep_reply_dropping = False
-        s.stats.msgs_dropped += 1
+    if s.row.xabort_send != NULL:
+        s.row.xabort_send(s)
 
 
 cdef int sock_events_locked(sock_t *s, bint force=True) noexcept nogil:
@@ -601,8 +519,8 @@ cdef int sock_events(sock_t *s, bint force=True) noexcept nogil:
     woken by the fd pass force=False)."""
     cdef int ev = 0
     sock_poll_commands(s, force)
-    if s.proto.xhas_in(s):
+    if s.row.xhas_in(s):
         ev |= 1
-    if s.proto.xhas_out(s):
+    if s.row.xhas_out(s):
         ev |= 2
     return ev

@@ -7,14 +7,15 @@
 cdef int stream_notify(sock_t *s, pipe_end_t *e) noexcept nogil:
     """Queues [id][""] whole, or (ENOMEM) nothing."""
     cdef msg_t m
+    cdef msgq_t *pending = &route_state(s).pending
     if not s.o.stream_notify or e.rid_len < 0:
         return 0
-    if msgq_reserve(&s.pending, 2) != 0 or msg_init_bytes(&m, e.rid, e.rid_len) < 0:
+    if msgq_reserve(pending, 2) != 0 or msg_init_bytes(&m, e.rid, e.rid_len) < 0:
         return ENOMEM
     m.flags = MSG_MORE
-    msgq_push(&s.pending, &m)
+    msgq_push(pending, &m)
     msg_init(&m)
-    msgq_push(&s.pending, &m)
+    msgq_push(pending, &m)
     return 0
 
 
@@ -30,7 +31,7 @@ cdef int stream_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         return rc
     if stream_notify(s, e) != 0:
         # Turned away: it leaves without a notice, as it came without one.
-        sock_forget_rid(s, e)
+        route_forget_rid(s, e)
         e.rid_len = -1
         return ENOMEM
     return 0
@@ -42,14 +43,15 @@ cdef void stream_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
 
 cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
     cdef int rc
-    if sock_take_prefetched(s, m):
+    cdef route_state_t *r = route_state(s)
+    if held_take(&r.held, m):
         return 0
-    if msgq_pop(&s.pending, m):
+    if msgq_pop(&r.pending, m):
         return 0
     rc = fq_recv(s, m)
     if rc != 0:
         # Reaching a pipe's end may just have queued its notice.
-        if msgq_pop(&s.pending, m):
+        if msgq_pop(&r.pending, m):
             return 0
         return rc
     m.flags = 0                     # one read, one message
@@ -61,20 +63,22 @@ cdef int stream_recv(sock_t *s, msg_t *m) noexcept nogil:
 
 
 cdef bint stream_has_in(sock_t *s) noexcept nogil:
-    if s.has_prefetched or s.pending.n > 0:
+    cdef route_state_t *r = route_state(s)
+    if r.held.has or r.pending.n > 0:
         return True
-    return fq_has_in(s) or s.pending.n > 0
+    return fq_has_in(s) or r.pending.n > 0
 
 
 cdef int stream_send(sock_t *s, msg_t *m) noexcept nogil:
     cdef pipe_end_t *e
-    if not s.route_in_msg:
+    cdef route_state_t *r = route_state(s)
+    if not r.route_in_msg:
         return route_pick_peer(s, m, True)     # STREAM never drops silently
     # The data frame; MORE on it means nothing: each pair is one write.
-    e = s.route_out
+    e = r.route_out
     m.flags = 0
-    s.route_in_msg = False
-    s.route_out = NULL
+    r.route_in_msg = False
+    r.route_out = NULL
     if e != NULL and not e.closed:
         if pipe_write(e, m) != 0:
             return ENOMEM

@@ -27,9 +27,9 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
                     return 0
             if m.flags & MSG_IDENTITY:
                 # In-band routing id from the peer's session (or inproc
-                # connector): only ROUTER-like sockets care.
-                if s.ids != NULL:
-                    router_take_identity(s, e, m)
+                # connector): only the types that route by id care.
+                if s.row.xtake_identity != NULL:
+                    s.row.xtake_identity(s, e, m)
                 msg_close(m)
                 continue
             if conflating(&s.o):
@@ -73,7 +73,7 @@ cdef int fq_take_identity(sock_t *s, pipe_end_t *e) noexcept nogil:
     cdef int rc = 0
     msg_init(&m)
     if pipe_read(e, &m) == 1:
-        if s.ids != NULL:
-            rc = router_take_identity(s, e, &m)
+        if s.row.xtake_identity != NULL:
+            rc = s.row.xtake_identity(s, e, &m)
         msg_close(&m)
     return rc
