@@ -7,16 +7,19 @@ cdef extern from "mq_net.h":
 # Longest ipc path (the rest of sockaddr_un's sun_path, less its NUL).
 IPC_PATH_MAX_LEN = IPC_PATH_MAX
 
-_CAPABILITIES = frozenset(("ipc", "draft"))
-
-
 def has(capability):
-    """Whether this build has a transport or feature, as zmq.has():
-    ipc and the draft socket types yes; pgm, tipc, norm, curve, gssapi not
-    (yet)."""
-    if isinstance(capability, bytes):
-        capability = capability.decode()
-    return capability in _CAPABILITIES
+    """Whether this build has a transport or feature, as zmq.has(): the
+    transports the table reports (ipc), and the draft socket types; pgm,
+    tipc, norm, curve, gssapi not (yet)."""
+    cdef const transport_t *tp
+    if isinstance(capability, str):
+        capability = capability.encode()
+    if not isinstance(capability, bytes):
+        return False
+    if capability == b"draft":
+        return True
+    tp = transport_for_scheme(capability, len(capability))
+    return tp != NULL and tp.reported_by_has
 
 
 def zmq_errno():

@@ -78,6 +78,7 @@ cdef void ipc_tune(int fd, const options_t *o) noexcept nogil:
 
 IPC_TRANSPORT.scheme = b"ipc"
 IPC_TRANSPORT.engine_kind = ENGINE_STREAM
+IPC_TRANSPORT.reported_by_has = True
 IPC_TRANSPORT.resolve = ipc_resolve
 IPC_TRANSPORT.listen = ipc_listen
 IPC_TRANSPORT.accept = stream_accept

@@ -103,6 +103,14 @@ def test_has_answers_bool():
     assert mqcore.DRAFT_API is mqcore.has("draft")
 
 
+def test_has_names_transports_as_libzmq_does():
+    """ipc is reported (from the transport table); tcp and inproc, which
+    every libzmq has, are not named by zmq_has."""
+    assert mqcore.has("ipc") and mqcore.has(b"ipc")
+    assert not mqcore.has("tcp")
+    assert not mqcore.has("inproc")
+
+
 def test_socket_methods_pyzmq_programs_use():
     names = [
         "bind", "connect", "unbind", "disconnect", "close", "send", "recv",
