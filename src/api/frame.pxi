@@ -151,12 +151,6 @@ cdef Frame frame_from_msg(msg_t *m):
 # Zero-copy sends borrow a Python buffer; the chunk keeps the Py_buffer right
 # after its header and is released with the GIL by drain_deferred_releases.
 
-cdef int msg_init_borrowed(msg_t *m, object obj) except -1:
-    if msg_init_borrowed_(m, obj) == -1:
-        raise_errno(ENOMEM)
-    return 0
-
-
 cdef int msg_init_borrowed_(msg_t *m, object obj) except -2:
     """-1 without memory; raises (-2) when obj lends no buffer."""
     cdef chunk_t *c = <chunk_t *>mq_malloc(sizeof(chunk_t) + sizeof(Py_buffer))

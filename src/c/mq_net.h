@@ -222,15 +222,6 @@ static inline int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
     return 0;
 }
 
-static inline int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
-{
-    int fd = mq_socket(a->ss.ss_family, SOCK_STREAM);
-    if (fd < 0) return -1;
-    if (mq_bind_listen(fd, a, backlog) < 0) return -1;
-    *fd_out = fd;
-    return 0;
-}
-
 static inline int mq_local_addr(int fd, mq_addr_t *out)
 {
     out->len = sizeof out->ss;

@@ -93,7 +93,6 @@ cdef extern from "mq_net.h" nogil:
     void mq_remove_parent_dir(char *path)
     unsigned long long mq_file_id(const char *path)
     int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
-    int mq_listen(const mq_addr_t *a, int backlog, int *fd_out)
     int mq_local_addr(int fd, mq_addr_t *out)
     int mq_ip_endpoint(const char *scheme, const mq_addr_t *a, char *buf, size_t n)
     int mq_connect_fd(int fd, const mq_addr_t *a)
