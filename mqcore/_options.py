@@ -135,12 +135,13 @@ OPTIONS: tuple[Option, ...] = (
     _type_flag("XPUB_VERBOSE", 40, "xpub_verbose"),
     _absent("ROUTER_RAW", 41),
     _flag("IPV6", 42, "ipv6"),
-    # Security: only NULL is built. The mechanism and the server roles read
-    # as NULL / not a server; setting any of them is refused.
-    _read_only("MECHANISM", 43, default=0),
-    _read_only("PLAIN_SERVER", 44, default=0),
-    _absent("PLAIN_USERNAME", 45, "bytes"),
-    _absent("PLAIN_PASSWORD", 46, "bytes"),
+    # Security. MECHANISM reads the mechanism in use (0 NULL, 1 PLAIN);
+    # the PLAIN options choose it and the role, as libzmq's do
+    # (src/api/options.pxi).
+    Option("MECHANISM", 43, "int", "mechanism", 0, access="r"),
+    Option("PLAIN_SERVER", 44, "int", low=0, high=1, special=True),
+    Option("PLAIN_USERNAME", 45, "bytes", high=ID_MAX, special=True),
+    Option("PLAIN_PASSWORD", 46, "bytes", high=ID_MAX, special=True),
     _read_only("CURVE_SERVER", 47, default=0),
     _absent("CURVE_PUBLICKEY", 48, "bytes"),
     _absent("CURVE_SECRETKEY", 49, "bytes"),
@@ -187,7 +188,7 @@ OPTIONS: tuple[Option, ...] = (
     _absent("GSSAPI_SERVICE_PRINCIPAL_NAMETYPE", 91),
     _absent("BINDTODEVICE", 92, "bytes"),
     # Draft options.
-    _absent("ZAP_ENFORCE_DOMAIN", 93),
+    _flag("ZAP_ENFORCE_DOMAIN", 93, "zap_enforce_domain"),
     _absent("LOOPBACK_FASTPATH", 94),
     _absent("METADATA", 95, "bytes"),
     _absent("MULTICAST_LOOP", 96),

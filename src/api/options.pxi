@@ -17,6 +17,9 @@ cdef int OPT_TYPE = option_number("TYPE")
 cdef int OPT_LAST_ENDPOINT = option_number("LAST_ENDPOINT")
 cdef int OPT_THREAD_SAFE = option_number("THREAD_SAFE")
 cdef int OPT_TOPICS_COUNT = option_number("TOPICS_COUNT")
+cdef int OPT_PLAIN_SERVER = option_number("PLAIN_SERVER")
+cdef int OPT_PLAIN_USERNAME = option_number("PLAIN_USERNAME")
+cdef int OPT_PLAIN_PASSWORD = option_number("PLAIN_PASSWORD")
 
 
 cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NULL:
@@ -45,6 +48,8 @@ cdef object socket_set_option_entered(Socket self, int option, value):
     cdef const optdesc_t *d = option_for(self.s, option, True)
     cdef long long iv
     cdef bytes v
+    if d.kind == OPTK_SPECIAL and option == OPT_PLAIN_SERVER:
+        return socket_set_plain_server(&self.s.o, _int_value(value))
     if d.kind == OPTK_SPECIAL:
         return socket_set_special(self, option, _bytes_value(value))
     if d.kind == OPTK_BYTES:
@@ -69,6 +74,11 @@ cdef object socket_set_special(Socket self, int option, bytes v):
             self._send_wakes()
     elif option == OPT_XPUB_WELCOME_MSG:
         rc = xpub_set_welcome(self.s, p, len(v))
+    elif option == OPT_PLAIN_USERNAME or option == OPT_PLAIN_PASSWORD:
+        if len(v) > 255:
+            raise_errno(EINVAL)
+        set_plain_credential(&self.s.o, option == OPT_PLAIN_USERNAME, p, len(v))
+        rc = 0
     elif option == OPT_CONNECT_ROUTING_ID:
         # Kept for the next connect only (api/socket.pxi uses it up).
         if len(v) == 0 or len(v) > 255:
@@ -116,9 +126,36 @@ cdef object socket_get_special(Socket self, int option):
         return self.s.o.type
     if option == OPT_LAST_ENDPOINT:
         return self._last_endpoint
+    if option == OPT_PLAIN_SERVER:
+        return int(self.s.o.as_server and self.s.o.mechanism == MECH_PLAIN)
+    if option == OPT_PLAIN_USERNAME:
+        return PyBytes_FromStringAndSize(<char *>self.s.o.plain_username, self.s.o.plain_username_len)
+    if option == OPT_PLAIN_PASSWORD:
+        return PyBytes_FromStringAndSize(<char *>self.s.o.plain_password, self.s.o.plain_password_len)
     if option == OPT_TOPICS_COUNT and self.s.row.counts_topics:
         return pubsub_topics_count(self.s)
     raise_errno(EINVAL)
+
+
+cdef object socket_set_plain_server(options_t *o, long long v):
+    """PLAIN_SERVER: 1 makes the socket a PLAIN server, 0 a NULL one (libzmq)."""
+    if v != 0 and v != 1:
+        raise_errno(EINVAL)
+    o.as_server = v
+    o.mechanism = MECH_PLAIN if v else MECH_NULL
+
+
+cdef void set_plain_credential(options_t *o, bint username, const unsigned char *p, int n) noexcept:
+    """PLAIN_USERNAME/PASSWORD: a value makes the socket a PLAIN client; an
+    empty one goes back to NULL (libzmq)."""
+    if username:
+        memcpy(o.plain_username, p, n)
+        o.plain_username_len = n
+    else:
+        memcpy(o.plain_password, p, n)
+        o.plain_password_len = n
+    o.as_server = False
+    o.mechanism = MECH_PLAIN if n else MECH_NULL
 
 
 cdef object _bytes_value(value):

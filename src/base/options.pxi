@@ -49,6 +49,12 @@ cdef struct options_t:
     int zap_domain_len
     int mechanism               # ZMQ_MECHANISM: the mech/ row sessions use (0 NULL)
     bint as_server              # the server side of a PLAIN/CURVE handshake
+    int zap_enforce_domain      # ZAP_ENFORCE_DOMAIN
+    unsigned char plain_username[256]
+    int plain_username_len
+    unsigned char plain_password[256]
+    int plain_password_len
+    void *zap                   # the context's ZAP handler slot (zap_slot_t), or NULL
 
 
 cdef inline bint conflating(options_t *o) noexcept nogil:
@@ -155,6 +161,8 @@ _OPTION_FIELDS = {
     "xsub_verbose_unsubscribe": (OPTK_INT, _off(&_layout.xsub_verbose_unsubscribe)),
     "stream_notify": (OPTK_INT, _off(&_layout.stream_notify)),
     "routing_id": (OPTK_BYTES, _off(&_layout.routing_id), _off(&_layout.routing_id_len), sizeof(_layout.routing_id)),
+    "zap_enforce_domain": (OPTK_INT, _off(&_layout.zap_enforce_domain)),
+    "mechanism": (OPTK_INT, _off(&_layout.mechanism)),
     "zap_domain": (OPTK_BYTES, _off(&_layout.zap_domain), _off(&_layout.zap_domain_len), sizeof(_layout.zap_domain)),
 }
 

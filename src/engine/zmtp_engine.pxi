@@ -180,9 +180,14 @@ cdef int zmtp_handshake_step(session_t *s, zmtp_t *z, msg_t *m) noexcept nogil:
         session_engine_error(s, False)
         return -1
     if rc < 0:
-        s.err_code = z.mech.error_code if z.mech.error_code >= 0 else PROTO_ERR_UNEXPECTED_COMMAND
-        session_engine_error(s, True)
+        zmtp_handshake_failed(s, z)
         return -1
+    return zmtp_handshake_advance(s, z)
+
+
+cdef int zmtp_handshake_advance(session_t *s, zmtp_t *z) noexcept nogil:
+    """Sends what the mechanism has to say now; done when it is ready, over
+    when it failed (after its ERROR went out). 0 on, -1 over."""
     if zmtp_queue_handshake_commands(s, z) < 0:
         session_engine_error(s, False)
         return -1
@@ -190,7 +195,20 @@ cdef int zmtp_handshake_step(session_t *s, zmtp_t *z, msg_t *m) noexcept nogil:
         zmtp_handshake_done(s, z)
     else:
         zmtp_write(s)
+        if s.state != S_DEAD and z.mech.status == MECH_ERROR:
+            zmtp_handshake_failed(s, z)
     return -1 if s.state == S_DEAD else 0
+
+
+cdef void zmtp_handshake_failed(session_t *s, zmtp_t *z) noexcept nogil:
+    """The mechanism refused: its monitor event, and the connection ends
+    (the peer's fault: no reconnect)."""
+    if z.mech.error_event != 0:
+        evsink_emit(s.ev, z.mech.error_event, z.mech.error_code, s.ep.name)
+        s.err_code = 0
+    else:
+        s.err_code = z.mech.error_code if z.mech.error_code >= 0 else PROTO_ERR_UNEXPECTED_COMMAND
+    session_engine_error(s, True)
 
 
 cdef int zmtp_greet(session_t *s, zmtp_t *z) noexcept nogil:

@@ -49,6 +49,16 @@ cdef struct mechanism_t:
     bint ready_sent
     bint ready_received
     int error_code              # monitor value of a failed handshake (0: no event, -1: unexpected command)
+    int error_event             # its monitor event; 0: HANDSHAKE_FAILED_PROTOCOL
+    # ZAP (RFC 27), filled by the engine: zap_request sends a request with
+    # the mechanism's credentials (0 sent; ENOMEM; another errno: no
+    # handler bound); when the reply is in, zap_status holds its status
+    # code and the engine calls the mechanism's zap_done.
+    int (*zap_request)(mechanism_t *, const char *mech, const unsigned char **cred,
+                       const size_t *cred_len, int ncred) noexcept nogil
+    void *zap_ctx               # the engine's, for zap_request
+    int zap_status
+    void (*zap_done)(mechanism_t *) noexcept nogil
     # 0 with a command in *out; EAGAIN when there is nothing to send now;
     # another errno (ENOMEM) when the handshake cannot go on
     int (*next_handshake_command)(mechanism_t *, msg_t *out) noexcept nogil
@@ -105,6 +115,33 @@ cdef int mech_accept_metadata(mechanism_t *m, const unsigned char *props, size_t
     if metadata_keep(&m.peer, props, n) < 0:
         return ENOMEM
     return 0
+
+
+cdef int mech_zap_request(mechanism_t *m, const unsigned char **cred, const size_t *cred_len,
+                          int ncred) noexcept nogil:
+    """Asks the ZAP handler about the peer's credentials. 0: asked (the
+    reply comes through zap_done); ENOMEM; ENOENT: no handler."""
+    if m.zap_request == NULL:
+        return ENOENT
+    return m.zap_request(m, m.name, cred, cred_len, ncred)
+
+
+cdef int mech_peer_error(mechanism_t *m, msg_t *cmd) noexcept nogil:
+    """The peer sent ERROR: the handshake is over. A three-digit reason is
+    a ZAP status code, reported as HANDSHAKE_FAILED_AUTH with it (libzmq);
+    a malformed ERROR is a protocol error. -1."""
+    cdef const unsigned char *r
+    cdef size_t n
+    m.status = MECH_ERROR
+    if error_reason(cmd, &r, &n) < 0:
+        m.error_code = PROTO_ERR_MALFORMED_ERROR
+        return -1
+    if n == 3 and r[0] >= 51 and r[0] <= 53 and r[1] == 48 and r[2] == 48:
+        m.error_event = EV_HANDSHAKE_FAILED_AUTH
+        m.error_code = (r[0] - 48) * 100
+    else:
+        m.error_code = 0
+    return -1
 
 
 cdef int mech_basic_properties(mechanism_t *m, property_t *props) noexcept nogil:
