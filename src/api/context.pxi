@@ -35,7 +35,8 @@ cdef extern from *:
     """
     int mq_join_ms(pthread_t t, int ms) nogil
 
-cdef bint g_exiting = False     # the interpreter is shutting down (atexit ran)
+cdef bint g_exiting = False
+ZAP_INPROC_NAME = "zeromq.zap.01"     # where the ZAP handler binds (RFC 27)     # the interpreter is shutting down (atexit ran)
 
 
 def _notice_interpreter_exit():
@@ -74,6 +75,7 @@ cdef class Context:
     cdef dict _inproc_bound         # name -> weakref to a Socket, or a MonitorEndpoint
     cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
     cdef dict _opts                 # context options (zmq_ctx_set)
+    cdef zap_slot_t *_zap           # the ZAP handler slot (engine/zap.pxi), shared with sessions
     cdef object __weakref__
 
     def __cinit__(self, io_threads=1, shadow=0, **kwargs):
@@ -89,6 +91,9 @@ cdef class Context:
         self._socket_refs = _weakref.WeakSet()
         self._inproc_bound = {}
         self._inproc_pending = {}
+        self._zap = zap_slot_new()
+        if self._zap == NULL:
+            raise_errno(ENOMEM)
         if shadow:
             raise ValueError("mqcore contexts cannot shadow a libzmq context")
         if io_threads < 0:
@@ -119,6 +124,10 @@ cdef class Context:
                 else:
                     self._stop_io_threads_or_abandon()
         finally:
+            if self._io == NULL and not g_exiting:
+                # Abandoned io threads may still hold sessions that use it.
+                zap_slot_decref(self._zap)
+            self._zap = NULL
             pthread_mutex_destroy(&self._lock)
             pthread_cond_destroy(&self._cond)
 
@@ -368,6 +377,8 @@ cdef class Context:
         if self._inproc_binder(name) is not None:
             raise_errno(EADDRINUSE)
         self._inproc_bound[name] = PyWeakref_NewRef(binder, None) if isinstance(binder, Socket) else binder
+        if name == ZAP_INPROC_NAME and isinstance(binder, Socket):
+            zap_slot_set(self._zap, (<Socket>binder).s, (<Socket>binder).s.mb)
         for addr, c_snd, c_rcv in self._inproc_pending.pop(name, []):
             e = <pipe_end_t *><size_t>addr
             if isinstance(binder, MonitorEndpoint):
@@ -406,6 +417,8 @@ cdef class Context:
             target = bound()
             if target is binder or target is None:
                 del self._inproc_bound[name]
+                if name == ZAP_INPROC_NAME:
+                    zap_slot_set(self._zap, NULL, NULL)
 
     cdef void _inproc_unbind_any(self, str name):
         self._inproc_bound.pop(name, None)

@@ -50,6 +50,7 @@ cdef class Socket:
         context._socket_opened(self)
         options_defaults(&o, socket_type)
         o.ipv6 = context._opts[42]
+        o.zap = context._zap
         if not context._opts[70] and o.linger == -1:
             o.linger = 0
         self.s = sock_new(row, &o)

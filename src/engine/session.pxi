@@ -59,6 +59,8 @@ cdef struct session_t:
     bint pipe_done              # the socket ended the pipe: flush, then finish
     bint skip_in                # dropping the rest of a message cut by a reconnect
     bint skip_out               # likewise, outbound
+    pipe_end_t *zap             # our end of the pipe to the ZAP handler while asking (zap.pxi)
+    void (*zap_command)(session_t *, command_t *) noexcept nogil   # what reads it
 
 
 cdef handle_ops_t SESSION_OPS
@@ -101,6 +103,7 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.sock = sock
     s.ev = ev
     evsink_incref(ev)
+    zap_slot_incref(s.o.zap)
     return s
 
 
@@ -111,6 +114,7 @@ cdef void session_decref(session_t *s) noexcept nogil:
     free(s.eng)
     mailbox_decref(s.sock_mb)
     evsink_decref(s.ev)
+    zap_slot_decref(s.o.zap)
     free(s)
 
 
@@ -520,6 +524,9 @@ cdef void session_on_event(session_t *s, int events) noexcept nogil:
 
 
 cdef void session_on_pipe_command(session_t *s, command_t *c) noexcept nogil:
+    if s.zap != NULL and s.zap == c.end and s.state != S_DEAD:
+        s.zap_command(s, c)
+        return
     if s.state == S_DEAD or s.pipe != c.end:
         return
     if c.type == CMD_ACTIVATE_READ:
@@ -533,6 +540,14 @@ cdef void session_on_pipe_command(session_t *s, command_t *c) noexcept nogil:
     elif c.type == CMD_PIPE_TERM:
         c.end.peer_gone = True
         session_term(s, c.arg)
+
+
+cdef void session_zap_close(session_t *s) noexcept nogil:
+    """Closes the pipe to the ZAP handler (after its reply, or when the
+    connection ends before it)."""
+    if s.zap != NULL:
+        pipe_close(s.zap, 0)
+        s.zap = NULL
 
 
 cdef void session_on_timer(timer_t *t, long long now) noexcept nogil:

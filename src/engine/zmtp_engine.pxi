@@ -89,6 +89,7 @@ cdef void zmtp_unplug(session_t *s) noexcept nogil:
     stream_out_reset(&z.out)
     z.cmd_len = 0
     z.ping_pending = False
+    session_zap_close(s)
     if z.mech_live:
         mech_fini(&z.mech)
         z.mech_live = False
@@ -102,6 +103,9 @@ cdef void zmtp_plug(session_t *s) noexcept nogil:
         session_engine_error(s, rc != ENOMEM)   # no such mechanism: do not retry
         return
     z.mech_live = True
+    if s.o.zap != NULL:
+        z.mech.zap_request = zmtp_zap_request
+        z.mech.zap_ctx = s
     greeting_build(z.out.buf, z.mech.name, z.mech.as_server, s.o.routing_id_len)
     z.out.len = GREETING_SIZE
     z.out.pos = 0
@@ -284,11 +288,7 @@ cdef int zmtp_decode(session_t *s, zmtp_t *z) noexcept nogil:
                 # The peer speaks our mechanism: only now start its
                 # handshake (as libzmq, nothing of ours goes to a peer that
                 # does not).
-                if zmtp_queue_handshake_commands(s, z) < 0:
-                    session_engine_error(s, False)
-                    return -1
-                zmtp_write(s)
-                if s.state == S_DEAD:
+                if zmtp_handshake_advance(s, z) < 0:
                     return -1
             continue
         if z.in_pos == z.in_len:
