@@ -135,16 +135,19 @@ OPTIONS: tuple[Option, ...] = (
     _type_flag("XPUB_VERBOSE", 40, "xpub_verbose"),
     _absent("ROUTER_RAW", 41),
     _flag("IPV6", 42, "ipv6"),
-    # Security: only NULL is built. The mechanism and the server roles read
-    # as NULL / not a server; setting any of them is refused.
-    _read_only("MECHANISM", 43, default=0),
+    # Security. MECHANISM reads the mechanism the other options selected.
+    Option("MECHANISM", 43, "int", "mechanism", 0, access="r"),
     _read_only("PLAIN_SERVER", 44, default=0),
     _absent("PLAIN_USERNAME", 45, "bytes"),
     _absent("PLAIN_PASSWORD", 46, "bytes"),
-    _read_only("CURVE_SERVER", 47, default=0),
-    _absent("CURVE_PUBLICKEY", 48, "bytes"),
-    _absent("CURVE_SECRETKEY", 49, "bytes"),
-    _absent("CURVE_SERVERKEY", 50, "bytes"),
+    # CURVE (src/mech/curve.pxi): set by cases of their own, which select
+    # the mechanism and role as libzmq does; refused without libsodium
+    # (PyNaCl). The keys take 32 bytes or 40 Z85 characters and, as in
+    # libzmq through pyzmq, cannot be read back.
+    Option("CURVE_SERVER", 47, "int", special=True),
+    Option("CURVE_PUBLICKEY", 48, "bytes", access="w", special=True),
+    Option("CURVE_SECRETKEY", 49, "bytes", access="w", special=True),
+    Option("CURVE_SERVERKEY", 50, "bytes", access="w", special=True),
     _type_flag("PROBE_ROUTER", 51, "probe_router"),
     _type_flag("REQ_CORRELATE", 52, "req_correlate"),
     _type_flag("REQ_RELAXED", 53, "req_relaxed"),

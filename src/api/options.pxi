@@ -17,6 +17,10 @@ cdef int OPT_TYPE = option_number("TYPE")
 cdef int OPT_LAST_ENDPOINT = option_number("LAST_ENDPOINT")
 cdef int OPT_THREAD_SAFE = option_number("THREAD_SAFE")
 cdef int OPT_TOPICS_COUNT = option_number("TOPICS_COUNT")
+cdef int OPT_CURVE_SERVER = option_number("CURVE_SERVER")
+cdef int OPT_CURVE_PUBLICKEY = option_number("CURVE_PUBLICKEY")
+cdef int OPT_CURVE_SECRETKEY = option_number("CURVE_SECRETKEY")
+cdef int OPT_CURVE_SERVERKEY = option_number("CURVE_SERVERKEY")
 
 
 cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NULL:
@@ -44,7 +48,13 @@ cdef object socket_set_option(Socket self, int option, value):
 cdef object socket_set_option_entered(Socket self, int option, value):
     cdef const optdesc_t *d = option_for(self.s, option, True)
     cdef long long iv
+    cdef int rc
     cdef bytes v
+    if option == OPT_CURVE_SERVER:
+        rc = curve_server_option(&self.s.o, _int_value(value))
+        if rc != 0:
+            raise_errno(rc)
+        return
     if d.kind == OPTK_SPECIAL:
         return socket_set_special(self, option, _bytes_value(value))
     if d.kind == OPTK_BYTES:
@@ -76,6 +86,14 @@ cdef object socket_set_special(Socket self, int option, bytes v):
         memcpy(self.s.connect_rid, p, len(v))
         self.s.connect_rid_len = len(v)
         rc = 0
+    elif option == OPT_CURVE_PUBLICKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_public_key, p, len(v))
+    elif option == OPT_CURVE_SECRETKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_secret_key, p, len(v))
+    elif option == OPT_CURVE_SERVERKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_server_key, p, len(v))
+        if rc == 0:
+            self.s.o.as_server = False      # the server's key makes a client
     else:
         rc = EINVAL
     if rc != 0:
@@ -116,6 +134,8 @@ cdef object socket_get_special(Socket self, int option):
         return self.s.o.type
     if option == OPT_LAST_ENDPOINT:
         return self._last_endpoint
+    if option == OPT_CURVE_SERVER:
+        return int(self.s.o.as_server and self.s.o.mechanism == MECH_CURVE)
     if option == OPT_TOPICS_COUNT and self.s.row.counts_topics:
         return pubsub_topics_count(self.s)
     raise_errno(EINVAL)

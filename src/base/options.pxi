@@ -49,6 +49,9 @@ cdef struct options_t:
     int zap_domain_len
     int mechanism               # ZMQ_MECHANISM: the mech/ row sessions use (0 NULL)
     bint as_server              # the server side of a PLAIN/CURVE handshake
+    unsigned char curve_public_key[32]  # CURVE long-term keys, binary (mech/curve.pxi)
+    unsigned char curve_secret_key[32]
+    unsigned char curve_server_key[32]
 
 
 cdef inline bint conflating(options_t *o) noexcept nogil:
@@ -155,6 +158,7 @@ _OPTION_FIELDS = {
     "xsub_verbose_unsubscribe": (OPTK_INT, _off(&_layout.xsub_verbose_unsubscribe)),
     "stream_notify": (OPTK_INT, _off(&_layout.stream_notify)),
     "routing_id": (OPTK_BYTES, _off(&_layout.routing_id), _off(&_layout.routing_id_len), sizeof(_layout.routing_id)),
+    "mechanism": (OPTK_INT, _off(&_layout.mechanism)),
     "zap_domain": (OPTK_BYTES, _off(&_layout.zap_domain), _off(&_layout.zap_domain_len), sizeof(_layout.zap_domain)),
 }
 

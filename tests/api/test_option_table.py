@@ -177,11 +177,17 @@ def test_ipv4only_is_the_other_side_of_ipv6(ctx):
 
 
 def test_security_options_read_as_null_and_refuse_set(ctx):
+    """A new socket is NULL, no server. MECHANISM is read-only; PLAIN is
+    not built yet; CURVE takes only 0/1 and proper keys (its own tests in
+    tests/security/test_curve_options.py)."""
     s = ctx.socket(mqcore.DEALER)
     try:
         for name in ("MECHANISM", "PLAIN_SERVER", "CURVE_SERVER"):
             assert s.get(getattr(mqcore, name)) == 0
+        for name in ("MECHANISM", "PLAIN_SERVER"):
             assert einval(s.set, getattr(mqcore, name), 1)
-        assert einval(s.set, mqcore.CURVE_SERVERKEY, b"k" * 32)
+        assert einval(s.set, mqcore.CURVE_SERVER, 2)
+        assert einval(s.set, mqcore.CURVE_SERVERKEY, b"k" * 31)
+        assert s.get(mqcore.MECHANISM) == 0
     finally:
         s.close(linger=0)
