@@ -135,17 +135,20 @@ OPTIONS: tuple[Option, ...] = (
     _type_flag("XPUB_VERBOSE", 40, "xpub_verbose"),
     _absent("ROUTER_RAW", 41),
     _flag("IPV6", 42, "ipv6"),
-    # Security. MECHANISM reads the mechanism in use (0 NULL, 1 PLAIN);
-    # the PLAIN options choose it and the role, as libzmq's do
-    # (src/api/options.pxi).
+    # Security. MECHANISM reads the mechanism the other options selected
+    # (0 NULL, 1 PLAIN, 2 CURVE); the PLAIN and CURVE options choose it and
+    # the role, as libzmq's do (src/api/options.pxi).
     Option("MECHANISM", 43, "int", "mechanism", 0, access="r"),
     Option("PLAIN_SERVER", 44, "int", low=0, high=1, special=True),
     Option("PLAIN_USERNAME", 45, "bytes", high=ID_MAX, special=True),
     Option("PLAIN_PASSWORD", 46, "bytes", high=ID_MAX, special=True),
-    _read_only("CURVE_SERVER", 47, default=0),
-    _absent("CURVE_PUBLICKEY", 48, "bytes"),
-    _absent("CURVE_SECRETKEY", 49, "bytes"),
-    _absent("CURVE_SERVERKEY", 50, "bytes"),
+    # CURVE (src/mech/curve.pxi): refused without libsodium (PyNaCl). The
+    # keys take 32 bytes or 40 Z85 characters and, as in libzmq through
+    # pyzmq, cannot be read back.
+    Option("CURVE_SERVER", 47, "int", special=True),
+    Option("CURVE_PUBLICKEY", 48, "bytes", access="w", special=True),
+    Option("CURVE_SECRETKEY", 49, "bytes", access="w", special=True),
+    Option("CURVE_SERVERKEY", 50, "bytes", access="w", special=True),
     _type_flag("PROBE_ROUTER", 51, "probe_router"),
     _type_flag("REQ_CORRELATE", 52, "req_correlate"),
     _type_flag("REQ_RELAXED", 53, "req_relaxed"),

@@ -20,6 +20,10 @@ cdef int OPT_TOPICS_COUNT = option_number("TOPICS_COUNT")
 cdef int OPT_PLAIN_SERVER = option_number("PLAIN_SERVER")
 cdef int OPT_PLAIN_USERNAME = option_number("PLAIN_USERNAME")
 cdef int OPT_PLAIN_PASSWORD = option_number("PLAIN_PASSWORD")
+cdef int OPT_CURVE_SERVER = option_number("CURVE_SERVER")
+cdef int OPT_CURVE_PUBLICKEY = option_number("CURVE_PUBLICKEY")
+cdef int OPT_CURVE_SECRETKEY = option_number("CURVE_SECRETKEY")
+cdef int OPT_CURVE_SERVERKEY = option_number("CURVE_SERVERKEY")
 
 
 cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NULL:
@@ -47,9 +51,15 @@ cdef object socket_set_option(Socket self, int option, value):
 cdef object socket_set_option_entered(Socket self, int option, value):
     cdef const optdesc_t *d = option_for(self.s, option, True)
     cdef long long iv
+    cdef int rc
     cdef bytes v
     if d.kind == OPTK_SPECIAL and option == OPT_PLAIN_SERVER:
         return socket_set_plain_server(&self.s.o, _int_value(value))
+    if option == OPT_CURVE_SERVER:
+        rc = curve_server_option(&self.s.o, _int_value(value))
+        if rc != 0:
+            raise_errno(rc)
+        return
     if d.kind == OPTK_SPECIAL:
         return socket_set_special(self, option, _bytes_value(value))
     if d.kind == OPTK_BYTES:
@@ -86,6 +96,14 @@ cdef object socket_set_special(Socket self, int option, bytes v):
         memcpy(self.s.connect_rid, p, len(v))
         self.s.connect_rid_len = len(v)
         rc = 0
+    elif option == OPT_CURVE_PUBLICKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_public_key, p, len(v))
+    elif option == OPT_CURVE_SECRETKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_secret_key, p, len(v))
+    elif option == OPT_CURVE_SERVERKEY:
+        rc = curve_key_option(&self.s.o, self.s.o.curve_server_key, p, len(v))
+        if rc == 0:
+            self.s.o.as_server = False      # the server's key makes a client
     else:
         rc = EINVAL
     if rc != 0:
@@ -132,6 +150,8 @@ cdef object socket_get_special(Socket self, int option):
         return PyBytes_FromStringAndSize(<char *>self.s.o.plain_username, self.s.o.plain_username_len)
     if option == OPT_PLAIN_PASSWORD:
         return PyBytes_FromStringAndSize(<char *>self.s.o.plain_password, self.s.o.plain_password_len)
+    if option == OPT_CURVE_SERVER:
+        return int(self.s.o.as_server and self.s.o.mechanism == MECH_CURVE)
     if option == OPT_TOPICS_COUNT and self.s.row.counts_topics:
         return pubsub_topics_count(self.s)
     raise_errno(EINVAL)

@@ -55,6 +55,9 @@ cdef struct options_t:
     unsigned char plain_password[256]
     int plain_password_len
     void *zap                   # the context's ZAP handler slot (zap_slot_t), or NULL
+    unsigned char curve_public_key[32]  # CURVE long-term keys, binary (mech/curve.pxi)
+    unsigned char curve_secret_key[32]
+    unsigned char curve_server_key[32]
 
 
 cdef inline bint conflating(options_t *o) noexcept nogil:

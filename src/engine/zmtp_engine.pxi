@@ -20,7 +20,7 @@
 # it fires instead of moving in the heap on every read or write.
 
 cdef enum:
-    CMD_OUT_MAX = 64         # engine commands waiting for a frame boundary
+    CMD_OUT_MAX = 256        # engine commands waiting for a frame boundary (CURVE: 33 bytes more each)
 
 cdef struct zmtp_t:
     stream_out_t out
@@ -34,6 +34,7 @@ cdef struct zmtp_t:
     bint mech_live              # mech_init ran for this connection
     decoder_t dec
     bint frame_pending          # dec.msg is a frame waiting for pipe room
+    bint frame_decoded          # ... already through the mechanism's decode
     unsigned char cmd_out[CMD_OUT_MAX]  # PONG frames held until no body is half written
     size_t cmd_len
     bint ping_pending           # our heartbeat PING, likewise held
@@ -84,6 +85,7 @@ cdef void zmtp_unplug(session_t *s) noexcept nogil:
     z.in_pos = 0
     z.in_len = 0
     z.frame_pending = False
+    z.frame_decoded = False
     msg_close(&z.dec.msg)
     decoder_init(&z.dec, s.o.maxmsgsize)
     stream_out_reset(&z.out)
@@ -243,10 +245,13 @@ cdef int zmtp_deliver(session_t *s, zmtp_t *z) noexcept nogil:
     cdef int rc
     if s.state == S_HANDSHAKE:
         return zmtp_handshake_step(s, z, m)
-    if z.mech.decode != NULL and z.mech.decode(&z.mech, m) < 0:
-        msg_close(m)
-        session_engine_error(s, errno != ENOMEM)
-        return -1
+    if z.mech.decode != NULL and not z.frame_decoded:
+        # Once: a frame the full pipe sends back here is already decoded.
+        if z.mech.decode(&z.mech, m) < 0:
+            msg_close(m)
+            session_engine_error(s, errno != ENOMEM)
+            return -1
+        z.frame_decoded = True
     if m.flags & MSG_COMMAND:
         rc = subscription_from_command(m) if zmtp_takes_subscription(s) else 0
         if rc < 0:
@@ -279,6 +284,7 @@ cdef int zmtp_decode(session_t *s, zmtp_t *z) noexcept nogil:
             if rc != 0:
                 return rc
             z.frame_pending = False
+            z.frame_decoded = False
         if z.greet_got < GREETING_SIZE:
             if z.in_pos == z.in_len:
                 return 0
@@ -446,8 +452,9 @@ cdef size_t zmtp_encode_command(zmtp_t *z, const unsigned char *frame, size_t n,
         return 0
     h = frame_header(out, zmtp_frame_flags(&m), m.size)
     memcpy(out + h, msg_data(&m), m.size)
+    h += m.size             # before msg_close, which zeroes m.size
     msg_close(&m)
-    return h + m.size
+    return h
 
 
 cdef inline unsigned char zmtp_frame_flags(msg_t *m) noexcept nogil:

@@ -177,13 +177,18 @@ def test_ipv4only_is_the_other_side_of_ipv6(ctx):
 
 
 def test_security_options_read_as_null_and_refuse_set(ctx):
-    # PLAIN is built (tests/security/test_plain.py); MECHANISM only reads.
+    """A new socket is NULL, no server. MECHANISM is read-only; PLAIN
+    (tests/security/test_plain.py) and CURVE (tests/security/test_curve_keys.py)
+    take only 0/1 for their server options and proper keys."""
     s = ctx.socket(mqcore.DEALER)
     try:
         assert s.get(mqcore.PLAIN_SERVER) == 0
         for name in ("MECHANISM", "CURVE_SERVER"):
             assert s.get(getattr(mqcore, name)) == 0
-            assert einval(s.set, getattr(mqcore, name), 1)
-        assert einval(s.set, mqcore.CURVE_SERVERKEY, b"k" * 32)
+        assert einval(s.set, mqcore.MECHANISM, 1)
+        assert einval(s.set, mqcore.PLAIN_SERVER, 2)
+        assert einval(s.set, mqcore.CURVE_SERVER, 2)
+        assert einval(s.set, mqcore.CURVE_SERVERKEY, b"k" * 31)
+        assert s.get(mqcore.MECHANISM) == 0
     finally:
         s.close(linger=0)
