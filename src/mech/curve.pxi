@@ -19,7 +19,7 @@
 # Any failure to open a box, a malformed command or a nonce that does not
 # grow ends the connection as a protocol error (no reconnect), with the
 # monitor code libzmq gives. The server authorises the client's long-term
-# key in curve_server_authorize: the one place ZAP plugs in.
+# key in curve_server_authorize, through ZAP when a handler is bound.
 #
 # The crypto is libsodium's through the SODIUM table (mech/sodium.pxi).
 
@@ -42,6 +42,8 @@ cdef enum:
     CURVE_EXPECT_INITIATE = 6
     CURVE_SEND_READY = 7
     CURVE_CONNECTED = 8
+    CURVE_WAIT_ZAP = 9
+    CURVE_SEND_ERROR = 10
 
 cdef struct curve_t:
     int state
@@ -55,6 +57,7 @@ cdef struct curve_t:
     unsigned char cookie_key[CURVE_KEY]     # server: K, this connection only
     unsigned char cookie[CURVE_COOKIE_SIZE] # client: from WELCOME, back in INITIATE
     unsigned char client_key[CURVE_KEY]     # server: C, once INITIATE proved it
+    char status_code[4]                     # server: the ZAP refusal sent in ERROR
     uint64_t nonce                          # our next short nonce
     uint64_t peer_nonce                     # the peer's last short nonce
     const char *send_prefix                 # "CurveZMQMESSAGEC" or "...S"
@@ -302,10 +305,45 @@ cdef int curve_welcome(mechanism_t *m, curve_t *c, msg_t *out) noexcept nogil:
 
 cdef int curve_server_authorize(mechanism_t *m, curve_t *c) noexcept nogil:
     """Whether the client whose long-term key INITIATE proved (c.client_key)
-    may go on. THE place where ZAP plugs in (a request with mechanism CURVE
-    and that key as its credential). With no ZAP handler bound libzmq
-    accepts every client key, and so does this until ZAP is built. 0: yes."""
+    may go on, as libzmq's curve_server decides: a bound ZAP handler is
+    asked (mechanism CURVE, that key as the credential; the answer comes
+    through curve_zap_done); with none, every key is accepted unless
+    ZAP_ENFORCE_DOMAIN is set. 0: yes now; 1: asked; -1: refused; ENOMEM."""
+    cdef const unsigned char *cred[1]
+    cdef size_t clen[1]
+    cred[0] = c.client_key
+    clen[0] = CURVE_KEY
+    cdef int rc = mech_zap_request(m, cred, clen, 1)
+    if rc == 0:
+        c.state = CURVE_WAIT_ZAP
+        return 1
+    if rc == ENOMEM:
+        return ENOMEM
+    if m.o.zap_enforce_domain:
+        m.error_event = EV_HANDSHAKE_FAILED_NO_DETAIL
+        m.error_code = EFAULT
+        return -1
     return 0
+
+
+cdef void curve_zap_done(mechanism_t *m) noexcept nogil:
+    """The ZAP reply is in (m.zap_status): READY, or ERROR with the status
+    code (the monitor says HANDSHAKE_FAILED_AUTH)."""
+    cdef curve_t *c = curve(m)
+    cdef int code
+    if c.state != CURVE_WAIT_ZAP:
+        return
+    if m.zap_status == 200:
+        c.state = CURVE_SEND_READY
+        return
+    code = m.zap_status if m.zap_status == 300 or m.zap_status == 400 else 500
+    c.state = CURVE_SEND_ERROR
+    m.error_event = EV_HANDSHAKE_FAILED_AUTH
+    m.error_code = code
+    c.status_code[0] = <char>(48 + code // 100)
+    c.status_code[1] = b'0'
+    c.status_code[2] = b'0'
+    c.status_code[3] = 0
 
 
 cdef int curve_open_initiate(mechanism_t *m, curve_t *c, msg_t *cmd, unsigned char *plain) noexcept nogil:
@@ -349,18 +387,20 @@ cdef int curve_on_initiate(mechanism_t *m, curve_t *c, msg_t *cmd) noexcept nogi
         m.status = MECH_ERROR
         return ENOMEM
     rc = curve_open_initiate(m, c, cmd, plain)
-    if rc == 0 and curve_server_authorize(m, c) != 0:
-        m.error_code = 0
-        m.status = MECH_ERROR
-        rc = -1
     if rc == 0:
         rc = mech_accept_metadata(m, plain + 128, cmd.size - CURVE_INITIATE_MIN)
         if rc != 0:
             m.status = MECH_ERROR
     free(plain)
-    if rc == 0:
-        m.ready_received = True
-        c.state = CURVE_SEND_READY
+    if rc != 0:
+        return rc
+    m.ready_received = True
+    c.state = CURVE_SEND_READY
+    rc = curve_server_authorize(m, c)
+    if rc == 1:
+        return 0                # READY (or ERROR) once ZAP answers
+    if rc != 0:
+        m.status = MECH_ERROR
     return rc
 
 
@@ -410,6 +450,12 @@ cdef int curve_next_command(mechanism_t *m, msg_t *out) noexcept nogil:
         rc = curve_welcome(m, c, out)
     elif c.state == CURVE_SEND_READY:
         rc = curve_ready(m, c, out)
+    elif c.state == CURVE_SEND_ERROR:
+        # ERROR travels in the clear (RFC 26), and ends the handshake.
+        rc = ENOMEM if error_init(out, c.status_code) < 0 else 0
+        c.state = CURVE_CONNECTED
+        m.status = MECH_ERROR
+        return rc
     else:
         return EAGAIN
     if rc != 0:
@@ -509,6 +555,10 @@ cdef int curve_mech_init(mechanism_t *m) noexcept nogil:
         return ENOMEM
     c.nonce = 1
     if m.as_server:
+        # A server is given only its secret key (libzmq's rule; the public
+        # one is for clients): the vouch names S, so derive it.
+        if SODIUM.scalarmult_base(c.public_key, c.secret_key) != 0:
+            return EINVAL
         c.state = CURVE_EXPECT_HELLO
         c.send_prefix = b"CurveZMQMESSAGES"
         c.recv_prefix = b"CurveZMQMESSAGEC"
@@ -520,6 +570,7 @@ cdef int curve_mech_init(mechanism_t *m) noexcept nogil:
     m.process_handshake_command = curve_process_command
     m.encode = curve_encode
     m.decode = curve_decode
+    m.zap_done = curve_zap_done
     return 0
 
 
