@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.security._zap import auth_module, z85
+from ._zap import auth_module, z85
 
 _KEYGEN_TIMEOUT_S = 60
 

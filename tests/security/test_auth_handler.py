@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from tests.security._zap import ask, auth_module, request, status, z85, zap_client
+from ._zap import ask, auth_module, request, status, z85, zap_client
 
 PUBLIC_A = b"A" * 32  # any 32 bytes do as a client key for the handler
 

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from tests.security._zap import auth_module, request, status, zap_client
+from ._zap import auth_module, request, status, zap_client
 
 
 def roundtrip(req, frames):
