@@ -11,6 +11,7 @@ Run directly to check that an implementation imports:
     python bench/_common.py probe mqcore
 """
 
+import argparse
 import importlib
 import json
 import os
@@ -27,6 +28,11 @@ REPO_ROOT = os.path.dirname(BENCH_DIR)
 IMPLS = ("zmq", "mqcore")
 IMPL_LABELS = {"zmq": "pyzmq", "mqcore": "mqcore"}
 TRANSPORTS = ("tcp", "ipc", "inproc")
+# Security mechanisms a case can run over.  "null" is ZMTP's default (no
+# handshake beyond the greeting); "curve" encrypts every frame.  inproc never
+# runs a mechanism (no handshake), so CURVE cases are tcp and ipc only.
+MECHANISMS = ("null", "curve")
+CURVE_TRANSPORTS = ("tcp", "ipc")
 
 KiB = 1024
 MiB = 1024 * 1024
@@ -35,6 +41,8 @@ THR_SIZES = (1, 64, KiB, 64 * KiB, MiB)
 # below COPY_THRESHOLD (64 KiB) pyzmq copies anyway.
 ZEROCOPY_SIZES = (64 * KiB, MiB)
 LAT_SIZES = (1, KiB)
+CURVE_THR_SIZES = (64, KiB, 64 * KiB, MiB)
+CURVE_LAT_SIZES = LAT_SIZES
 
 # Socket patterns.  Socket types are named, not taken from a module, because
 # the implementation is only imported at run time.  The first type is the
@@ -80,6 +88,16 @@ _PYZMQ_PATTERN_RATES = {
     ("routerdealer", KiB): (  500_000,   500_000,   380_000),
     ("pubsub1", 64):       (1_800_000, 1_800_000, 1_200_000),
     ("pubsub4", 64):       (  800_000,   850_000,   500_000),
+}
+# CURVE (PUSH/PULL, copy mode): every frame is boxed by the sender and opened
+# by the receiver, so rates are well below NULL's.  Re-calibrate with
+#   python bench/thr.py --impl zmq --mechanism curve --count N --transport T --size S
+_PYZMQ_CURVE_RATES = {
+    # size:        tcp        ipc
+    64:         (  550_000,   600_000),
+    KiB:        (  220_000,   250_000),
+    64 * KiB:   (    8_500,     8_500),
+    MiB:        (      600,       700),
 }
 THR_TARGET_SECONDS = 0.8
 THR_PATTERN_TARGET_SECONDS = 0.5
@@ -150,13 +168,15 @@ def parse_size(text):
     return int(text)
 
 
-def thr_count(transport, size, zerocopy=False, quick=False, pattern="pushpull"):
+def thr_count(transport, size, zerocopy=False, quick=False, pattern="pushpull", mechanism="null"):
     """Messages for one throughput case: a fixed time at pyzmq speed.
 
     That is THR_TARGET_SECONDS for PUSH/PULL and THR_PATTERN_TARGET_SECONDS
     for the other patterns.
     """
     rate = _pyzmq_rate(transport, size, zerocopy, pattern)
+    if mechanism == "curve":
+        rate = _pyzmq_curve_rate(transport, size, rate)
     seconds = THR_TARGET_SECONDS if pattern == "pushpull" else THR_PATTERN_TARGET_SECONDS
     count = _round_to_2_digits(rate * seconds)
     if quick:
@@ -178,6 +198,13 @@ def _pyzmq_rate(transport, size, zerocopy, pattern):
     if pattern != "pushpull":
         rate /= 2  # uncalibrated pattern: the extra frames or peers cost something
     return rate
+
+
+def _pyzmq_curve_rate(transport, size, null_rate):
+    """Expected pyzmq msg/s over CURVE; uncalibrated cases guess 1/4 of NULL's."""
+    if size in _PYZMQ_CURVE_RATES and transport in CURVE_TRANSPORTS:
+        return _PYZMQ_CURVE_RATES[size][CURVE_TRANSPORTS.index(transport)]
+    return null_rate / 4
 
 
 def _round_to_2_digits(x):
@@ -228,6 +255,95 @@ def set_io_timeouts(zmq, sock, timeout_ms):
     sock.setsockopt(zmq.SNDTIMEO, timeout_ms)
 
 
+class Security:
+    """The mechanism a case runs over, and what it sets on each socket.
+
+    The binding (measuring) side is the CURVE server, the connecting peer the
+    client.  The parent generates both key pairs with the implementation's
+    own curve_keypair() and hands the peer process the client's side on its
+    command line (`peer_args`).  They are throw-away keys for one benchmark
+    run, so a command line is a good enough place for them.
+    """
+
+    def __init__(self, mechanism="null", server_public=None, server_secret=None,
+                 client_public=None, client_secret=None):
+        if mechanism not in MECHANISMS:
+            raise ValueError("unknown mechanism %r (want one of %s)" % (mechanism, ", ".join(MECHANISMS)))
+        self.mechanism = mechanism
+        self.server_public, self.server_secret = server_public, server_secret
+        self.client_public, self.client_secret = client_public, client_secret
+
+    @classmethod
+    def generate(cls, zmq, mechanism):
+        """Fresh key pairs for `mechanism` (none for null)."""
+        if mechanism != "curve":
+            return cls(mechanism)
+        if not zmq.has("curve"):
+            raise BenchError("%s has no CURVE support" % zmq.__name__)
+        server_public, server_secret = zmq.curve_keypair()
+        client_public, client_secret = zmq.curve_keypair()
+        return cls(mechanism, server_public, server_secret, client_public, client_secret)
+
+    @classmethod
+    def from_peer_args(cls, mechanism, curve_keys):
+        """The peer's view, from `--mechanism` and `--curve-keys` (see peer_args)."""
+        if mechanism != "curve":
+            return cls(mechanism)
+        server_public, client_public, client_secret = (k.encode() for k in curve_keys.split(","))
+        return cls(mechanism, server_public=server_public, client_public=client_public,
+                   client_secret=client_secret)
+
+    def peer_args(self):
+        """Command-line arguments telling a peer process to be our client.
+
+        Z85 keys never contain ',', so one argument carries the three keys
+        the client needs: the server's public key and its own pair.  It is
+        given as --curve-keys=... because a key may start with '-', which
+        argparse would take for an option.
+        """
+        args = ["--mechanism", self.mechanism]
+        if self.mechanism == "curve":
+            keys = (self.server_public, self.client_public, self.client_secret)
+            args.append("--curve-keys=" + ",".join(k.decode() for k in keys))
+        return args
+
+    def apply_server(self, zmq, sock):
+        """Make a binding socket the CURVE server (before bind)."""
+        if self.mechanism == "curve":
+            sock.setsockopt(zmq.CURVE_SERVER, 1)
+            sock.setsockopt(zmq.CURVE_SECRETKEY, self.server_secret)
+
+    def apply_client(self, zmq, sock):
+        """Make a connecting socket the CURVE client (before connect)."""
+        if self.mechanism == "curve":
+            sock.setsockopt(zmq.CURVE_SERVERKEY, self.server_public)
+            sock.setsockopt(zmq.CURVE_PUBLICKEY, self.client_public)
+            sock.setsockopt(zmq.CURVE_SECRETKEY, self.client_secret)
+
+
+NULL_SECURITY = Security()
+
+
+def add_mechanism_args(parser):
+    """--mechanism for the user and the internal --curve-keys for the peer process."""
+    parser.add_argument("--mechanism", choices=MECHANISMS, default="null",
+                        help="security mechanism: null (ZMTP's default) or curve (the binding "
+                             "side is the CURVE server, the peer the client; %s only) "
+                             "(default %%(default)s)" % " and ".join(CURVE_TRANSPORTS))
+    parser.add_argument("--curve-keys", help=argparse.SUPPRESS)
+
+
+def check_mechanism_transports(parser, args):
+    """CURVE has no inproc case: refuse it if asked for, else leave inproc out."""
+    if args.mechanism == "null":
+        return
+    if args.transport and "inproc" in args.transport:
+        parser.error("--mechanism %s needs a transport with a handshake (%s), not inproc"
+                     % (args.mechanism, ", ".join(CURVE_TRANSPORTS)))
+    if not args.transport:
+        args.transport = list(CURVE_TRANSPORTS)
+
+
 def close_and_term(sock, ctx):
     """Tear down after the numbers are in; linger=0 since nothing is pending."""
     try:
@@ -245,7 +361,8 @@ def exception_text(exc):
     return "%s: %s" % (type(exc).__name__, exc)
 
 
-def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_timeout_ms):
+def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_timeout_ms,
+                       security=NULL_SECURITY):
     """The skeleton of a case with one measured socket: bind, start the peer, measure, report.
 
     `case` holds the fields that identify the case (copied into the result),
@@ -256,7 +373,7 @@ def run_case_with_peer(zmq, case, socket_type, start_peer, measure, report, io_t
         zmq, case, [Binding(socket_type, case["bench"])],
         lambda ctx, endpoints: start_peer(ctx, endpoints[0]),
         lambda socks: measure(socks[0]),
-        report, io_timeout_ms)
+        report, io_timeout_ms, security)
 
 
 class Binding:
@@ -270,12 +387,15 @@ class Binding:
         self.socket_type, self.name, self.options = socket_type, name, options or {}
 
 
-def run_case_with_peers(zmq, case, bindings, start_peers, measure, report, io_timeout_ms):
+def run_case_with_peers(zmq, case, bindings, start_peers, measure, report, io_timeout_ms,
+                        security=NULL_SECURITY):
     """The skeleton every case shares: bind, start the peers, measure, report, clean up.
 
     `bindings` lists the Bindings to create, `start_peers(ctx, endpoints)`
     returns a Peer, ThreadPeer or PeerGroup, and `measure(socks)` returns a
     dict of numbers (sockets and endpoints in the order of `bindings`).
+    `security` makes every bound socket the server of its mechanism; the
+    peers must apply the client side themselves.
     `report` gets the result or {..., "error": ...} *before* Context.term()
     runs, so a hang during teardown (which compare.py's timeout ends) cannot
     swallow the outcome.  Raises after reporting an error so callers can
@@ -291,6 +411,7 @@ def run_case_with_peers(zmq, case, bindings, start_peers, measure, report, io_ti
             sock = ctx.socket(binding.socket_type)
             socks.append(sock)
             set_io_timeouts(zmq, sock, io_timeout_ms)
+            security.apply_server(zmq, sock)
             for option, value in binding.options.items():
                 sock.setsockopt(option, value)
             endpoints.append(bind_endpoint(zmq, sock, case["transport"], binding.name, ipc_dir))

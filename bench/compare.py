@@ -10,10 +10,12 @@ best run (or the median with --stat median), and print
     case | pyzmq | mqcore | ratio        ratio = mqcore / pyzmq
 
 Throughput rows (thr/...) want ratio >= 1.00; latency rows (lat/...) want
-ratio <= 1.00.  Case names are bench/[pattern/]transport/size[/zc]; PUSH/PULL
-(thr) and PAIR (lat) leave the pattern out, the others name it:
+ratio <= 1.00.  Case names are bench/[pattern/][mechanism/]transport/size[/zc];
+PUSH/PULL (thr) and PAIR (lat) leave the pattern out, the others name it:
 thr/routerdealer/..., thr/pubsub1/... and thr/pubsub4/... (fan-out to 1 or 4
-subscribers, rate per subscriber), lat/reqrep/....
+subscribers, rate per subscriber), lat/reqrep/....  The NULL mechanism is
+left out too; CURVE cases name it: thr/curve/tcp/64B, lat/curve/tcp/1B
+(each implementation makes its own key pairs with its curve_keypair()).
 
 Each run is a separate `thr.py`/`lat.py`/`pubsub.py --json` process in its
 own process group with a timeout, so a crash or hang in one implementation
@@ -25,6 +27,7 @@ Examples:
     python bench/compare.py --cases tcp,inproc     # substring filter on case names
     python bench/compare.py --cases lat --markdown --json /tmp/lat.json
     python bench/compare.py --cases pubsub,routerdealer,reqrep   # the non-PUSH/PAIR patterns
+    python bench/compare.py --cases curve          # CURVE against pyzmq's CURVE
 """
 
 import argparse
@@ -49,18 +52,25 @@ LABELS = common.IMPL_LABELS
 # -------------------------------------------------------------------- cases
 
 # The pattern each script runs when none is named; case names leave it out,
-# so names from before the other patterns existed still mean the same.
+# so names from before the other patterns existed still mean the same.  The
+# same goes for the default mechanism, NULL.
 DEFAULT_PATTERNS = {"thr": "pushpull", "lat": "pair"}
+DEFAULT_MECHANISM = "null"
 
 
 class Case:
-    """One benchmark configuration, e.g. thr/tcp/64KiB/zc, lat/reqrep/ipc/1B, thr/pubsub4/tcp/64B."""
+    """One benchmark configuration, e.g. thr/tcp/64KiB/zc, lat/reqrep/ipc/1B, thr/pubsub4/tcp/64B,
+    thr/curve/ipc/1MiB."""
 
-    def __init__(self, bench, transport, size, zerocopy=False, pattern=None):
+    def __init__(self, bench, transport, size, zerocopy=False, pattern=None,
+                 mechanism=DEFAULT_MECHANISM):
         self.bench, self.transport, self.size, self.zerocopy = bench, transport, size, zerocopy
         self.pattern = pattern or DEFAULT_PATTERNS[bench]
+        self.mechanism = mechanism
         named_pattern = [] if self.pattern == DEFAULT_PATTERNS[bench] else [self.pattern]
-        parts = [bench] + named_pattern + [transport, common.format_size(size)]
+        named_mechanism = [] if mechanism == DEFAULT_MECHANISM else [mechanism]
+        parts = ([bench] + named_pattern + named_mechanism
+                 + [transport, common.format_size(size)])
         self.name = "/".join(parts + (["zc"] if zerocopy else []))
 
     @property
@@ -81,6 +91,8 @@ class Case:
                      "--count", str(self.count(quick))]
         else:
             argv += ["--pattern", self.pattern] + (["--quick"] if quick else [])
+        if self.mechanism != DEFAULT_MECHANISM:
+            argv += ["--mechanism", self.mechanism]  # thr.py and lat.py only
         return argv
 
     def script(self):
@@ -89,11 +101,12 @@ class Case:
 
     def count(self, quick):
         """Messages per throughput run; the same for both implementations."""
-        return common.thr_count(self.transport, self.size, self.zerocopy, quick, self.pattern)
+        return common.thr_count(self.transport, self.size, self.zerocopy, quick, self.pattern,
+                                self.mechanism)
 
 
 def all_cases():
-    """The full matrix: throughput per pattern, transport and size, then latency."""
+    """The full matrix: throughput per pattern, transport and size, then latency, then CURVE."""
     cases = []
     for transport in common.TRANSPORTS:
         for size in common.THR_SIZES:
@@ -111,6 +124,11 @@ def all_cases():
         for transport in common.TRANSPORTS:
             for size in common.LAT_SIZES:
                 cases.append(Case("lat", transport, size, pattern=pattern))
+    for transport in common.CURVE_TRANSPORTS:
+        for size in common.CURVE_THR_SIZES:
+            cases.append(Case("thr", transport, size, mechanism="curve"))
+    for size in common.CURVE_LAT_SIZES:
+        cases.append(Case("lat", "tcp", size, mechanism="curve"))
     return cases
 
 
@@ -400,7 +418,8 @@ def header_lines(env):
 def write_json(path, env, cases, runs, rows):
     data = {
         "environment": env,
-        "cases": [{"name": c.name, "bench": c.bench, "pattern": c.pattern, "transport": c.transport,
+        "cases": [{"name": c.name, "bench": c.bench, "pattern": c.pattern,
+                   "mechanism": c.mechanism, "transport": c.transport,
                    "size": c.size, "zerocopy": c.zerocopy,
                    "runs": {LABELS[i]: runs[c.name][i] for i in IMPLS}}
                   for c in cases],

@@ -11,11 +11,16 @@ scheduling, batching gone wrong).  For tcp and ipc the echo peer is a
 separate process (this script re-run with `--role echo`); for inproc it is
 a thread sharing the Context.
 
+`--mechanism curve` runs the same cases over CURVE (tcp and ipc only): the
+measuring side is the CURVE server, the echo peer the client, with key
+pairs made for the run by the measuring process.
+
 Examples:
     python bench/lat.py --impl zmq                 # tcp, ipc, inproc x 1B, 1KiB
     python bench/lat.py --impl mqcore --quick
     python bench/lat.py --impl zmq --transport ipc --size 1KiB --json
     python bench/lat.py --impl mqcore --pattern reqrep --transport tcp
+    python bench/lat.py --impl zmq --mechanism curve --transport tcp
 """
 
 import argparse
@@ -67,13 +72,14 @@ def socket_types(zmq, pattern):
     return tuple(getattr(zmq, name) for name in common.LAT_PATTERNS[pattern])
 
 
-def start_peer(zmq, impl, ctx, pattern, transport, endpoint, total, io_timeout_ms):
+def start_peer(zmq, impl, ctx, pattern, transport, endpoint, total, io_timeout_ms, security):
     """Start the echo peer: a thread for inproc, a separate process otherwise."""
     if transport == "inproc":
         def echo_thread(released):
             sock = ctx.socket(socket_types(zmq, pattern)[1])
             try:
                 common.set_io_timeouts(zmq, sock, io_timeout_ms)
+                security.apply_client(zmq, sock)
                 sock.connect(endpoint)
                 echo(sock, total)
                 released.wait(common.PEER_EXIT_TIMEOUT_S * 3)
@@ -81,24 +87,26 @@ def start_peer(zmq, impl, ctx, pattern, transport, endpoint, total, io_timeout_m
                 sock.close(linger=0)
         return common.ThreadPeer(echo_thread)
     args = ["--role", "echo", "--impl", impl, "--pattern", pattern, "--endpoint", endpoint,
-            "--total", total, "--io-timeout", io_timeout_ms]
+            "--total", total, "--io-timeout", io_timeout_ms] + security.peer_args()
     return common.Peer(os.path.abspath(__file__), args)
 
 
-def run_case(zmq, impl, pattern, transport, size, round_trips, warmup, io_timeout_ms, report):
-    """Measure one (pattern, transport, size) case; the outcome goes to `report`."""
-    case = {"bench": "lat", "impl": impl, "pattern": pattern, "transport": transport,
-            "size": size, "round_trips": round_trips}
+def run_case(zmq, impl, pattern, transport, size, round_trips, warmup, io_timeout_ms, report,
+             mechanism="null"):
+    """Measure one (pattern, mechanism, transport, size) case; the outcome goes to `report`."""
+    case = {"bench": "lat", "impl": impl, "pattern": pattern, "mechanism": mechanism,
+            "transport": transport, "size": size, "round_trips": round_trips}
+    security = common.Security.generate(zmq, mechanism)
 
     def start(ctx, endpoint):
         return start_peer(zmq, impl, ctx, pattern, transport, endpoint, warmup + round_trips,
-                          io_timeout_ms)
+                          io_timeout_ms, security)
 
     def measure(sock):
         return latency_stats(time_round_trips(sock, size, round_trips, warmup))
 
     common.run_case_with_peer(zmq, case, socket_types(zmq, pattern)[0], start, measure, report,
-                              io_timeout_ms)
+                              io_timeout_ms, security)
 
 
 def latency_stats(samples_ns):
@@ -119,6 +127,7 @@ def run_echo_role(zmq, args):
     sock = ctx.socket(socket_types(zmq, args.pattern)[1])
     try:
         common.set_io_timeouts(zmq, sock, args.io_timeout)
+        common.Security.from_peer_args(args.mechanism, args.curve_keys).apply_client(zmq, sock)
         sock.connect(args.endpoint)
         echo(sock, args.total)
         common.wait_for_release()
@@ -129,8 +138,8 @@ def run_echo_role(zmq, args):
 # ---------------------------------------------------------------------- CLI
 
 def format_result(result):
-    head = "%-6s %-6s %6s %7d round trips" % (
-        result["pattern"], result["transport"], common.format_size(result["size"]),
+    head = "%-6s %-5s %-6s %6s %7d round trips" % (
+        result["pattern"], result.get("mechanism", "null"), result["transport"], common.format_size(result["size"]),
         result["round_trips"])
     if "error" in result:
         return head + "   FAILED: " + result["error"]
@@ -145,7 +154,7 @@ def parse_args(argv=None):
     parser.add_argument("--pattern", choices=sorted(common.LAT_PATTERNS), default="pair",
                         help="PAIR<->PAIR or REQ<->REP (default %(default)s)")
     parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
-                        help="repeatable; default: all")
+                        help="repeatable; default: all (tcp and ipc with --mechanism curve)")
     parser.add_argument("--size", action="append", type=common.parse_size,
                         help="message size, e.g. 1, 1KiB; repeatable; default: 1B and 1KiB")
     parser.add_argument("--round-trips", type=int, help="timed round trips per case (default %d)"
@@ -157,11 +166,14 @@ def parse_args(argv=None):
     parser.add_argument("--json", action="store_true", help="one JSON object per case on stdout")
     parser.add_argument("--io-timeout", type=int, default=common.DEFAULT_IO_TIMEOUT_MS,
                         help="ms per blocking send/recv before giving up (default %(default)s)")
+    common.add_mechanism_args(parser)
     # Internal: how the measuring side re-runs this script as its echo process.
     parser.add_argument("--role", choices=("echo",), help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    common.check_mechanism_transports(parser, args)
+    return args
 
 
 def main(argv=None):
@@ -180,7 +192,7 @@ def main(argv=None):
         for size in args.size or common.LAT_SIZES:
             try:
                 run_case(zmq, args.impl, args.pattern, transport, size, round_trips,
-                         args.warmup, args.io_timeout, report)
+                         args.warmup, args.io_timeout, report, args.mechanism)
             except Exception:
                 failures += 1  # already reported; go on with the next case
     return 1 if failures else 0

@@ -12,6 +12,10 @@ messages to a ROUTER, which receives each as [routing id, body] with
 recv_multipart(), as a ROUTER-based server would.  Its default sizes are
 64 B and 1 KiB.
 
+`--mechanism curve` runs the same cases over CURVE (tcp and ipc only):
+the receiver is the CURVE server, the sender the client, with key pairs
+made for the run by the receiver's process.
+
 Two send/recv styles are measured:
   copy      send(msg) / recv()                       -- the common case
   zerocopy  send(msg, copy=False) / recv(copy=False) -- by default only for
@@ -22,6 +26,7 @@ Examples:
     python bench/thr.py --impl mqcore --quick
     python bench/thr.py --impl zmq --transport tcp --size 1KiB --mode copy --json
     python bench/thr.py --impl mqcore --pattern routerdealer --transport ipc
+    python bench/thr.py --impl mqcore --mechanism curve --size 64 --size 1MiB
 """
 
 import argparse
@@ -87,13 +92,15 @@ def socket_types(zmq, pattern):
     return tuple(getattr(zmq, name) for name in common.THR_PATTERNS[pattern])
 
 
-def start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zerocopy, io_timeout_ms):
+def start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zerocopy, io_timeout_ms,
+               security):
     """Start the sender: a thread for inproc, a separate process otherwise."""
     if transport == "inproc":
         def sender(released):
             sock = ctx.socket(socket_types(zmq, pattern)[1])
             try:
                 common.set_io_timeouts(zmq, sock, io_timeout_ms)
+                security.apply_client(zmq, sock)
                 sock.connect(endpoint)
                 send_messages(sock, size, count, zerocopy)
                 released.wait(common.PEER_EXIT_TIMEOUT_S * 3)
@@ -101,27 +108,30 @@ def start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zeroco
                 sock.close(linger=0)
         return common.ThreadPeer(sender)
     args = ["--role", "sender", "--impl", impl, "--pattern", pattern, "--endpoint", endpoint,
-            "--size", size, "--count", count, "--io-timeout", io_timeout_ms]
+            "--size", size, "--count", count, "--io-timeout", io_timeout_ms] + security.peer_args()
     if zerocopy:
         args.append("--zerocopy")
     return common.Peer(os.path.abspath(__file__), args)
 
 
-def run_case(zmq, impl, pattern, transport, size, count, zerocopy, io_timeout_ms, report):
-    """Measure one (pattern, transport, size, mode) case; the outcome goes to `report`."""
-    case = {"bench": "thr", "impl": impl, "pattern": pattern, "transport": transport,
-            "size": size, "mode": "zerocopy" if zerocopy else "copy", "count": count}
+def run_case(zmq, impl, pattern, transport, size, count, zerocopy, io_timeout_ms, report,
+             mechanism="null"):
+    """Measure one (pattern, mechanism, transport, size, mode) case; the outcome goes to `report`."""
+    case = {"bench": "thr", "impl": impl, "pattern": pattern, "mechanism": mechanism,
+            "transport": transport, "size": size, "mode": "zerocopy" if zerocopy else "copy",
+            "count": count}
+    security = common.Security.generate(zmq, mechanism)
     multipart = pattern == "routerdealer"
 
     def start(ctx, endpoint):
         return start_peer(zmq, impl, ctx, pattern, transport, endpoint, size, count, zerocopy,
-                          io_timeout_ms)
+                          io_timeout_ms, security)
 
     def measure(sock):
         return rates(size, count, receive_and_time(sock, size, count, zerocopy, multipart))
 
     common.run_case_with_peer(zmq, case, socket_types(zmq, pattern)[0], start, measure, report,
-                              io_timeout_ms)
+                              io_timeout_ms, security)
 
 
 def rates(size, count, elapsed):
@@ -142,6 +152,7 @@ def run_sender_role(zmq, args):
     sock = ctx.socket(socket_types(zmq, args.pattern)[1])
     try:
         common.set_io_timeouts(zmq, sock, args.io_timeout)
+        common.Security.from_peer_args(args.mechanism, args.curve_keys).apply_client(zmq, sock)
         sock.connect(args.endpoint)
         send_messages(sock, args.size, args.count, args.zerocopy)
         common.wait_for_release()
@@ -168,8 +179,8 @@ def selected_cases(args):
 
 
 def format_result(result):
-    head = "%-12s %-6s %6s %-8s %8d msgs" % (
-        result["pattern"], result["transport"], common.format_size(result["size"]),
+    head = "%-12s %-5s %-6s %6s %-8s %8d msgs" % (
+        result["pattern"], result.get("mechanism", "null"), result["transport"], common.format_size(result["size"]),
         result["mode"], result["count"])
     if "error" in result:
         return head + "   FAILED: " + result["error"]
@@ -184,7 +195,7 @@ def parse_args(argv=None):
     parser.add_argument("--pattern", choices=sorted(common.THR_PATTERNS), default="pushpull",
                         help="PUSH->PULL or DEALER->ROUTER (default %(default)s)")
     parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
-                        help="repeatable; default: all")
+                        help="repeatable; default: all (tcp and ipc with --mechanism curve)")
     parser.add_argument("--size", action="append", type=common.parse_size,
                         help="message size, e.g. 64, 1KiB, 1MiB; repeatable; "
                              "default: 1B..1MiB (pushpull), 64B and 1KiB (routerdealer)")
@@ -195,11 +206,14 @@ def parse_args(argv=None):
     parser.add_argument("--json", action="store_true", help="one JSON object per case on stdout")
     parser.add_argument("--io-timeout", type=int, default=common.DEFAULT_IO_TIMEOUT_MS,
                         help="ms per blocking send/recv before giving up (default %(default)s)")
+    common.add_mechanism_args(parser)
     # Internal: how the receiver re-runs this script as its sender process.
     parser.add_argument("--role", choices=("sender",), help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--zerocopy", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    common.check_mechanism_transports(parser, args)
+    return args
 
 
 def main(argv=None):
@@ -216,10 +230,10 @@ def main(argv=None):
     failures = 0
     for transport, size, zerocopy in selected_cases(args):
         count = max(2, args.count or common.thr_count(transport, size, zerocopy, args.quick,
-                                                      args.pattern))
+                                                      args.pattern, args.mechanism))
         try:
             run_case(zmq, args.impl, args.pattern, transport, size, count, zerocopy,
-                     args.io_timeout, report)
+                     args.io_timeout, report, args.mechanism)
         except Exception:
             failures += 1  # already reported; go on with the next case
     return 1 if failures else 0
