@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import sys
 
 import pytest
@@ -118,10 +119,15 @@ def test_certs_names_are_exported_from_auth(zmq):
 
 
 def _keygen(zmq, *args):
+    # The child imports the package under test (the in-tree build, or the
+    # installed one under -P), from outside the checkout: `python -m` puts
+    # its working directory first on sys.path, where the checkout's mqcore/
+    # may have no compiled core.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(zmq.__file__)))
     result = subprocess.run(
         [sys.executable, "-m", f"{zmq.__name__}.curve_keygen", *args],
         capture_output=True, text=True, timeout=_KEYGEN_TIMEOUT_S,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        cwd=tempfile.gettempdir(), env=dict(os.environ, PYTHONPATH=package_root),
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
