@@ -450,6 +450,28 @@ cdef class _NullMechanism:
         return PyBytes_FromStringAndSize(<char *>self.m.peer.identity, self.m.peer.identity_len)
 
 
+def _plain_hello_parse(bytes body):
+    """(user name, password) from a PLAIN HELLO body after its name, or
+    None when malformed (mech/plain.pxi: plain_hello_parse)."""
+    cdef const unsigned char *cred[2]
+    cdef size_t clen[2]
+    if plain_hello_parse(<const unsigned char *>PyBytes_AS_STRING(body), len(body),
+                         &cred[0], &clen[0], &cred[1], &clen[1]) < 0:
+        return None
+    return (PyBytes_FromStringAndSize(<const char *>cred[0], clen[0]),
+            PyBytes_FromStringAndSize(<const char *>cred[1], clen[1]))
+
+
+cdef int _engine_curve_key(unsigned char *dest, bytes key) except -1:
+    """A 32-byte CURVE key into an options field (empty: left zero)."""
+    if len(key) == 0:
+        return 0
+    if len(key) != CURVE_KEY:
+        raise ValueError("CURVE keys are 32 bytes")
+    memcpy(dest, PyBytes_AS_STRING(key), CURVE_KEY)
+    return 0
+
+
 cdef class _Engine:
     """The session of one accepted connection, run on this thread. Bytes
     given to feed() reach it through a socketpair, as from a TCP peer, and
@@ -480,12 +502,32 @@ cdef class _Engine:
         self.buf.cap = 0
 
     def __init__(self, int socket_type, long long maxmsgsize=-1, int rcvhwm=1000, bytes routing_id=b"",
-                 int heartbeat_ivl=0):
+                 int heartbeat_ivl=0, str mechanism="NULL", bint as_server=False,
+                 bytes plain_username=b"", bytes plain_password=b"",
+                 bytes curve_public_key=b"", bytes curve_secret_key=b"", bytes curve_server_key=b""):
+        """mechanism "NULL", "PLAIN" or "CURVE" with its role and
+        credentials (CURVE keys: 32 bytes each, as the options take them).
+        No ZAP handler is reachable: a PLAIN server refuses every HELLO, a
+        CURVE server accepts every vouched client key."""
         import socket as pysocket
         cdef options_t o
         cdef endpoint_t ep
         cdef Py_ssize_t n = min(len(routing_id), 255)
         options_defaults(&o, socket_type)
+        o.mechanism = {"NULL": MECH_NULL, "PLAIN": MECH_PLAIN, "CURVE": MECH_CURVE}[mechanism]
+        o.as_server = as_server
+        if len(plain_username) > 255 or len(plain_password) > 255:
+            raise ValueError("PLAIN credentials are at most 255 bytes")
+        memcpy(o.plain_username, PyBytes_AS_STRING(plain_username), len(plain_username))
+        o.plain_username_len = <int>len(plain_username)
+        memcpy(o.plain_password, PyBytes_AS_STRING(plain_password), len(plain_password))
+        o.plain_password_len = <int>len(plain_password)
+        if o.mechanism == MECH_CURVE:
+            if not SODIUM.ok:
+                raise RuntimeError("CURVE needs PyNaCl")
+            _engine_curve_key(o.curve_public_key, curve_public_key)
+            _engine_curve_key(o.curve_secret_key, curve_secret_key)
+            _engine_curve_key(o.curve_server_key, curve_server_key)
         o.maxmsgsize = maxmsgsize
         o.rcvhwm = rcvhwm
         o.handshake_ivl = 0
