@@ -77,7 +77,10 @@ def nonce_after(prev, inp, op):
     the same again, zero, the largest, or a jump."""
     if op != OP_NONCE:
         return (prev + 1) & U64
-    return ((prev, 0, U64, prev + (1 << 32), prev + 1 + inp.byte())[inp.byte() % 5]) & U64
+    which = inp.byte() % 5
+    if which == 4:
+        return (prev + 1 + inp.byte()) & U64
+    return (prev, 0, U64, prev + (1 << 32))[which] & U64
 
 
 def default_metadata(local_type):
@@ -88,7 +91,7 @@ def default_metadata(local_type):
 def metadata(local_type, inp, op):
     if op != OP_METADATA:
         return default_metadata(local_type)
-    return inp.take(inp.byte())
+    return inp.take(inp.u16())
 
 
 def metadata_ok(local_type, meta):
