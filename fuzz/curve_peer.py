@@ -100,13 +100,20 @@ def metadata_ok(local_type, meta):
 
 def flip(b, inp, lo=0):
     """b with one bit flipped at an input-chosen place at or after lo;
-    (bytes, the position)."""
+    (bytes, the position in bits: byte * 8 + bit)."""
     if len(b) <= lo:
         return b, -1
     pos = lo + inp.u16() % (len(b) - lo)
+    bit = inp.byte() % 8
     out = bytearray(b)
-    out[pos] ^= 1 << (inp.byte() % 8)
-    return bytes(out), pos
+    out[pos] ^= 1 << bit
+    return bytes(out), pos * 8 + bit
+
+
+def same_key_bit(pos, key_at):
+    """Whether bit `pos` is the top bit of the 32-byte public key at byte
+    key_at: X25519 ignores it (RFC 7748), so the key is the same key."""
+    return pos == (key_at + 31) * 8 + 7
 
 
 def wire(body, inp, op, valid, body_flip_ok=lambda pos: False):
@@ -159,6 +166,8 @@ class Client:
         self.cookie = None
         self.server_nonce = 0
         self.meta = None
+        self.client_key = CLIENT_PUBLIC
+        self.sent_short = PEER_SHORT_PUBLIC
 
     def hello(self, inp):
         op = inp.byte() % 16
@@ -172,8 +181,14 @@ class Client:
         box = nb.crypto_box_easy(zeros, n, server, PEER_SHORT_SECRET)
         body = b"\x05HELLO\x01\x00" + bytes(72) + PEER_SHORT_PUBLIC + n[16:] + box
         valid = op != OP_WRONG_KEY
-        # The 72 bytes of padding are not looked at (as by libzmq).
-        return wire(body, inp, op, valid, lambda pos: 8 <= pos < 80)
+        # The 72 bytes of padding are not looked at (as by libzmq), nor
+        # the bit of C' that X25519 ignores.
+        step = wire(body, inp, op, valid, lambda pos: 8 * 8 <= pos < 80 * 8 or same_key_bit(pos, 80))
+        frames, _ = model.decode_frames(step.wire)
+        if frames and len(frames[0][1]) >= 112:
+            # The vouch names C' as the server received it, byte for byte.
+            self.sent_short = frames[0][1][80:112]
+        return step
 
     def take_welcome(self, body):
         """Opens the session's WELCOME; AssertionError if it is not one."""
@@ -191,7 +206,7 @@ class Client:
         valid = valid and metadata_ok(self.local_type, self.meta)
         vn = bytes(range(16))
         long_secret, long_public = CLIENT_SECRET, CLIENT_PUBLIC
-        vouched = PEER_SHORT_PUBLIC + SERVER_PUBLIC
+        vouched = self.sent_short + SERVER_PUBLIC
         cookie = self.cookie
         if op == OP_WRONG_KEY:
             which = inp.byte() % 4
@@ -208,7 +223,9 @@ class Client:
         plain = long_public + vn + vouch + self.meta
         if op == OP_PLAIN_FLIP:
             plain, pos = flip(plain, inp)
-            if pos < 128:
+            if same_key_bit(pos, 0):
+                self.client_key = plain[:32]    # the same key to X25519, told to ZAP as sent
+            elif pos < 128 * 8:
                 valid = False
             else:
                 valid = valid and metadata_ok(self.local_type, plain[128:])

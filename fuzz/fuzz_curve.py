@@ -1,7 +1,8 @@
 """Target: the CURVE mechanism (RFC 26) in a real session, server and
 client side, with real crypto on the peer's side (curve_peer.py, PyNaCl).
 
-Input: [socket type][role][split] then, read as needed, one op byte (and
+Input: [socket type][role: bit 0 server, then the ZAP handler's answer
+(zmtp_model.ZAP_REPLIES)][split] then, read as needed, one op byte (and
 its parameters) per handshake command the peer sends -- HELLO and INITIATE
 to a server, WELCOME and READY to a client -- choosing a mutation of its
 plaintext (metadata, vouch, cookie, padding), its nonce, its keys, its
@@ -12,8 +13,11 @@ messages [ctl][mutation][len][body] sent as MESSAGE commands.
 Each command is built valid (the peer opens and checks what the session
 sent: WELCOME, INITIATE with its vouch, READY) so that the session's
 parsers are reached behind every box. Checks: the session completes the
-handshake exactly when every command was valid, stays waiting on a cut
-command, otherwise closes with a protocol error; it delivers no message
+handshake exactly when every command was valid and ZAP (if a handler
+is bound) said 200, stays waiting on a cut command or an unanswered ZAP
+request, sends ERROR with the code on a 300/400/500, otherwise closes with
+a protocol error; the handler is asked exactly once, about the client's
+long-term key, and only for a valid INITIATE; it delivers no message
 before the handshake is done, and afterwards exactly the frames the NULL
 model delivers for the same metadata and traffic (up to the first bad
 MESSAGE, where it closes with a protocol error); a hang-up ends it
@@ -44,9 +48,11 @@ def send(e, step, ctl):
     e.pump()
 
 
-def handshake_server(e, inp, local_type, ctl):
-    """The session is the server. Returns the peer when the handshake
-    went through, else the expected state ("dead" or "handshake")."""
+def handshake_server(e, inp, local_type, ctl, zap):
+    """The session is the server (asking the ZAP handler the harness plays
+    as `zap` says, see zmtp_model.ZAP_REPLIES). Returns the peer when the
+    handshake went through, else the expected state ("dead" or
+    "handshake")."""
     peer = cp.Client(local_type)
     step = peer.hello(inp)
     step.wire = model.greeting_for(b"CURVE", False) + step.wire
@@ -62,6 +68,16 @@ def handshake_server(e, inp, local_type, ctl):
     if step.cut:
         return "handshake"
     if not step.valid:
+        assert e.zap_requests == []
+        return "dead"
+    if zap is not None:
+        assert e.zap_requests == [[b"", b"1.0", b"1", b"", b"", b"", b"CURVE", peer.client_key]], e.zap_requests
+    if zap in ("never", "malformed"):
+        assert len(session_commands(e, 0)) == 1         # WELCOME alone
+        return "handshake" if zap == "never" else "dead"
+    if zap in ("300", "400", "500"):
+        _, error = session_commands(e, 0)
+        assert error == b"\x05ERROR\x03" + zap.encode(), error
         return "dead"
     _, ready = session_commands(e, 0)
     assert peer.take_ready(ready) == model.ready_body(local_type)[6:]
@@ -115,16 +131,21 @@ def TestOneInput(data):
     if local_type == model.STREAM:
         local_type = 0
     as_server = bool(data[1] & 1)
+    zap = model.ZAP_REPLIES[(data[1] >> 1) % len(model.ZAP_REPLIES)] if as_server else None
     ctl = data[2]
     inp = cp.Input(data[3:])
     if as_server:
-        e = _core._Engine(local_type, mechanism="CURVE", as_server=True, curve_secret_key=cp.SERVER_SECRET)
+        e = _core._Engine(local_type, mechanism="CURVE", as_server=True, curve_secret_key=cp.SERVER_SECRET,
+                          zap_handler=zap is not None, zap_reply=model.zap_reply_frames(zap))
     else:
         e = _core._Engine(local_type, mechanism="CURVE", curve_public_key=cp.CLIENT_PUBLIC,
                           curve_secret_key=cp.CLIENT_SECRET, curve_server_key=cp.SERVER_PUBLIC)
     try:
-        ctx = f"CURVE type={local_type} server={as_server} input={bytes(data)[:200]!r}"
-        peer = (handshake_server if as_server else handshake_client)(e, inp, local_type, ctl)
+        ctx = f"CURVE type={local_type} server={as_server} zap={zap} input={bytes(data)[:200]!r}"
+        if as_server:
+            peer = handshake_server(e, inp, local_type, ctl, zap)
+        else:
+            peer = handshake_client(e, inp, local_type, ctl)
         if isinstance(peer, str):
             expect = model.Outcome()
             expect.state = peer

@@ -232,8 +232,10 @@ def seeds_metadata():
     return out
 
 
-def plain_seed(t, as_server, split, stream, creds=0):
-    return bytes([SOCKET_TYPES.index(t), (1 if as_server else 0) | creds << 1, split]) + stream
+def plain_seed(t, as_server, split, stream, creds=0, zap=0):
+    """zap: index into zmtp_model.ZAP_REPLIES (0 no handler, 1 200, 2 400,
+    3 300, 4 500, 5 never answers, 6 malformed)."""
+    return bytes([SOCKET_TYPES.index(t), (1 if as_server else 0) | creds << 1 | zap << 3, split]) + stream
 
 
 def seeds_plain():
@@ -254,6 +256,19 @@ def seeds_plain():
     out["server-initiate-first"] = plain_seed(7, True, 0, cmd(m.initiate_body(8)))
     out["server-error-first"] = plain_seed(7, True, 0, cmd(b"\x05ERROR\x03400"))
     out["server-data-first"] = plain_seed(7, True, 0, F(b"hello"))
+    hello = cmd(m.plain_hello_body(b"admin", b"secret"))
+    for zap, name in enumerate(("none", "200", "400", "300", "500", "never", "malformed")):
+        out[f"server-zap-{name}"] = plain_seed(7, True, zap % 3, hello + cmd(m.initiate_body(8)) + F(b"after"),
+                                               zap=zap)
+    for i, (name, props) in enumerate(READY_PROPS.items()):
+        t = (7, 6, 5)[i % 3]
+        out[f"server-zap-initiate-{name}-type{t}"] = plain_seed(
+            t, True, i % 4, hello + cmd(b"\x08INITIATE" + props) + F(b"x") + ping(2, b"c"), zap=1)
+    out["server-zap-ready-not-initiate"] = plain_seed(7, True, 0, hello + m.ready_frame(8), zap=1)
+    out["server-zap-data-before-initiate"] = plain_seed(7, True, 0, hello + F(b"early") + cmd(m.initiate_body(8)),
+                                                        zap=1)
+    out["server-zap-hello-twice"] = plain_seed(7, True, 0, hello + hello, zap=1)
+    out["server-zap-malformed-hello"] = plain_seed(7, True, 0, cmd(b"\x05HELLO\x09ab"), zap=1)
     welcome = cmd(b"\x07WELCOME")
     for i, (name, props) in enumerate(READY_PROPS.items()):
         t = (7, 6, 5)[i % 3]
@@ -284,7 +299,7 @@ def curve_messages():
 
 
 def seeds_curve():
-    """[type][role: bit 0 server][split] + one op byte (and parameters)
+    """[type][role: bit 0 server, then the ZAP answer][split] + one op byte (and parameters)
     per handshake command, then messages (see fuzz_curve.py and
     curve_peer.py: 0 none, 4 flip, 5 truncate, 6 append, 7 as data,
     8 ERROR, 9 other name, 10 cut, 11 plaintext flip, 12 metadata,
@@ -317,6 +332,9 @@ def seeds_curve():
                            ("cut", b"\x04\x10")):
             out[f"{role}-message-{name}"] = curve_seed(7, as_server, 0, b"\x00\x00\x00\x00\x01a"
                                                        + b"\x00" + m_op[:1] + b"\x02bc" + m_op[1:] + b"\x00\x00\x01z")
+    for zap, name in enumerate(("none", "200", "400", "300", "500", "never", "malformed")):
+        out[f"server-zap-{name}"] = bytes([SOCKET_TYPES.index(7), 1 | zap << 1, zap % 2]) + b"\x00\x00" + msgs
+        out[f"server-zap-{name}-bad-vouch"] = bytes([SOCKET_TYPES.index(6), 1 | zap << 1, 0]) + b"\x00\x0e\x00"
     # A HELLO nonce of 2^64-1: INITIATE's wraps to 0 and must be refused.
     out["server-hello-nonce-max-initiate-wraps"] = curve_seed(7, True, 0, b"\x0d\x02\x00" + msgs)
     return out

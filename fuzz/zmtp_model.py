@@ -290,6 +290,60 @@ def initiate_body(socket_type, routing_id=b""):
     return b"\x08INITIATE" + ready_body(socket_type, routing_id)[6:]
 
 
+# What a ZAP handler answers a PLAIN server: None no handler is bound,
+# "never" it does not answer, "malformed" a reply with a bad version, else
+# the status code.
+ZAP_REPLIES = (None, "200", "400", "300", "500", "never", "malformed", "200")
+
+
+def zap_reply_frames(reply):
+    if reply in (None, "never"):
+        return None
+    if reply == "malformed":
+        return [b"", b"2.0", b"1", b"200", b"OK", b"", b""]
+    return [b"", b"1.0", b"1", reply.encode(), b"status", b"user", b""]
+
+
+def plain_server_session(local_type, zap, stream):
+    """(outcome, handshake output, ZAP requests) of a PLAIN server whose
+    well-behaved peer sent its first frame, waited, then the rest."""
+    head = greeting_for(b"PLAIN", True)
+    frames, _ = decode_frames(stream)
+    out = Outcome()
+    out.state, out.protocol_error = "dead", True
+    flags, body = frames[0]
+    if not (flags & MSG_COMMAND and command_is(body, b"HELLO")):
+        return out, head, []
+    cred = plain_hello_parse(body[6:])
+    if cred is None or zap is None:
+        return out, head, []
+    requests = [[b"", b"1.0", b"1", b"", b"", b"", b"PLAIN", cred[0], cred[1]]]
+    rest = stream[frame_length(stream):]
+    if zap == "malformed":
+        return out, head, requests
+    if zap in ("300", "400", "500"):
+        return out, head + encode_frame(b"\x05ERROR\x03" + zap.encode(), command=True), requests
+    more, _ = decode_frames(rest)
+    if zap != "never":
+        head += encode_frame(b"\x07WELCOME", command=True)
+    elif more:
+        return out, head, requests     # anything while ZAP is asked ends it
+    if not more:
+        # Framing alone decides, as for NULL.
+        out = session(local_type, greeting() + rest)
+        out.output = b""
+        return out, head, requests
+    flags, body = more[0]
+    if not (flags & MSG_COMMAND and command_is(body, b"INITIATE")):
+        return out, head, requests
+    # INITIATE's properties are judged as READY's are.
+    head += ready_frame(local_type)
+    out = session(local_type, greeting() + encode_frame(b"\x05READY" + body[9:], command=True)
+                  + rest[frame_length(rest):])
+    out.output = out.output[64 + len(ready_frame(local_type)):]
+    return out, head, requests
+
+
 def plain_session(local_type, as_server, user, password, stream):
     """(outcome, handshake output) of a PLAIN session (no ZAP handler: a
     server refuses every client) whose peer sent a valid greeting then
