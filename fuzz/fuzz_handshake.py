@@ -6,7 +6,7 @@ READY with odd, missing, repeated, unknown or incompatible Socket-Type,
 identities of every length, ERROR, other commands, data before READY.
 The mechanism must accept exactly the first command the model accepts and
 nothing after it; the session must go active or close as the model says.
-Other mechanisms (PLAIN, CURVE) get their own targets when they exist."""
+PLAIN and CURVE have their own targets (fuzz_plain.py, fuzz_curve.py)."""
 import fuzzlib
 from fuzzlib import _core, model
 

@@ -259,3 +259,46 @@ def check_engine(cfg, stream, ctl, send=None):
     finally:
         e.close()
     return expect
+
+
+# ---------------------------------------------------------------- PLAIN, CURVE
+
+def engine_state(e):
+    return "dead" if not e.alive else ("active" if e.active else "handshake")
+
+
+def check_mech_outcome(e, expect, head, ctx, traffic_output=True):
+    """A PLAIN or CURVE session against the model's outcome: same state,
+    same frames (none before the handshake is done), a protocol error
+    exactly when the model says; its output starts with the handshake
+    commands `head` (None: not checked) and, if `traffic_output`, goes on
+    with the model's answers (a prefix of them if it died). Then a
+    hang-up ends it cleanly."""
+    state = engine_state(e)
+    ctx = f"{ctx}\n model: {expect}\n engine: state={state} frames={e.frames[:8]!r}\n"
+    if expect.uncertain and state == "dead":
+        assert e.protocol_error, ctx + "died without a protocol error"
+        assert e.frames == expect.frames[:len(e.frames)], ctx + "frames"
+    else:
+        assert state == expect.state, ctx + "state"
+        assert e.frames == expect.frames, ctx + "frames"
+        if state == "dead":
+            assert e.protocol_error == expect.protocol_error, ctx + "protocol error flag"
+    out = bytes(e.output)
+    if head is not None:
+        if state == "dead":
+            assert head.startswith(out[:len(head)]), ctx + f"output {out[:300]!r}"
+        else:
+            assert out.startswith(head), ctx + f"output {out[:300]!r}"
+        if traffic_output:
+            tail = out[len(head):]
+            if state == "dead":
+                assert expect.output.startswith(tail), ctx + f"output tail {tail[:200]!r}"
+            else:
+                assert tail == expect.output, ctx + f"output tail {tail[:200]!r}"
+    if e.alive:
+        e.hang_up()
+        assert not e.alive, ctx + "the session outlived its peer"
+        assert not e.protocol_error, ctx + "a hang-up counted as a protocol error"
+    if e.attached:
+        assert e.pipe_ended, ctx + "the pipe was not ended with the session"

@@ -232,12 +232,122 @@ def seeds_metadata():
     return out
 
 
+def plain_seed(t, as_server, split, stream, creds=0, zap=0):
+    """zap: index into zmtp_model.ZAP_REPLIES (0 no handler, 1 200, 2 400,
+    3 300, 4 500, 5 never answers, 6 malformed)."""
+    return bytes([SOCKET_TYPES.index(t), (1 if as_server else 0) | creds << 1 | zap << 3, split]) + stream
+
+
+def seeds_plain():
+    """[type][role: bit 0 server, then credentials][split] + frames."""
+    out = {}
+    hellos = {
+        "hello": m.plain_hello_body(b"admin", b"secret"),
+        "hello-empty": m.plain_hello_body(b"", b""),
+        "hello-255": m.plain_hello_body(b"u" * 255, b"p" * 255),
+        "hello-trailing": m.plain_hello_body(b"a", b"b") + b"x",
+        "hello-user-overrun": b"\x05HELLO\x09ab",
+        "hello-password-overrun": b"\x05HELLO\x01a\x09b",
+        "hello-no-password": b"\x05HELLO\x01a",
+        "hello-bare": b"\x05HELLO",
+    }
+    for i, (name, body) in enumerate(hellos.items()):
+        out[f"server-{name}"] = plain_seed((7, 6)[i % 2], True, i % 3, cmd(body))
+    out["server-initiate-first"] = plain_seed(7, True, 0, cmd(m.initiate_body(8)))
+    out["server-error-first"] = plain_seed(7, True, 0, cmd(b"\x05ERROR\x03400"))
+    out["server-data-first"] = plain_seed(7, True, 0, F(b"hello"))
+    hello = cmd(m.plain_hello_body(b"admin", b"secret"))
+    for zap, name in enumerate(("none", "200", "400", "300", "500", "never", "malformed")):
+        out[f"server-zap-{name}"] = plain_seed(7, True, zap % 3, hello + cmd(m.initiate_body(8)) + F(b"after"),
+                                               zap=zap)
+    for i, (name, props) in enumerate(READY_PROPS.items()):
+        t = (7, 6, 5)[i % 3]
+        out[f"server-zap-initiate-{name}-type{t}"] = plain_seed(
+            t, True, i % 4, hello + cmd(b"\x08INITIATE" + props) + F(b"x") + ping(2, b"c"), zap=1)
+    out["server-zap-ready-not-initiate"] = plain_seed(7, True, 0, hello + m.ready_frame(8), zap=1)
+    out["server-zap-data-before-initiate"] = plain_seed(7, True, 0, hello + F(b"early") + cmd(m.initiate_body(8)),
+                                                        zap=1)
+    out["server-zap-hello-twice"] = plain_seed(7, True, 0, hello + hello, zap=1)
+    out["server-zap-malformed-hello"] = plain_seed(7, True, 0, cmd(b"\x05HELLO\x09ab"), zap=1)
+    welcome = cmd(b"\x07WELCOME")
+    for i, (name, props) in enumerate(READY_PROPS.items()):
+        t = (7, 6, 5)[i % 3]
+        out[f"client-ready-{name}-type{t}"] = plain_seed(t, False, i % 4, welcome + ready(props) + F(b"after"), i % 4)
+    out["client-whole"] = plain_seed(7, False, 0, welcome + m.ready_frame(8) + stream_after_ready(7))
+    out["client-router"] = plain_seed(6, False, 1, welcome + m.ready_frame(5, b"me") + F(b"x") + ping(3, b"c"))
+    out["client-welcome-trailing"] = plain_seed(7, False, 0, cmd(b"\x07WELCOMEx") + m.ready_frame(8))
+    out["client-welcome-as-data"] = plain_seed(7, False, 0, F(b"\x07WELCOME") + m.ready_frame(8))
+    out["client-ready-first"] = plain_seed(7, False, 0, m.ready_frame(8))
+    out["client-welcome-twice"] = plain_seed(7, False, 0, welcome + welcome)
+    out["client-error-zap"] = plain_seed(7, False, 0, cmd(b"\x05ERROR\x03400"))
+    out["client-error-after-welcome"] = plain_seed(7, False, 0, welcome + cmd(b"\x05ERROR\x00"))
+    out["client-data-before-ready"] = plain_seed(7, False, 0, welcome + F(b"early") + m.ready_frame(8))
+    out["client-welcome-long-form"] = plain_seed(7, False, 0, long_frame(b"\x07WELCOME", 4) + m.ready_frame(8))
+    out["client-cut"] = plain_seed(7, False, 1, welcome + m.ready_frame(8)[:6])
+    return out
+
+
+def curve_seed(t, as_server, split, ops):
+    return bytes([SOCKET_TYPES.index(t), 1 if as_server else 0, split]) + ops
+
+
+def curve_messages():
+    """[flags][mutation][len][body] messages: data, multipart, a PING and
+    a SUBSCRIBE inside MESSAGE."""
+    return (b"\x00\x00\x05hello" + b"\x01\x00\x01a" + b"\x00\x00\x01b"
+            + b"\x02\x00\x09\x04PING\x00\x01ab" + b"\x02\x00\x0a\x09SUBSCRIBE" + b"\x00\x00\x00")
+
+
+def seeds_curve():
+    """[type][role: bit 0 server, then the ZAP answer][split] + one op byte (and parameters)
+    per handshake command, then messages (see fuzz_curve.py and
+    curve_peer.py: 0 none, 4 flip, 5 truncate, 6 append, 7 as data,
+    8 ERROR, 9 other name, 10 cut, 11 plaintext flip, 12 metadata,
+    13 nonce, 14 wrong key, 15 long frame; messages: 1 nonce, 2 wrong
+    direction, 3 flip, 4 cut)."""
+    out = {}
+    msgs = curve_messages()
+    for as_server in (True, False):
+        role = "server" if as_server else "client"
+        for t in (7, 6, 1, 2):
+            out[f"{role}-valid-type{t}"] = curve_seed(t, as_server, 0, b"\x00\x00" + msgs)
+        out[f"{role}-valid-split1"] = curve_seed(7, as_server, 1, b"\x00\x00" + msgs)
+        out[f"{role}-valid-split5"] = curve_seed(5, as_server, 5, b"\x00\x00" + msgs)
+        for step in (0, 1):
+            pre = b"\x00" * step
+            post = b"\x00" * (1 - step)
+            for name, op in (("flip", b"\x04\x00\x30\x02"), ("truncate", b"\x05\x00\x40"),
+                             ("append", b"\x06\x03xyz"), ("as-data", b"\x07"), ("error", b"\x08\x03400"),
+                             ("other-name", b"\x09\x05"), ("cut", b"\x0a\x00\x50"),
+                             ("plain-flip", b"\x0b\x00\x90\x01"), ("nonce-same", b"\x0d\x00"),
+                             ("nonce-zero", b"\x0d\x01"), ("nonce-max", b"\x0d\x02"),
+                             ("wrong-key", b"\x0e\x00"), ("wrong-key-vouch", b"\x0e\x01"),
+                             ("wrong-key-cookie", b"\x0e\x03"), ("long-frame", b"\x0f")):
+                out[f"{role}-step{step}-{name}"] = curve_seed(7, as_server, step, pre + op + post + msgs)
+        for i, (name, props) in enumerate(READY_PROPS.items()):
+            t = (7, 6, 5)[i % 3]
+            out[f"{role}-metadata-{name}-type{t}"] = curve_seed(
+                t, as_server, 0, b"\x00\x0c" + struct.pack(">H", len(props)) + props + b"\x00\x00\x02hi")
+        for name, m_op in (("nonce-same", b"\x01\x00"), ("direction", b"\x02"), ("flip", b"\x03\x00\x10\x04"),
+                           ("cut", b"\x04\x10")):
+            out[f"{role}-message-{name}"] = curve_seed(7, as_server, 0, b"\x00\x00\x00\x00\x01a"
+                                                       + b"\x00" + m_op[:1] + b"\x02bc" + m_op[1:] + b"\x00\x00\x01z")
+    for zap, name in enumerate(("none", "200", "400", "300", "500", "never", "malformed")):
+        out[f"server-zap-{name}"] = bytes([SOCKET_TYPES.index(7), 1 | zap << 1, zap % 2]) + b"\x00\x00" + msgs
+        out[f"server-zap-{name}-bad-vouch"] = bytes([SOCKET_TYPES.index(6), 1 | zap << 1, 0]) + b"\x00\x0e\x00"
+    # A HELLO nonce of 2^64-1: INITIATE's wraps to 0 and must be refused.
+    out["server-hello-nonce-max-initiate-wraps"] = curve_seed(7, True, 0, b"\x0d\x02\x00" + msgs)
+    return out
+
+
 TARGETS = {
     "greeting": seeds_greeting,
     "frames": seeds_frames,
     "commands": seeds_commands,
     "handshake": seeds_handshake,
     "metadata": seeds_metadata,
+    "plain": seeds_plain,
+    "curve": seeds_curve,
 }
 
 

@@ -254,3 +254,120 @@ def join_raw(frames):
         return frames
     data = b"".join(b for f, b in frames[1:] if f == 0)
     return [frames[0]] + ([(0, data)] if data else [])
+
+
+# ---------------------------------------------------------------- PLAIN, CURVE
+
+def greeting_for(mechanism, as_server):
+    """The greeting of a peer using `mechanism` in that role (byte 32)."""
+    g = greeting(mechanism=mechanism)
+    return g[:32] + (b"\x01" if as_server else b"\x00") + g[33:]
+
+
+def frame_length(stream):
+    """The encoded length of the first frame of `stream` (it is complete)."""
+    return 9 + int.from_bytes(stream[1:9], "big") if stream[0] & 2 else 2 + stream[1]
+
+
+def plain_hello_parse(p):
+    """(user name, password) from HELLO's body after its name; None when
+    malformed: two length-prefixed strings and nothing after (RFC 24)."""
+    if len(p) < 1 or 1 + p[0] + 1 > len(p):
+        return None
+    ulen = p[0]
+    plen = p[1 + ulen]
+    if 2 + ulen + plen != len(p):
+        return None
+    return bytes(p[1:1 + ulen]), bytes(p[2 + ulen:2 + ulen + plen])
+
+
+def plain_hello_body(user, password):
+    return b"\x05HELLO" + bytes([len(user)]) + user + bytes([len(password)]) + password
+
+
+def initiate_body(socket_type, routing_id=b""):
+    """PLAIN's INITIATE: READY's properties under another name."""
+    return b"\x08INITIATE" + ready_body(socket_type, routing_id)[6:]
+
+
+# What a ZAP handler answers a PLAIN server: None no handler is bound,
+# "never" it does not answer, "malformed" a reply with a bad version, else
+# the status code.
+ZAP_REPLIES = (None, "200", "400", "300", "500", "never", "malformed", "200")
+
+
+def zap_reply_frames(reply):
+    if reply in (None, "never"):
+        return None
+    if reply == "malformed":
+        return [b"", b"2.0", b"1", b"200", b"OK", b"", b""]
+    return [b"", b"1.0", b"1", reply.encode(), b"status", b"user", b""]
+
+
+def plain_server_session(local_type, zap, stream):
+    """(outcome, handshake output, ZAP requests) of a PLAIN server whose
+    well-behaved peer sent its first frame, waited, then the rest."""
+    head = greeting_for(b"PLAIN", True)
+    frames, _ = decode_frames(stream)
+    out = Outcome()
+    out.state, out.protocol_error = "dead", True
+    flags, body = frames[0]
+    if not (flags & MSG_COMMAND and command_is(body, b"HELLO")):
+        return out, head, []
+    cred = plain_hello_parse(body[6:])
+    if cred is None or zap is None:
+        return out, head, []
+    requests = [[b"", b"1.0", b"1", b"", b"", b"", b"PLAIN", cred[0], cred[1]]]
+    rest = stream[frame_length(stream):]
+    if zap == "malformed":
+        return out, head, requests
+    if zap in ("300", "400", "500"):
+        return out, head + encode_frame(b"\x05ERROR\x03" + zap.encode(), command=True), requests
+    more, _ = decode_frames(rest)
+    if zap != "never":
+        head += encode_frame(b"\x07WELCOME", command=True)
+    elif more:
+        return out, head, requests     # anything while ZAP is asked ends it
+    if not more:
+        # Framing alone decides, as for NULL.
+        out = session(local_type, greeting() + rest)
+        out.output = b""
+        return out, head, requests
+    flags, body = more[0]
+    if not (flags & MSG_COMMAND and command_is(body, b"INITIATE")):
+        return out, head, requests
+    # INITIATE's properties are judged as READY's are.
+    head += ready_frame(local_type)
+    out = session(local_type, greeting() + encode_frame(b"\x05READY" + body[9:], command=True)
+                  + rest[frame_length(rest):])
+    out.output = out.output[64 + len(ready_frame(local_type)):]
+    return out, head, requests
+
+
+def plain_session(local_type, as_server, user, password, stream):
+    """(outcome, handshake output) of a PLAIN session (no ZAP handler: a
+    server refuses every client) whose peer sent a valid greeting then
+    `stream`. The outcome's output is the traffic-phase part only."""
+    head = greeting_for(b"PLAIN", as_server)
+    frames, _ = decode_frames(stream)
+    if not frames:
+        # No whole command yet: framing alone decides, as for NULL.
+        out = session(local_type, greeting() + stream)
+        out.output = b""
+        if not as_server:
+            head += encode_frame(plain_hello_body(user, password), command=True)
+        return out, head
+    out = Outcome()
+    if as_server:
+        out.state, out.protocol_error = "dead", True
+        return out, head
+    head += encode_frame(plain_hello_body(user, password), command=True)
+    flags, body = frames[0]
+    if not (flags & MSG_COMMAND and body == b"\x07WELCOME"):
+        out.state, out.protocol_error = "dead", True
+        return out, head
+    head += encode_frame(initiate_body(local_type), command=True)
+    rest = stream[frame_length(stream):]
+    out = session(local_type, greeting() + rest)
+    out.output = out.output[64 + len(ready_frame(local_type)):]
+    return out, head

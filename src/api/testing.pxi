@@ -450,6 +450,28 @@ cdef class _NullMechanism:
         return PyBytes_FromStringAndSize(<char *>self.m.peer.identity, self.m.peer.identity_len)
 
 
+def _plain_hello_parse(bytes body):
+    """(user name, password) from a PLAIN HELLO body after its name, or
+    None when malformed (mech/plain.pxi: plain_hello_parse)."""
+    cdef const unsigned char *cred[2]
+    cdef size_t clen[2]
+    if plain_hello_parse(<const unsigned char *>PyBytes_AS_STRING(body), len(body),
+                         &cred[0], &clen[0], &cred[1], &clen[1]) < 0:
+        return None
+    return (PyBytes_FromStringAndSize(<const char *>cred[0], clen[0]),
+            PyBytes_FromStringAndSize(<const char *>cred[1], clen[1]))
+
+
+cdef int _engine_curve_key(unsigned char *dest, bytes key) except -1:
+    """A 32-byte CURVE key into an options field (empty: left zero)."""
+    if len(key) == 0:
+        return 0
+    if len(key) != CURVE_KEY:
+        raise ValueError("CURVE keys are 32 bytes")
+    memcpy(dest, PyBytes_AS_STRING(key), CURVE_KEY)
+    return 0
+
+
 cdef class _Engine:
     """The session of one accepted connection, run on this thread. Bytes
     given to feed() reach it through a socketpair, as from a TCP peer, and
@@ -469,6 +491,11 @@ cdef class _Engine:
     cdef public bint attached
     cdef public bint pipe_ended
     cdef public bint peer_reads     # False: the remote peer stops reading
+    cdef zap_slot_t *zap            # the ZAP handler slot the session sees, or NULL
+    cdef pipe_end_t *zap_end        # the handler's end of the session's ZAP pipe
+    cdef list zap_frames            # the request being read
+    cdef public list zap_reply      # frames the handler answers with (None: it never answers)
+    cdef public list zap_requests   # the requests it got, each a list of frame bodies
 
     def __cinit__(self):
         self.io = NULL
@@ -478,14 +505,40 @@ cdef class _Engine:
         self.end = NULL
         self.buf.cmds = NULL
         self.buf.cap = 0
+        self.zap = NULL
+        self.zap_end = NULL
 
     def __init__(self, int socket_type, long long maxmsgsize=-1, int rcvhwm=1000, bytes routing_id=b"",
-                 int heartbeat_ivl=0):
+                 int heartbeat_ivl=0, str mechanism="NULL", bint as_server=False,
+                 bytes plain_username=b"", bytes plain_password=b"",
+                 bytes curve_public_key=b"", bytes curve_secret_key=b"", bytes curve_server_key=b"",
+                 zap_reply=None, bint zap_handler=False):
+        """mechanism "NULL", "PLAIN" or "CURVE" with its role and
+        credentials (CURVE keys: 32 bytes each, as the options take them).
+        zap_handler: a ZAP handler is bound (played by this object: every
+        request goes to zap_requests and is answered with the frames of
+        zap_reply, e.g. [b"", b"1.0", b"1", b"200", b"OK", b"", b""]; None:
+        never answered). Without one a PLAIN server refuses every HELLO
+        and a CURVE server accepts every vouched client key."""
         import socket as pysocket
         cdef options_t o
         cdef endpoint_t ep
         cdef Py_ssize_t n = min(len(routing_id), 255)
         options_defaults(&o, socket_type)
+        o.mechanism = {"NULL": MECH_NULL, "PLAIN": MECH_PLAIN, "CURVE": MECH_CURVE}[mechanism]
+        o.as_server = as_server
+        if len(plain_username) > 255 or len(plain_password) > 255:
+            raise ValueError("PLAIN credentials are at most 255 bytes")
+        memcpy(o.plain_username, PyBytes_AS_STRING(plain_username), len(plain_username))
+        o.plain_username_len = <int>len(plain_username)
+        memcpy(o.plain_password, PyBytes_AS_STRING(plain_password), len(plain_password))
+        o.plain_password_len = <int>len(plain_password)
+        if o.mechanism == MECH_CURVE:
+            if not SODIUM.ok:
+                raise RuntimeError("CURVE needs PyNaCl")
+            _engine_curve_key(o.curve_public_key, curve_public_key)
+            _engine_curve_key(o.curve_secret_key, curve_secret_key)
+            _engine_curve_key(o.curve_server_key, curve_server_key)
         o.maxmsgsize = maxmsgsize
         o.rcvhwm = rcvhwm
         o.handshake_ivl = 0
@@ -495,6 +548,14 @@ cdef class _Engine:
         self.frames = []
         self.output = bytearray()
         self.peer_reads = True
+        self.zap_reply = None if zap_reply is None else [bytes(f) for f in zap_reply]
+        self.zap_requests = []
+        self.zap_frames = []
+        if zap_handler:
+            self.zap = zap_slot_new()
+            if self.zap == NULL:
+                raise MemoryError()
+            o.zap = self.zap
         mine, self.peer = pysocket.socketpair(pysocket.AF_UNIX, pysocket.SOCK_STREAM)
         mine.setblocking(False)
         self.peer.setblocking(False)
@@ -505,6 +566,9 @@ cdef class _Engine:
         self.io.mb = mailbox_new()
         self.sock_mb = mailbox_new()
         self.ev = evsink_new()
+        if self.zap != NULL and self.sock_mb != NULL:
+            # The handler socket's mailbox is ours: its ATTACH names the slot.
+            zap_slot_set(self.zap, <void *>self.zap, self.sock_mb)
         memset(&ep, 0, sizeof(endpoint_t))
         ep.tp = &IPC_TRANSPORT
         strncpy(ep.name, b"fuzz", ENDPOINT_NAME_MAX - 1)
@@ -548,7 +612,12 @@ cdef class _Engine:
         cdef command_t *c
         for i in range(n):
             c = &self.buf.cmds[i]
-            if c.type == CMD_ATTACH and self.end == NULL:
+            if c.type == CMD_ATTACH and self.zap != NULL and c.obj == <void *>self.zap:
+                if self.zap_end != NULL:
+                    pipe_close(self.zap_end, 0)
+                self.zap_end = c.end
+                self.zap_frames = []
+            elif c.type == CMD_ATTACH and self.end == NULL:
                 self.end = c.end
                 self.attached = True
             elif c.type == CMD_ATTACH:
@@ -566,6 +635,40 @@ cdef class _Engine:
             self.frames.append((m.flags, PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)))
             msg_close(&m)
             got += 1
+        return got + self._zap_step()
+
+    cdef int _zap_step(self) except -1:
+        """The ZAP handler: reads whole requests, answers each with zap_reply."""
+        cdef msg_t m
+        cdef int got = 0
+        cdef int rc
+        cdef bytes b
+        while self.zap_end != NULL:
+            msg_init(&m)
+            rc = pipe_read(self.zap_end, &m)
+            if rc <= 0:
+                if rc < 0:
+                    pipe_close(self.zap_end, 0)
+                    self.zap_end = NULL
+                return got
+            got += 1
+            if m.flags & MSG_IDENTITY:
+                msg_close(&m)
+                continue
+            more = m.flags & MSG_MORE
+            self.zap_frames.append(PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size))
+            msg_close(&m)
+            if more:
+                continue
+            self.zap_requests.append(self.zap_frames)
+            self.zap_frames = []
+            if self.zap_reply is None:
+                continue
+            for i, f in enumerate(self.zap_reply):
+                b = f
+                _msg_from(&m, b, MSG_MORE if i + 1 < len(self.zap_reply) else 0)
+                pipe_write(self.zap_end, &m)
+            pipe_flush(self.zap_end)
         return got
 
     cdef int _peer_step(self) except -1:
@@ -669,6 +772,9 @@ cdef class _Engine:
         if self.end != NULL:
             pipe_close(self.end, 0)
             self.end = NULL
+        if self.zap_end != NULL:
+            pipe_close(self.zap_end, 0)
+            self.zap_end = NULL
         n = mailbox_take(self.sock_mb, &self.buf, True)
         for i in range(n):
             if self.buf.cmds[i].type == CMD_ATTACH:
@@ -691,6 +797,10 @@ cdef class _Engine:
         self.sock_mb = NULL
         evsink_decref(self.ev)
         self.ev = NULL
+        if self.zap != NULL:
+            zap_slot_set(self.zap, NULL, NULL)
+            zap_slot_decref(self.zap)
+            self.zap = NULL
         free(self.buf.cmds)
         self.buf.cmds = NULL
 
