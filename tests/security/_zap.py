@@ -1,9 +1,13 @@
-"""Shared helpers for the auth tests: build ZAP requests, drive a handler."""
+"""Shared helpers for the security tests: build ZAP requests, drive a
+handler, read a handshake's outcome from a monitor."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+
+import mqcore
+from mqcore.utils.monitor import recv_monitor_message
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
 TIMEOUT_MS = 5000
@@ -51,3 +55,16 @@ def ask(authenticator, req, frames):
 def status(reply):
     """(status code, status text, user id) of a ZAP reply."""
     return reply[2], reply[3], reply[4]
+
+
+def handshake_outcome(mon):
+    """The first handshake outcome (succeeded or one of the failures) an
+    mqcore monitor socket reports."""
+    import mqcore
+    from mqcore.utils.monitor import recv_monitor_message
+    outcomes = (mqcore.EVENT_HANDSHAKE_SUCCEEDED, mqcore.EVENT_HANDSHAKE_FAILED_AUTH,
+                mqcore.EVENT_HANDSHAKE_FAILED_PROTOCOL, mqcore.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+    while True:
+        ev = recv_monitor_message(mon)
+        if ev["event"] in outcomes:
+            return ev

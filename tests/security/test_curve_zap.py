@@ -12,23 +12,10 @@ import zmq
 import mqcore
 import mqcore.auth
 import mqcore.auth.thread
-from mqcore.utils.monitor import recv_monitor_message
+
+from ._zap import handshake_outcome
 
 TIMEOUT = 3000
-
-
-@pytest.fixture
-def mctx():
-    ctx = mqcore.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
-@pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 @pytest.fixture
@@ -67,15 +54,6 @@ def curve_client(ctx, lib, keys, who):
     c.linger = 0
     c.sndtimeo = TIMEOUT
     return c
-
-
-def handshake_outcome(mon):
-    while True:
-        ev = recv_monitor_message(mon)
-        if ev["event"] in (mqcore.EVENT_HANDSHAKE_SUCCEEDED, mqcore.EVENT_HANDSHAKE_FAILED_AUTH,
-                           mqcore.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                           mqcore.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
-            return ev
 
 
 def lib_and_ctx(name, mctx, zctx):

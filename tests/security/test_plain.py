@@ -33,13 +33,6 @@ def zctx():
     ctx.destroy(linger=0)
 
 
-@pytest.fixture
-def mctx():
-    ctx = mqcore.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
 @pytest.fixture(params=["tcp", "ipc"])
 def endpoint(request):
     if request.param == "tcp":

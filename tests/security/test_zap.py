@@ -16,18 +16,12 @@ import zmq
 
 import mqcore
 import mqcore.auth.thread
-from mqcore.utils.monitor import recv_monitor_message
+
+from ._zap import ZAP_ENDPOINT, handshake_outcome
 
 PASSWORDS = {"admin": "secret"}
 TIMEOUT = 3000
 ZAP_MALFORMED_REPLY = 0x20000001
-
-
-@pytest.fixture
-def mctx():
-    ctx = mqcore.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 @pytest.fixture
@@ -37,13 +31,6 @@ def auth(mctx):
     a.configure_plain(domain="*", passwords=PASSWORDS)
     yield a
     a.stop()
-
-
-@pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 @pytest.fixture(params=["tcp", "ipc"])
@@ -83,14 +70,19 @@ def client(ctx, lib, user=None, password=None):
 
 
 def wait_event(mon, wanted):
-    """The first handshake outcome the monitor reports."""
-    while True:
-        ev = recv_monitor_message(mon)
-        if ev["event"] in (mqcore.EVENT_HANDSHAKE_SUCCEEDED, mqcore.EVENT_HANDSHAKE_FAILED_AUTH,
-                           mqcore.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                           mqcore.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
-            assert ev["event"] == wanted, ev
-            return ev
+    """The first handshake outcome the monitor reports, which must be wanted."""
+    ev = handshake_outcome(mon)
+    assert ev["event"] == wanted, ev
+    return ev
+
+
+def rep_handler(mctx):
+    """A hand-made ZAP handler: a REP bound where the ZAP client asks."""
+    h = mctx.socket(mqcore.REP)
+    h.rcvtimeo = h.sndtimeo = TIMEOUT
+    h.linger = 0
+    h.bind(ZAP_ENDPOINT)
+    return h
 
 
 def assert_nothing_passes(srv):
@@ -205,10 +197,7 @@ def test_null_enforce_domain_without_handler_refused(mctx, zctx):
 
 def test_request_frames_and_user_handler(mctx, zctx):
     """A hand-made REP handler sees libzmq's request frames."""
-    h = mctx.socket(mqcore.REP)
-    h.rcvtimeo = h.sndtimeo = TIMEOUT
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*", domain=b"dom")
     srv.routing_id = b"srv-id"
     c = client(zctx, zmq, b"u", b"p")
@@ -225,10 +214,7 @@ def test_request_frames_and_user_handler(mctx, zctx):
 
 
 def test_malformed_reply_is_protocol_error(mctx, zctx):
-    h = mctx.socket(mqcore.REP)
-    h.rcvtimeo = h.sndtimeo = TIMEOUT
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     c = client(zctx, zmq, b"u", b"p")
     c.connect(srv.last_endpoint)
@@ -244,10 +230,7 @@ def test_malformed_reply_is_protocol_error(mctx, zctx):
 
 
 def test_bad_status_code_is_protocol_error(mctx, zctx):
-    h = mctx.socket(mqcore.REP)
-    h.rcvtimeo = h.sndtimeo = TIMEOUT
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     c = client(zctx, zmq, b"u", b"p")
     c.connect(srv.last_endpoint)
@@ -262,10 +245,7 @@ def test_bad_status_code_is_protocol_error(mctx, zctx):
 
 
 def test_handler_closed_while_handshake_waits(mctx, zctx):
-    h = mctx.socket(mqcore.REP)
-    h.rcvtimeo = TIMEOUT
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     c = client(zctx, zmq, b"u", b"p")
     c.connect(srv.last_endpoint)
@@ -281,9 +261,7 @@ def test_handler_closed_while_handshake_waits(mctx, zctx):
 
 
 def test_handler_closed_before_request_arrives(mctx, zctx):
-    h = mctx.socket(mqcore.REP)
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     h.close()
     c = client(zctx, zmq, b"u", b"p")
@@ -298,9 +276,7 @@ def test_handler_closed_before_request_arrives(mctx, zctx):
 def test_handler_closes_in_a_race(mctx, zctx):
     """Clients keep arriving while the handler socket closes: no crash,
     no hang, and the context terminates."""
-    h = mctx.socket(mqcore.REP)
-    h.linger = 0
-    h.bind("inproc://zeromq.zap.01")
+    h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     srv.handshake_ivl = 1000
     clients = []
