@@ -8,7 +8,7 @@ a higher one (base -> pipe -> wire -> io/engine/transport -> route -> proto
 
 cimport cython
 from libc.stdlib cimport malloc, calloc, realloc, free, abort, getenv, rand
-from libc.string cimport memcpy, memmove, memset, memcmp, strlen, strcmp, strncpy, strchr
+from libc.string cimport memcpy, memmove, memset, memcmp, strlen, strcmp, strncpy, strchr, memchr
 from libc.stdint cimport uint32_t, uint64_t, int64_t
 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE

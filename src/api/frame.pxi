@@ -23,6 +23,7 @@ cdef class Frame:
     cdef public bint more
     cdef public object tracker
     cdef object _routing_id
+    cdef chunk_t *meta              # a received frame's connection properties (a ref), or NULL
 
     def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
         msg_init(&self.msg)
@@ -53,6 +54,7 @@ cdef class Frame:
     def __dealloc__(self):
         if self._owns_msg:
             msg_close(&self.msg)
+        chunk_swap(&self.meta, NULL)
         if self._viewing:
             PyBuffer_Release(&self._view)
 
@@ -112,7 +114,26 @@ cdef class Frame:
             self.msg.routing_id = value or 0
 
     def get(self, option):
-        if option == 1 or option == "more":      # MORE
+        """A message property: an int option (MORE 1, SHARED 3), or, by
+        name, a property of the connection the frame came in on, as libzmq
+        keeps them (names as sent, compared exactly): "Socket-Type",
+        "Identity", "Peer-Address", and with security "User-Id" and what
+        the ZAP handler added. EINVAL when the frame has no such property."""
+        cdef const unsigned char *value
+        cdef size_t vlen
+        cdef bytes name
+        if isinstance(option, str):
+            if option == "group":
+                return getattr(self, "group", None)
+            name = option.encode("utf8")
+            if self.meta != NULL:
+                if properties_find(self.meta.data, self.meta.size, name, len(name), True, &value, &vlen):
+                    return text_until_nul(value, vlen)
+                if name == b"Identity" and properties_find(self.meta.data, self.meta.size, b"Routing-Id",
+                                                           10, True, &value, &vlen):
+                    return text_until_nul(value, vlen)
+            raise_errno(EINVAL)
+        if option == 1:                           # MORE
             return int(self.more)
         if option == 3:                           # SHARED
             return int(self._owns_msg and self.msg.chunk != NULL and self.msg.chunk.refcnt > 1)
@@ -122,7 +143,9 @@ cdef class Frame:
         return self.bytes
 
     def __copy__(self):
-        return Frame(self.bytes)
+        cdef Frame f = Frame(self.bytes)
+        chunk_swap(&f.meta, self.meta)
+        return f
 
     fast_copy = __copy__
 
@@ -139,8 +162,19 @@ cdef class Frame:
     __hash__ = None
 
 
-cdef Frame frame_from_msg(msg_t *m):
+cdef object text_until_nul(const unsigned char *p, size_t n):
+    # libzmq hands properties out as C strings: a value ends at its first NUL.
+    cdef const void *nul = memchr(p, 0, n)
+    if nul != NULL:
+        n = <const unsigned char *>nul - p
+    return PyBytes_FromStringAndSize(<const char *>p, n).decode("utf8")
+
+
+cdef Frame frame_from_msg(msg_t *m, chunk_t *meta=NULL):
+    """A Frame owning *m's body (m is left empty) and the reference to
+    meta, its connection's properties."""
     cdef Frame f = Frame.__new__(Frame)
+    f.meta = meta
     memcpy(&f.msg, m, sizeof(msg_t))
     msg_init(m)
     f._owns_msg = True

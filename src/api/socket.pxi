@@ -569,12 +569,15 @@ cdef class Socket:
         cdef msg_t m
         cdef int rc
         cdef object out
+        cdef chunk_t *meta = NULL
+        # Only a Frame can show its connection's properties (Frame.get).
+        cdef chunk_t **want_meta = NULL if copy else &meta
         if self._closed:
             raise_errno(ENOTSOCK)
         msg_init(&m)
-        rc = sock_try_locked(self.s, &m, False)
+        rc = sock_try_locked(self.s, &m, False, want_meta)
         if rc == EAGAIN and not (flags & 1) and self.s.o.rcvtimeo != 0:
-            rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo)
+            rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo, want_meta)
         if rc != 0:
             raise_errno(rc)
         if not self._closed:
@@ -587,9 +590,10 @@ cdef class Socket:
                 copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(&m), m.size)
             msg_close(&m)
             return out
-        return frame_from_msg(&m)
+        return frame_from_msg(&m, meta)
 
-    cdef int _wait_and_retry(self, msg_t *m, bint sending, int timeout_ms) except? -1:
+    cdef int _wait_and_retry(self, msg_t *m, bint sending, int timeout_ms,
+                             chunk_t **meta=NULL) except? -1:
         """Blocks without the GIL; Python's signal handlers run in between,
         so Ctrl-C interrupts a blocked call. A close() from another thread
         wakes it (ENOTSOCK). The caller still owns m when this raises."""
@@ -601,7 +605,7 @@ cdef class Socket:
         try:
             while True:
                 with nogil:
-                    rc = sock_io_blocking(self.s, m, sending, deadline)
+                    rc = sock_io_blocking(self.s, m, sending, deadline, meta)
                 if rc != WAIT_INTR:
                     break
                 PyErr_CheckSignals()

@@ -15,6 +15,7 @@ cdef enum:
     MSG_DELIMITER = 4       # end-of-pipe marker, never seen by users
     MSG_IDENTITY = 8        # session -> ROUTER-like socket: the peer's routing id
     MSG_SUBSCRIBE = 16      # SUB/XSUB's own (un)subscription: a command to 3.1 peers
+    MSG_METADATA = 32       # session -> socket: the properties of the messages that follow
 
 cdef struct chunk_t:
     chunk_t *next_free      # [any] link in the deferred-release stack; must stay first
@@ -45,6 +46,21 @@ cdef void pool_chunk_free(chunk_t *c) noexcept nogil:
     pool_give(c, (<size_t *>(c + 1))[0])
 
 
+cdef inline chunk_t *chunk_new(size_t size) noexcept nogil:
+    """A refcounted block of `size` bytes (one reference), whatever its
+    size: for data shared by reference rather than carried in a message
+    (a connection's metadata). NULL when memory is short."""
+    cdef chunk_t *c = <chunk_t *>mq_malloc(sizeof(chunk_t) + size)
+    if c == NULL:
+        return NULL
+    c.next_free = NULL
+    c.refcnt = 1
+    c.size = size
+    c.data = <unsigned char *>(c + 1)
+    c.free_fn = NULL
+    return c
+
+
 cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
     """Reserves room for `size` body bytes; -1 when memory is short."""
     cdef chunk_t *c
@@ -55,29 +71,23 @@ cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
         m.chunk = NULL
         return 0
     cdef size_t block
-    if size >= POOL_MIN:
+    if size < POOL_MIN:
+        c = chunk_new(size)
+    else:
         # Large bodies: recycled memory (base/pool.pxi); the block's size is
         # kept in the word after the header; the body starts on a cache line.
         c = <chunk_t *>pool_take(size + POOL_HEADER, &block)
-        if c == NULL:
-            m.chunk = NULL
-            m.size = 0
-            return -1
-        (<size_t *>(c + 1))[0] = block
-        c.data = <unsigned char *>c + POOL_HEADER
-        c.free_fn = pool_chunk_free
-    else:
-        c = <chunk_t *>mq_malloc(sizeof(chunk_t) + size)
-        if c == NULL:
-            m.chunk = NULL
-            m.size = 0
-            return -1
-        c.data = <unsigned char *>(c + 1)
-        c.free_fn = NULL
-    c.next_free = NULL
-    c.refcnt = 1
-    c.size = size
+        if c != NULL:
+            (<size_t *>(c + 1))[0] = block
+            c.data = <unsigned char *>c + POOL_HEADER
+            c.free_fn = pool_chunk_free
+            c.next_free = NULL
+            c.refcnt = 1
+            c.size = size
     m.chunk = c
+    if c == NULL:
+        m.size = 0
+        return -1
     return 0
 
 
@@ -93,6 +103,17 @@ cdef inline void chunk_decref(chunk_t *c) noexcept nogil:
             c.free_fn(c)
         else:
             free(c)
+
+
+cdef inline void chunk_swap(chunk_t **slot, chunk_t *c) noexcept nogil:
+    """*slot holds a reference to c instead of what it held."""
+    if slot[0] == c:
+        return
+    if c != NULL:
+        mq_int_add(&c.refcnt, 1)
+    if slot[0] != NULL:
+        chunk_decref(slot[0])
+    slot[0] = c
 
 
 cdef inline void msg_close(msg_t *m) noexcept nogil:

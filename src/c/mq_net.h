@@ -343,4 +343,34 @@ static inline ssize_t mq_read(int fd, void *buf, size_t n)
     return rc;
 }
 
+/* The connection's peer as libzmq's Peer-Address property shows it: the
+ * numeric host for IP ("127.0.0.1", "::1"), and for a local socket what
+ * getnameinfo says ("localhost") followed by ":uid:gid:pid" from
+ * SO_PEERCRED. The length written into buf (NUL-terminated), 0 when the
+ * peer cannot be told. */
+static inline int mq_peer_address(int fd, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[NI_MAXHOST];
+    int n;
+    if (cap == 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
+        return 0;
+    n = snprintf(buf, cap, "%s", host);
+#ifdef SO_PEERCRED
+    if (ss.ss_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+            n = snprintf(buf, cap, "%s:%u:%u:%d", host, (unsigned)cred.uid,
+                         (unsigned)cred.gid, (int)cred.pid);
+    }
+#endif
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    return n;
+}
+
 #endif

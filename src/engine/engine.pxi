@@ -66,3 +66,39 @@ cdef const engine_ops_t *engine_ops_for(int kind, int socket_type) noexcept nogi
         if ENGINES[i].kind == kind and ENGINES[i].raw == raw:
             return ENGINES[i]
     return NULL
+
+
+cdef enum:
+    PEER_ADDRESS_MAX = 1100     # NI_MAXHOST and a local peer's ":uid:gid:pid"
+
+
+cdef int connection_metadata(int fd, const unsigned char *zap, size_t zap_len,
+                             const unsigned char *peer, size_t peer_len,
+                             chunk_t **out) noexcept nogil:
+    """The properties every message of the connection on fd carries
+    (Frame.get): Peer-Address, then what the ZAP handler said (User-Id and
+    its metadata), then what the peer sent in its handshake, as one ZMTP
+    property list; a name found twice means its first value, as libzmq's
+    map keeps the first. *out is NULL when there is none. 0, or ENOMEM."""
+    cdef char addr[PEER_ADDRESS_MAX]
+    cdef int alen = mq_peer_address(fd, addr, PEER_ADDRESS_MAX) if fd >= 0 else 0
+    cdef size_t n = zap_len + peer_len
+    cdef size_t at = 0
+    cdef chunk_t *c
+    out[0] = NULL
+    if alen > 0:
+        n += 5 + 12 + alen
+    if n == 0:
+        return 0
+    c = chunk_new(n)
+    if c == NULL:
+        return ENOMEM
+    if alen > 0:
+        at = metadata_put(c.data, b"Peer-Address", <const unsigned char *>addr, alen)
+    if zap_len:
+        memcpy(c.data + at, zap, zap_len)
+        at += zap_len
+    if peer_len:
+        memcpy(c.data + at, peer, peer_len)
+    out[0] = c
+    return 0

@@ -34,8 +34,13 @@ cdef void raw_unplug(session_t *s) noexcept nogil:
 
 cdef void raw_plug(session_t *s) noexcept nogil:
     # STREAM speaks to any TCP peer: ready at once (and no heartbeats: a
-    # PING would be data to the peer).
-    session_engine_ready(s, NULL, 0)
+    # PING would be data to the peer). Its messages carry Peer-Address.
+    cdef chunk_t *meta
+    if connection_metadata(s.h.fd, NULL, 0, NULL, 0, &meta) != 0:
+        set_errno(ENOMEM)
+        session_engine_error(s, False)
+        return
+    session_engine_ready(s, NULL, 0, meta)
 
 
 cdef void raw_on_event(session_t *s, int events) noexcept nogil:

@@ -354,9 +354,12 @@ cdef void session_begin_handshake(session_t *s) noexcept nogil:
     s.engine.plug(s)
 
 
-cdef void session_engine_ready(session_t *s, const unsigned char *peer_id, int peer_id_len) noexcept nogil:
+cdef void session_engine_ready(session_t *s, const unsigned char *peer_id, int peer_id_len,
+                               chunk_t *meta) noexcept nogil:
     """The engine finished its handshake: messages may flow. peer_id is the
-    routing id the peer asked for (ROUTER-like sockets learn it)."""
+    routing id the peer asked for (ROUTER-like sockets learn it); meta the
+    properties of the connection's messages (engine.pxi's
+    connection_metadata; this takes the reference), or NULL."""
     cdef pipe_t *p
     cdef command_t cmd
     s.state = S_ACTIVE
@@ -364,7 +367,7 @@ cdef void session_engine_ready(session_t *s, const unsigned char *peer_id, int p
     s.cur_ivl = -1
     evsink_count(s.ev, 1, 0)
     if s.pipe != NULL:
-        if session_send_identity(s, peer_id, peer_id_len) < 0:
+        if session_send_identity(s, peer_id, peer_id_len, meta) < 0:
             session_on_disconnect(s, False)     # errno ENOMEM: try again later
             return
         if s.connected_before:
@@ -375,10 +378,12 @@ cdef void session_engine_ready(session_t *s, const unsigned char *peer_id, int p
         # Accepted connections, and IMMEDIATE connections, get their pipe
         # only now.
         if session_make_pipe(s) < 0:
+            if meta != NULL:
+                chunk_decref(meta)
             session_on_disconnect(s, False)     # errno ENOMEM
             return
         p = s.pipe.pipe
-        if session_send_identity(s, peer_id, peer_id_len) < 0:
+        if session_send_identity(s, peer_id, peer_id_len, meta) < 0:
             # Nothing was told about the pipe yet: it just goes.
             s.pipe = NULL
             pipe_decref(p)
@@ -435,14 +440,21 @@ cdef int session_make_pipe(session_t *s) noexcept nogil:
     return 0
 
 
-cdef int session_send_identity(session_t *s, const unsigned char *peer_id, int peer_id_len) noexcept nogil:
-    """ROUTER-like sockets learn the peer's routing id in band, as the first
-    message of each connection. -1 (errno ENOMEM, nothing written) when
-    memory is short."""
+cdef int session_send_identity(session_t *s, const unsigned char *peer_id, int peer_id_len,
+                               chunk_t *meta) noexcept nogil:
+    """What the socket learns in band at the start of each connection,
+    before its messages: the peer's routing id (ROUTER-like sockets), then
+    the connection's properties (meta; this takes the reference). -1
+    (errno ENOMEM) when memory is short (a routing id already written then
+    stays: the socket takes a newer one in its place)."""
     global errno
-    if not SOCKTYPES[s.o.type].routes_by_id:
-        return 0
-    if pipe_write_identity(s.pipe, peer_id, peer_id_len) != 0:
+    if SOCKTYPES[s.o.type].routes_by_id and pipe_write_identity(s.pipe, peer_id, peer_id_len) != 0:
+        if meta != NULL:
+            chunk_decref(meta)
+        errno = ENOMEM
+        return -1
+    if meta != NULL and pipe_write_metadata(s.pipe, meta) != 0:
+        chunk_decref(meta)
         errno = ENOMEM
         return -1
     pipe_flush(s.pipe)

@@ -148,6 +148,26 @@ cdef int zap_check_reply(mechanism_t *m, msg_t *f, int nf) noexcept nogil:
     if rc < 0:
         return PROTO_ERR_ZAP_INVALID_METADATA
     m.zap_status = (c[0] - 48) * 100
+    if zap_keep_properties(m, &f[5], &f[6]) < 0:
+        return ENOMEM
+    return 0
+
+
+cdef int zap_keep_properties(mechanism_t *m, msg_t *user_id, msg_t *metadata) noexcept nogil:
+    """The reply's user id (as the property User-Id, first, so that it
+    wins over one in the metadata, as in libzmq) and its metadata, for the
+    connection's messages. -1 when memory is short."""
+    cdef size_t n = 5 + 7 + user_id.size + metadata.size
+    cdef unsigned char *p = <unsigned char *>mq_malloc(n)
+    cdef size_t at
+    if p == NULL:
+        return -1
+    at = metadata_put(p, b"User-Id", msg_data(user_id), user_id.size)
+    if metadata.size:
+        memcpy(p + at, msg_data(metadata), metadata.size)
+    free(m.zap_props)
+    m.zap_props = p
+    m.zap_props_len = n
     return 0
 
 
@@ -200,6 +220,10 @@ cdef void zap_on_pipe_command(session_t *s, command_t *c) noexcept nogil:
     session_zap_close(s)
     if gone:
         z.mech.zap_status = 500
+    elif rc == ENOMEM:
+        set_errno(ENOMEM)
+        session_engine_error(s, False)      # made again later
+        return
     elif rc != 0:
         # A malformed reply: protocol error, the connection ends (libzmq).
         z.mech.status = MECH_ERROR

@@ -168,11 +168,17 @@ cdef int zmtp_queue_handshake_commands(session_t *s, zmtp_t *z) noexcept nogil:
 
 
 cdef void zmtp_handshake_done(session_t *s, zmtp_t *z) noexcept nogil:
+    cdef chunk_t *meta
+    if connection_metadata(s.h.fd, z.mech.zap_props, z.mech.zap_props_len,
+                           z.mech.peer.props, z.mech.peer.props_len, &meta) != 0:
+        set_errno(ENOMEM)
+        session_engine_error(s, False)      # made again later
+        return
     evsink_emit(s.ev, EV_HANDSHAKE_SUCCEEDED, 0, s.ep.name)
     if s.o.heartbeat_ivl > 0:
         z.t_ping = mq_now_ms() + s.o.heartbeat_ivl
         timer_arm_earlier(&s.h.io.timers, &z.hb, z.t_ping)
-    session_engine_ready(s, z.mech.peer.identity, z.mech.peer.identity_len)
+    session_engine_ready(s, z.mech.peer.identity, z.mech.peer.identity_len, meta)
 
 
 cdef int zmtp_handshake_step(session_t *s, zmtp_t *z, msg_t *m) noexcept nogil:

@@ -81,6 +81,7 @@ cdef extern from "mq_net.h" nogil:
     ctypedef struct mq_addr_t:
         int len
     int mq_socket(int family, int type)
+    int mq_peer_address(int fd, char *buf, size_t cap)
     int mq_addr_family(const mq_addr_t *a)
     int mq_ip_resolve(const char *host, const char *port, int ipv6, int passive, int socktype, mq_addr_t *out)
     int mq_split_host_port(const char *address, char *host, size_t hn, char *port, size_t pn)

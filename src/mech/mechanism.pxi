@@ -58,6 +58,8 @@ cdef struct mechanism_t:
                        const size_t *cred_len, int ncred) noexcept nogil
     void *zap_ctx               # the engine's, for zap_request
     int zap_status
+    unsigned char *zap_props    # User-Id and the reply's metadata, as a property list (or NULL)
+    size_t zap_props_len
     void (*zap_done)(mechanism_t *) noexcept nogil
     # 0 with a command in *out; EAGAIN when there is nothing to send now;
     # another errno (ENOMEM) when the handshake cannot go on
@@ -189,4 +191,6 @@ cdef void mech_fini(mechanism_t *m) noexcept nogil:
         m.row.fini(m)
     free(m.priv)
     m.priv = NULL
+    free(m.zap_props)
+    m.zap_props = NULL
     metadata_free(&m.peer)

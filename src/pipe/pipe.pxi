@@ -57,6 +57,7 @@ cdef struct pipe_end_t:
     bint inproc                 # joins two sockets directly (for stats)
     unsigned int match_gen      # [owner] dist: matched the current message
     bint mb_reserved            # its owner's mailbox holds command slots for it
+    chunk_t *meta               # [owner] properties of the messages now read (a ref), or NULL
 
 cdef struct pipe_t:
     int refcnt                  # [any] atomic
@@ -143,6 +144,8 @@ cdef void pipe_decref(pipe_t *p) noexcept nogil:
     ypipe_free(p.ends[1].outq)
     free(p.ends[0].rid)
     free(p.ends[1].rid)
+    chunk_swap(&p.ends[0].meta, NULL)
+    chunk_swap(&p.ends[1].meta, NULL)
     pipe_end_unreserve(&p.ends[0])
     pipe_end_unreserve(&p.ends[1])
     mailbox_decref(<mailbox_t *>p.ends[0].owner_mb)
@@ -240,15 +243,55 @@ cdef void pipe_raise_limits(pipe_end_t *e, int hwm, int lwm) noexcept nogil:
 cdef inline int pipe_read(pipe_end_t *e, msg_t *m) noexcept nogil:
     """[owner] 1: a frame was read into *m; 0: nothing now (the reader is
     marked asleep); -1: the peer ended the pipe (delimiter reached)."""
-    if not ypipe_read(e.inq, m):
-        return 0
-    if m.flags & MSG_DELIMITER:
-        e.peer_gone = True
-        return -1
+    while True:
+        if not ypipe_read(e.inq, m):
+            return 0
+        if not (m.flags & (MSG_DELIMITER | MSG_METADATA)):
+            break
+        if m.flags & MSG_DELIMITER:
+            e.peer_gone = True
+            return -1
+        pipe_take_metadata(e, m)
     e.more_in = (m.flags & MSG_MORE) != 0
     if not e.more_in and not (m.flags & MSG_IDENTITY):
         pipe_note_read(e)
     return 1
+
+
+cdef void pipe_take_metadata(pipe_end_t *e, msg_t *m) noexcept nogil:
+    """[owner] A metadata marker was read: the messages after it carry its
+    properties (e.meta takes the marker's reference)."""
+    if e.meta != NULL:
+        chunk_decref(e.meta)
+    e.meta = m.chunk
+    m.chunk = NULL
+    m.size = 0
+
+
+cdef inline bint pipe_skip_metadata(pipe_end_t *e, msg_t *front) noexcept nogil:
+    """[owner] For readers that peek: True when the front was a metadata
+    marker, now taken (peek again)."""
+    cdef msg_t m
+    if not (front.flags & MSG_METADATA):
+        return False
+    ypipe_read(e.inq, &m)
+    pipe_take_metadata(e, &m)
+    return True
+
+
+cdef int pipe_write_metadata(pipe_end_t *e, chunk_t *meta) noexcept nogil:
+    """[owner] Tells the reader that the messages written from now on have
+    the properties in meta (a ZMTP property list; this takes one reference
+    to it). In band, outside the HWM count. ENOMEM without memory (then
+    nothing was written and the reference is still the caller's)."""
+    cdef msg_t m
+    msg_init(&m)
+    m.flags = MSG_METADATA
+    m.chunk = meta
+    m.size = meta.size
+    if ypipe_write(e.outq, &m, False) < 0:
+        return ENOMEM
+    return 0
 
 
 cdef inline int pipe_write_identity(pipe_end_t *e, const unsigned char *rid, size_t n) noexcept nogil:
@@ -272,6 +315,8 @@ cdef void pipe_read_newest(pipe_end_t *e, msg_t *m) noexcept nogil:
         return          # multipart is not conflated: it passes as it is
     while True:
         front = ypipe_peek(e.inq)
+        if front != NULL and pipe_skip_metadata(e, front):
+            continue
         if front == NULL or front.flags & (MSG_DELIMITER | MSG_IDENTITY | MSG_MORE):
             return
         msg_close(m)

@@ -40,6 +40,7 @@ cdef struct sock_t:
     bint out_dropping           # out_cur left mid-message: the rest of it goes nowhere
     pipe_end_t *lb_last         # pipe the last frame went to
     pipe_end_t *fq_last         # pipe the last frame came from
+    chunk_t *in_meta            # its connection's properties (a ref; fq_recv), or NULL
     pipe_end_t *drop_after_msg  # dropped while its message was half read: let go after its last frame
     pipe_end_t *wakes[16]       # readers to wake once the GIL is released
     int nwakes
@@ -365,6 +366,7 @@ cdef void sock_free(sock_t *s) noexcept nogil:
     if s.row.xfree != NULL:
         s.row.xfree(s)
     evsink_decref(s.ev)
+    chunk_swap(&s.in_meta, NULL)
     pthread_mutex_destroy(&s.tlock)
     free(s.lb.items)
     free(s.fq.items)
@@ -421,13 +423,27 @@ cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
     return rc
 
 
-cdef int sock_try_locked(sock_t *s, msg_t *m, bint sending) noexcept nogil:
-    """sock_try, under the socket's lock for the thread-safe types."""
+cdef inline void sock_take_metadata(sock_t *s, int rc, chunk_t **meta) noexcept nogil:
+    """A frame was just received (rc 0) and the caller wants its
+    connection's properties: a reference to them in *meta (NULL: none)."""
+    if meta != NULL and rc == 0:
+        meta[0] = s.in_meta
+        if s.in_meta != NULL:
+            mq_int_add(&s.in_meta.refcnt, 1)
+
+
+cdef int sock_try_locked(sock_t *s, msg_t *m, bint sending, chunk_t **meta=NULL) noexcept nogil:
+    """sock_try, under the socket's lock for the thread-safe types. meta:
+    see sock_take_metadata (taken under the same lock, so that another
+    thread's receive cannot change it in between)."""
     cdef int rc
     if not s.threadsafe:
-        return sock_try(s, m, sending)
+        rc = sock_try(s, m, sending)
+        sock_take_metadata(s, rc, meta)
+        return rc
     pthread_mutex_lock(&s.tlock)
     rc = sock_try(s, m, sending)
+    sock_take_metadata(s, rc, meta)
     sock_send_wakes(s)
     pthread_mutex_unlock(&s.tlock)
     if rc != EAGAIN:
@@ -435,7 +451,8 @@ cdef int sock_try_locked(sock_t *s, msg_t *m, bint sending) noexcept nogil:
     return rc
 
 
-cdef int sock_io_blocking_ts(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:
+cdef int sock_io_blocking_ts(sock_t *s, msg_t *m, bint sending, long long deadline,
+                             chunk_t **meta) noexcept nogil:
     """The blocking loop of the thread-safe types: sleeps on the mailbox's
     condition in slices, returning WAIT_INTR after each so that Python can
     run signal handlers."""
@@ -443,7 +460,7 @@ cdef int sock_io_blocking_ts(sock_t *s, msg_t *m, bint sending, long long deadli
     cdef long long left
     while True:
         gen = mq_int_load(&s.mb.gen)
-        rc = sock_try_locked(s, m, sending)
+        rc = sock_try_locked(s, m, sending, meta)
         if rc != EAGAIN:
             return rc
         left = 100
@@ -458,14 +475,16 @@ cdef int sock_io_blocking_ts(sock_t *s, msg_t *m, bint sending, long long deadli
             return WAIT_INTR
 
 
-cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline) noexcept nogil:
+cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline,
+                          chunk_t **meta=NULL) noexcept nogil:
     """Retries xsend/xrecv until it succeeds, fails, or the deadline passes."""
     cdef int rc
     if s.threadsafe:
-        return sock_io_blocking_ts(s, m, sending, deadline)
+        return sock_io_blocking_ts(s, m, sending, deadline, meta)
     while True:
         rc = sock_try(s, m, sending)
         if rc != EAGAIN:
+            sock_take_metadata(s, rc, meta)
             sock_send_wakes(s)
             return rc
         rc = sock_wait(s, deadline)

@@ -18,6 +18,11 @@ cdef int fq_recv(sock_t *s, msg_t *m) noexcept nogil:
             e = s.fq_last
         rc = pipe_read(e, m)
         if rc == 1:
+            if e.meta != s.in_meta:
+                # The properties that recv(copy=False) gives this message
+                # (socket_base: sock_take_metadata); a reference, since e
+                # may go before the caller asks.
+                chunk_swap(&s.in_meta, e.meta)
             if not e.more_in:
                 a.cur = (a.cur + 1) % a.active
                 if e == s.drop_after_msg:
@@ -55,6 +60,8 @@ cdef bint fq_has_in(sock_t *s) noexcept nogil:
     while a.active > 0:
         e = a.items[a.cur]
         front = ypipe_peek(e.inq)
+        if front != NULL and pipe_skip_metadata(e, front):
+            continue
         if front == NULL:
             pa_deactivate(a, e)
         elif front.flags & MSG_DELIMITER:

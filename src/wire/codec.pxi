@@ -338,21 +338,34 @@ cdef bint metadata_lookup(const peer_meta_t *meta, const char *name,
                           const unsigned char **value, size_t *vlen) noexcept nogil:
     """The value of the peer's property `name` (names compare without
     case, as RFC 23 says); False when it sent none."""
+    return properties_find(meta.props, meta.props_len, <const unsigned char *>name,
+                           strlen(name), False, value, vlen)
+
+
+cdef bint properties_find(const unsigned char *p, size_t n, const unsigned char *name,
+                          size_t want, bint exact_case, const unsigned char **value,
+                          size_t *vlen) noexcept nogil:
+    """The first property called `name` in a well-formed property list
+    (one metadata_parse accepted, or one we built); False when none is."""
     cdef size_t pos = 0
     cdef size_t nlen
-    cdef size_t want = strlen(name)
     cdef uint32_t len32
-    cdef const unsigned char *p = meta.props
+    cdef bint same
     if p == NULL:
         return False
-    while pos < meta.props_len:
+    while pos < n:
         nlen = p[pos]
         pos += 1
         len32 = mq_get_u32(p + pos + nlen)
-        if nlen == want and strncasecmp(<const char *>(p + pos), name, nlen) == 0:
-            value[0] = p + pos + nlen + 4
-            vlen[0] = len32
-            return True
+        if nlen == want:
+            if exact_case:
+                same = memcmp(p + pos, name, nlen) == 0
+            else:
+                same = strncasecmp(<const char *>(p + pos), <const char *>name, nlen) == 0
+            if same:
+                value[0] = p + pos + nlen + 4
+                vlen[0] = len32
+                return True
         pos += nlen + 4 + len32
     return False
 
