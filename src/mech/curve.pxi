@@ -165,8 +165,10 @@ cdef int curve_on_welcome(mechanism_t *m, curve_t *c, msg_t *cmd) noexcept nogil
     cdef unsigned char nonce[CURVE_NONCE]
     cdef unsigned char plain[128]
     cdef const unsigned char *p = msg_data(cmd)
+    if command_is_error(cmd):
+        return mech_peer_error(m, cmd)      # a refusal: HANDSHAKE_FAILED_AUTH with its code
     if not command_is(cmd, b"WELCOME"):
-        return curve_fail(m, 0 if command_is(cmd, b"ERROR") else PROTO_ERR_UNEXPECTED_COMMAND)
+        return curve_fail(m, PROTO_ERR_UNEXPECTED_COMMAND)
     if cmd.size != CURVE_WELCOME_SIZE:
         return curve_fail(m, PROTO_ERR_MALFORMED_WELCOME)
     curve_nonce(nonce, b"WELCOME-", 8, p + 8, 16)
@@ -228,8 +230,10 @@ cdef int curve_on_ready(mechanism_t *m, curve_t *c, msg_t *cmd) noexcept nogil:
     cdef unsigned char *plain
     cdef size_t n
     cdef int rc
+    if command_is_error(cmd):
+        return mech_peer_error(m, cmd)      # a refusal: HANDSHAKE_FAILED_AUTH with its code
     if not command_is(cmd, b"READY"):
-        return curve_fail(m, 0 if command_is(cmd, b"ERROR") else PROTO_ERR_UNEXPECTED_COMMAND)
+        return curve_fail(m, PROTO_ERR_UNEXPECTED_COMMAND)
     if cmd.size < CURVE_READY_MIN:
         return curve_fail(m, PROTO_ERR_MALFORMED_READY)
     if mq_get_u64(p + 6) <= c.peer_nonce:

@@ -114,7 +114,7 @@ cdef int plain_refuse(mechanism_t *m, int code) noexcept nogil:
 cdef int plain_client_process(mechanism_t *m, msg_t *cmd) noexcept nogil:
     cdef plain_t *p = plain(m)
     cdef int rc
-    if command_is(cmd, b"ERROR"):
+    if command_is_error(cmd):
         return mech_peer_error(m, cmd)
     if p.state == PLAIN_WAIT_WELCOME and command_is(cmd, b"WELCOME"):
         if cmd.size != 8:
@@ -160,7 +160,7 @@ cdef int plain_server_process(mechanism_t *m, msg_t *cmd) noexcept nogil:
             return rc
         p.state = PLAIN_SEND_READY
         return 0
-    if command_is(cmd, b"ERROR"):
+    if command_is_error(cmd):
         return mech_peer_error(m, cmd)
     return plain_refuse(m, PROTO_ERR_UNEXPECTED_COMMAND)
 

@@ -272,12 +272,32 @@ cdef int error_init(msg_t *m, const char *reason) noexcept nogil:
     return 0
 
 
+cdef int error_reason_at(msg_t *m) noexcept nogil:
+    """Where an ERROR command's reason-length byte is; -1 when m is no
+    ERROR. Besides RFC 23's form this takes what libzmq 4.3's PLAIN server
+    sends: its name is written as "\\x05ERROR" in C, whose hex escape eats
+    the E, so the name-size byte is 0x5E followed by "RROR". A real command
+    with a 94-byte name would be longer than any such ERROR."""
+    cdef const unsigned char *p = msg_data(m)
+    if command_is(m, b"ERROR"):
+        return 6
+    if 6 <= m.size < 95 and p[0] == 0x5E and memcmp(p + 1, b"RROR", 4) == 0:
+        return 5
+    return -1
+
+
+cdef inline bint command_is_error(msg_t *m) noexcept nogil:
+    return error_reason_at(m) >= 0
+
+
 cdef int error_reason(msg_t *m, const unsigned char **reason, size_t *rlen) noexcept nogil:
     """The reason of an ERROR command; -1 when it is malformed."""
-    if not command_is(m, b"ERROR") or m.size < 7 or 7 + <size_t>msg_data(m)[6] > m.size:
+    cdef int at = error_reason_at(m)
+    cdef const unsigned char *p = msg_data(m)
+    if at < 0 or m.size < <size_t>at + 1 or <size_t>at + 1 + p[at] > m.size:
         return -1
-    reason[0] = msg_data(m) + 7
-    rlen[0] = msg_data(m)[6]
+    reason[0] = p + at + 1
+    rlen[0] = p[at]
     return 0
 
 
