@@ -22,8 +22,8 @@ class allow_interrupt:
     def __init__(self, action: Callable[[], Any] | None = None) -> None:
         self.action = action
 
-    def __enter__(self) -> allow_interrupt:
-        return self
+    def __enter__(self) -> None:
+        return None
 
     def __exit__(self, *exc_info: Any) -> None:
         return None
