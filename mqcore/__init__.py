@@ -16,6 +16,7 @@ from mqcore import constants, error
 from mqcore.constants import *  # noqa: F403 - the constants are the API
 from mqcore.error import (
     Again,
+    DraftFDWarning,
     ContextTerminated,
     InterruptedSystemCall,
     NotDone,
@@ -30,7 +31,7 @@ from mqcore import _core  # noqa: E402 - needs constants and error loaded
 from mqcore.context import Context  # noqa: E402
 from mqcore.socket import Socket  # noqa: E402
 
-__version__ = "0.1.0"
+from mqcore._version import __version__  # noqa: E402 - the one version source
 
 # The pyzmq release whose API mqcore reproduces; reported by pyzmq_version()
 # so that programs gating features on pyzmq's version take the modern paths.
@@ -83,6 +84,7 @@ from mqcore.poll import Poller, select  # noqa: E402
 
 # True when draft sockets and options (SERVER, CLIENT, ...) are available.
 DRAFT_API: bool = bool(has("draft"))
+PYZMQ_DRAFT_API = DRAFT_API  # pyzmq's spelling
 
 
 def device(device_type: int, frontend: Socket, backend: Socket) -> None:
@@ -127,6 +129,19 @@ PUBLIC_API = [
     "zmq_poll",
     "Poller",
     "select",
+    "DraftFDWarning",
+    "PYZMQ_DRAFT_API",
+    "Stopwatch",
+    "install",
 ]
+
+# pyzmq's module paths (zmq.backend, zmq.sugar, zmq.utils) as attributes,
+# as ``import zmq`` gives them; loaded last because they import the names
+# above.
+from mqcore import backend, sugar, utils  # noqa: E402
+from mqcore.sugar.stopwatch import Stopwatch  # noqa: E402
+from mqcore.sugar.tracker import _FINISHED_TRACKER  # noqa: E402,F401
+from mqcore.sugar.version import __revision__  # noqa: E402,F401
+from mqcore._install import install  # noqa: E402 - the opt-in switch for `import zmq`
 
 __all__ = PUBLIC_API + constants.__all__

@@ -149,7 +149,19 @@ def _check_version(min_version_info: tuple, msg: str = "Feature") -> None:
         raise ZMQVersionError(min_version, msg)
 
 
+class DraftFDWarning(RuntimeWarning):
+    """Warned when a thread-safe (draft) socket's FD is used, as pyzmq warns.
+
+    mqcore gives those sockets an FD like any other; the class exists so that
+    programs filtering the warning by class keep working.
+    """
+
+    def __init__(self, msg: str = "") -> None:
+        super().__init__(msg or "FD on thread-safe (draft) sockets is experimental")
+
+
 __all__ = [
+    "DraftFDWarning",
     "ZMQBaseError",
     "ZMQError",
     "Again",

@@ -1,0 +1,13 @@
+"""``zmq.sugar.tracker``: MessageTracker, and the tracker that is already done.
+
+``_FINISHED_TRACKER`` is what pyzmq returns for sends that need no
+tracking; a tracker of no frames is done from the start.  The core's own
+instance is used when it has one, so identity checks agree.
+"""
+
+import mqcore
+from mqcore._core import MessageTracker
+
+_FINISHED_TRACKER = getattr(mqcore, "_FINISHED_TRACKER", None) or MessageTracker()
+
+__all__ = ["MessageTracker", "_FINISHED_TRACKER"]
