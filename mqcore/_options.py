@@ -37,6 +37,11 @@ Columns:
 ``special``
     set or read by a case of its own in ``src/api/options.pxi`` (it acts on
     the socket rather than storing a value: SUBSCRIBE, FD, ...).
+``mechanism``
+    the security mechanism that owns the option (``"PLAIN"``, ``"CURVE"``):
+    its row in ``src/mech/`` sets and reads it (choosing the mechanism and
+    the role as libzmq does). Refused (EINVAL) when that mechanism is not
+    built, as CURVE without libsodium.
 ``implemented``
     ``False``: known to libzmq but not built here (multicast, security
     mechanisms, VMCI, ...). ``set`` refuses it with EINVAL rather than store
@@ -69,6 +74,7 @@ class Option(NamedTuple):
     access: str = "rw"
     per_type: bool = False
     special: bool = False
+    mechanism: Optional[str] = None
     implemented: bool = True
 
 
@@ -137,18 +143,18 @@ OPTIONS: tuple[Option, ...] = (
     _flag("IPV6", 42, "ipv6"),
     # Security. MECHANISM reads the mechanism the other options selected
     # (0 NULL, 1 PLAIN, 2 CURVE); the PLAIN and CURVE options choose it and
-    # the role, as libzmq's do (src/api/options.pxi).
+    # the role, as libzmq's do (src/mech/plain.pxi, curve.pxi).
     Option("MECHANISM", 43, "int", "mechanism", 0, access="r"),
-    Option("PLAIN_SERVER", 44, "int", low=0, high=1, special=True),
-    Option("PLAIN_USERNAME", 45, "bytes", high=ID_MAX, special=True),
-    Option("PLAIN_PASSWORD", 46, "bytes", high=ID_MAX, special=True),
+    Option("PLAIN_SERVER", 44, "int", default=0, low=0, high=1, mechanism="PLAIN"),
+    Option("PLAIN_USERNAME", 45, "bytes", default=b"", high=ID_MAX, mechanism="PLAIN"),
+    Option("PLAIN_PASSWORD", 46, "bytes", default=b"", high=ID_MAX, mechanism="PLAIN"),
     # CURVE (src/mech/curve.pxi): refused without libsodium (PyNaCl). The
     # keys take 32 bytes or 40 Z85 characters and, as in libzmq through
     # pyzmq, cannot be read back.
-    Option("CURVE_SERVER", 47, "int", special=True),
-    Option("CURVE_PUBLICKEY", 48, "bytes", access="w", special=True),
-    Option("CURVE_SECRETKEY", 49, "bytes", access="w", special=True),
-    Option("CURVE_SERVERKEY", 50, "bytes", access="w", special=True),
+    Option("CURVE_SERVER", 47, "int", default=0, low=0, high=1, mechanism="CURVE"),
+    Option("CURVE_PUBLICKEY", 48, "bytes", high=41, access="w", mechanism="CURVE"),
+    Option("CURVE_SECRETKEY", 49, "bytes", high=41, access="w", mechanism="CURVE"),
+    Option("CURVE_SERVERKEY", 50, "bytes", high=41, access="w", mechanism="CURVE"),
     _type_flag("PROBE_ROUTER", 51, "probe_router"),
     _type_flag("REQ_CORRELATE", 52, "req_correlate"),
     _type_flag("REQ_RELAXED", 53, "req_relaxed"),
@@ -246,9 +252,11 @@ def _check_table() -> None:
         assert o.type in ("int", "int64", "bytes", "fd"), o
         assert o.access in ("rw", "r", "w"), o
         assert o.low <= o.high and o.step >= 1, o
-        if o.implemented and not o.special and "r" in o.access and o.field is None:
+        assert not (o.special and o.mechanism), f"{o.name}: one owner"
+        held_by_field = o.implemented and not o.special and o.mechanism is None
+        if held_by_field and "r" in o.access and o.field is None:
             assert o.access == "r" and o.default is not None, f"{o.name}: reads nothing"
-        if o.implemented and not o.special and "w" in o.access:
+        if held_by_field and "w" in o.access:
             assert o.field is not None, f"{o.name}: set stores nowhere"
     for alias, name in ALIASES.items():
         assert name in BY_NAME and alias not in BY_NAME, alias

@@ -3,8 +3,9 @@
 # with libzmq's errors: EINVAL for an unknown option or one not built, a bad
 # value, an option of another socket type (the type's row lists the
 # type-specific ones it takes), or the wrong direction (read-only,
-# write-only). Only options that act on the socket instead of holding a
-# setting have cases of their own.
+# write-only). A security mechanism's options go to its row (src/mech/),
+# which sets the mechanism and role with them. Only options that act on the
+# socket instead of holding a setting have cases of their own.
 
 cdef int OPT_SUBSCRIBE = option_number("SUBSCRIBE")
 cdef int OPT_UNSUBSCRIBE = option_number("UNSUBSCRIBE")
@@ -17,13 +18,6 @@ cdef int OPT_TYPE = option_number("TYPE")
 cdef int OPT_LAST_ENDPOINT = option_number("LAST_ENDPOINT")
 cdef int OPT_THREAD_SAFE = option_number("THREAD_SAFE")
 cdef int OPT_TOPICS_COUNT = option_number("TOPICS_COUNT")
-cdef int OPT_PLAIN_SERVER = option_number("PLAIN_SERVER")
-cdef int OPT_PLAIN_USERNAME = option_number("PLAIN_USERNAME")
-cdef int OPT_PLAIN_PASSWORD = option_number("PLAIN_PASSWORD")
-cdef int OPT_CURVE_SERVER = option_number("CURVE_SERVER")
-cdef int OPT_CURVE_PUBLICKEY = option_number("CURVE_PUBLICKEY")
-cdef int OPT_CURVE_SECRETKEY = option_number("CURVE_SECRETKEY")
-cdef int OPT_CURVE_SERVERKEY = option_number("CURVE_SERVERKEY")
 
 
 cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NULL:
@@ -53,13 +47,8 @@ cdef object socket_set_option_entered(Socket self, int option, value):
     cdef long long iv
     cdef int rc
     cdef bytes v
-    if d.kind == OPTK_SPECIAL and option == OPT_PLAIN_SERVER:
-        return socket_set_plain_server(&self.s.o, _int_value(value))
-    if option == OPT_CURVE_SERVER:
-        rc = curve_server_option(&self.s.o, _int_value(value))
-        if rc != 0:
-            raise_errno(rc)
-        return
+    if d.kind == OPTK_MECH:
+        return socket_set_mech_option(self, d, option, value)
     if d.kind == OPTK_SPECIAL:
         return socket_set_special(self, option, _bytes_value(value))
     if d.kind == OPTK_BYTES:
@@ -84,11 +73,6 @@ cdef object socket_set_special(Socket self, int option, bytes v):
             self._send_wakes()
     elif option == OPT_XPUB_WELCOME_MSG:
         rc = xpub_set_welcome(self.s, p, len(v))
-    elif option == OPT_PLAIN_USERNAME or option == OPT_PLAIN_PASSWORD:
-        if len(v) > 255:
-            raise_errno(EINVAL)
-        set_plain_credential(&self.s.o, option == OPT_PLAIN_USERNAME, p, len(v))
-        rc = 0
     elif option == OPT_CONNECT_ROUTING_ID:
         # Kept for the next connect only (api/socket.pxi uses it up).
         if len(v) == 0 or len(v) > 255:
@@ -96,14 +80,6 @@ cdef object socket_set_special(Socket self, int option, bytes v):
         memcpy(self.s.connect_rid, p, len(v))
         self.s.connect_rid_len = len(v)
         rc = 0
-    elif option == OPT_CURVE_PUBLICKEY:
-        rc = curve_key_option(&self.s.o, self.s.o.curve_public_key, p, len(v))
-    elif option == OPT_CURVE_SECRETKEY:
-        rc = curve_key_option(&self.s.o, self.s.o.curve_secret_key, p, len(v))
-    elif option == OPT_CURVE_SERVERKEY:
-        rc = curve_key_option(&self.s.o, self.s.o.curve_server_key, p, len(v))
-        if rc == 0:
-            self.s.o.as_server = False      # the server's key makes a client
     else:
         rc = EINVAL
     if rc != 0:
@@ -119,6 +95,8 @@ cdef object socket_get_option(Socket self, int option):
     o = &self.s.o
     if d.kind == OPTK_SPECIAL:
         return socket_get_special(self, option)
+    if d.kind == OPTK_MECH:
+        return socket_get_mech_option(self, d, option)
     if d.kind == OPTK_CONST:
         return d.dflt
     if d.kind == OPTK_BYTES:
@@ -144,38 +122,49 @@ cdef object socket_get_special(Socket self, int option):
         return self.s.o.type
     if option == OPT_LAST_ENDPOINT:
         return self._last_endpoint
-    if option == OPT_PLAIN_SERVER:
-        return int(self.s.o.as_server and self.s.o.mechanism == MECH_PLAIN)
-    if option == OPT_PLAIN_USERNAME:
-        return PyBytes_FromStringAndSize(<char *>self.s.o.plain_username, self.s.o.plain_username_len)
-    if option == OPT_PLAIN_PASSWORD:
-        return PyBytes_FromStringAndSize(<char *>self.s.o.plain_password, self.s.o.plain_password_len)
-    if option == OPT_CURVE_SERVER:
-        return int(self.s.o.as_server and self.s.o.mechanism == MECH_CURVE)
     if option == OPT_TOPICS_COUNT and self.s.row.counts_topics:
         return pubsub_topics_count(self.s)
     raise_errno(EINVAL)
 
 
-cdef object socket_set_plain_server(options_t *o, long long v):
-    """PLAIN_SERVER: 1 makes the socket a PLAIN server, 0 a NULL one (libzmq)."""
-    if v != 0 and v != 1:
+cdef const mech_row_t *option_mechanism(const optdesc_t *d) except NULL:
+    """The row that owns a mechanism's option; EINVAL when it is not built
+    (CURVE without libsodium), as libzmq built without it says."""
+    cdef const mech_row_t *row = mech_row_named(d.mech)
+    if row == NULL or row.set_option == NULL:
         raise_errno(EINVAL)
-    o.as_server = v
-    o.mechanism = MECH_PLAIN if v else MECH_NULL
+    return row
 
 
-cdef void set_plain_credential(options_t *o, bint username, const unsigned char *p, int n) noexcept:
-    """PLAIN_USERNAME/PASSWORD: a value makes the socket a PLAIN client; an
-    empty one goes back to NULL (libzmq)."""
-    if username:
-        memcpy(o.plain_username, p, n)
-        o.plain_username_len = n
+cdef object socket_set_mech_option(Socket self, const optdesc_t *d, int option, value):
+    cdef const mech_row_t *row = option_mechanism(d)
+    cdef bytes v = b""
+    cdef long long iv = 0
+    cdef int rc
+    if d.binary:
+        v = _bytes_value(value)
+        if len(v) < d.low or len(v) > d.high:
+            raise_errno(EINVAL)
     else:
-        memcpy(o.plain_password, p, n)
-        o.plain_password_len = n
-    o.as_server = False
-    o.mechanism = MECH_PLAIN if n else MECH_NULL
+        iv = _int_value(value)
+        if iv < d.low or iv > d.high:
+            raise_errno(EINVAL)
+    rc = row.set_option(&self.s.o, option, iv, <const unsigned char *><char *>v, len(v))
+    if rc != 0:
+        raise_errno(rc)
+
+
+cdef object socket_get_mech_option(Socket self, const optdesc_t *d, int option):
+    cdef const mech_row_t *row = option_mechanism(d)
+    cdef long long iv = 0
+    cdef const unsigned char *p = NULL
+    cdef size_t n = 0
+    cdef int rc = row.get_option(&self.s.o, option, &iv, &p, &n)
+    if rc != 0:
+        raise_errno(rc)
+    if d.binary:
+        return PyBytes_FromStringAndSize(<const char *>p, n)
+    return iv
 
 
 cdef object _bytes_value(value):
@@ -193,7 +182,7 @@ cdef long long _int_value(value) except? -1:
 # ---------------------------------------------------------------- introspection
 
 _OPTK_NAMES = {OPTK_INT: "int", OPTK_INT64: "int64", OPTK_UINT64: "uint64", OPTK_BYTES: "bytes",
-               OPTK_CONST: "const", OPTK_SPECIAL: "special"}
+               OPTK_CONST: "const", OPTK_SPECIAL: "special", OPTK_MECH: "mechanism"}
 
 
 def _option_table():

@@ -90,6 +90,7 @@ cdef enum:
     OPTK_BYTES = 4              # byte buffer field + int length field
     OPTK_CONST = 5              # read-only, always its default
     OPTK_SPECIAL = 6            # handled by a case of its own in api/options.pxi
+    OPTK_MECH = 7               # held by a mechanism's row (mech/: set_option, get_option)
 
 cdef struct optdesc_t:
     int kind
@@ -101,6 +102,8 @@ cdef struct optdesc_t:
     long long high
     long long step              # stored rounded down to a multiple of it
     long long dflt              # OPTK_CONST's value
+    char mech[16]               # OPTK_MECH: the owning mechanism's name
+    bint binary                 # OPTK_MECH: takes bytes (else an int)
     size_t offset               # of the field in options_t
     size_t len_offset           # bytes: of its length field
 
@@ -223,6 +226,13 @@ cdef int load_option_table() except -1:
         d.step = opt.step
         if opt.special:
             d.kind = OPTK_SPECIAL
+        elif opt.mechanism is not None:
+            d.kind = OPTK_MECH
+            name = opt.mechanism.encode()
+            if len(name) >= sizeof(d.mech):
+                raise ImportError(f"option {opt.name}: mechanism name {opt.mechanism} too long")
+            memcpy(d.mech, <char *>name, len(name))
+            d.binary = opt.type == "bytes"
         elif opt.field is None:
             d.kind = OPTK_CONST
             d.dflt = opt.default

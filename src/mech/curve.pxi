@@ -128,15 +128,6 @@ cdef int curve_key_option(options_t *o, unsigned char *dest, const unsigned char
     return 0
 
 
-cdef int curve_server_option(options_t *o, long long v) noexcept nogil:
-    """CURVE_SERVER: 1 makes the socket a CURVE server, 0 goes back to NULL."""
-    if not SODIUM.ok or (v != 0 and v != 1):
-        return EINVAL
-    o.as_server = v == 1
-    o.mechanism = MECH_CURVE if v else MECH_NULL
-    return 0
-
-
 # ---------------------------------------------------------------- client
 
 cdef int curve_hello(mechanism_t *m, curve_t *c, msg_t *out) noexcept nogil:
@@ -584,11 +575,44 @@ cdef void curve_mech_fini(mechanism_t *m) noexcept nogil:
         SODIUM.memzero(m.priv, sizeof(curve_t))
 
 
+cdef int OPT_CURVE_SERVER = option_number("CURVE_SERVER")
+cdef int OPT_CURVE_PUBLICKEY = option_number("CURVE_PUBLICKEY")
+cdef int OPT_CURVE_SECRETKEY = option_number("CURVE_SECRETKEY")
+
+
+cdef int curve_set_option(options_t *o, int option, long long iv,
+                          const unsigned char *p, size_t n) noexcept nogil:
+    """CURVE_SERVER 1 makes a CURVE server, 0 goes back to NULL; the server's
+    key makes a client (libzmq)."""
+    cdef int rc
+    if option == OPT_CURVE_SERVER:
+        o.as_server = iv != 0
+        o.mechanism = MECH_CURVE if iv else MECH_NULL
+        return 0
+    if option == OPT_CURVE_PUBLICKEY:
+        return curve_key_option(o, o.curve_public_key, p, n)
+    if option == OPT_CURVE_SECRETKEY:
+        return curve_key_option(o, o.curve_secret_key, p, n)
+    rc = curve_key_option(o, o.curve_server_key, p, n)
+    if rc == 0:
+        o.as_server = False
+    return rc
+
+
+cdef int curve_get_option(const options_t *o, int option, long long *iv,
+                          const unsigned char **p, size_t *n) noexcept nogil:
+    # Only CURVE_SERVER is readable (the keys are write-only in the table).
+    iv[0] = o.as_server and o.mechanism == MECH_CURVE
+    return 0
+
+
 cdef mech_row_t CURVE_MECHANISM
 CURVE_MECHANISM.name = b"CURVE"
 CURVE_MECHANISM.number = MECH_CURVE
 CURVE_MECHANISM.priv_size = sizeof(curve_t)
 CURVE_MECHANISM.init = curve_mech_init
 CURVE_MECHANISM.fini = curve_mech_fini
+CURVE_MECHANISM.set_option = curve_set_option
+CURVE_MECHANISM.get_option = curve_get_option
 if SODIUM.ok:
     mech_register(&CURVE_MECHANISM)

@@ -36,6 +36,15 @@ cdef struct mech_row_t:
     int (*init)(mechanism_t *m) noexcept nogil
     # frees what init and the handshake took (not m.priv itself); may be NULL
     void (*fini)(mechanism_t *m) noexcept nogil
+    # The socket options the row owns (mqcore/_options.py names the owner):
+    # sets one from iv (int options) or p[n] (binary ones, length already in
+    # the table's range), choosing the mechanism and role as libzmq does;
+    # 0 or an errno (EINVAL). get_option reads one back (binary ones as a
+    # view of o's bytes). May be NULL when the row owns none.
+    int (*set_option)(options_t *o, int option, long long iv,
+                      const unsigned char *p, size_t n) noexcept nogil
+    int (*get_option)(const options_t *o, int option, long long *iv,
+                      const unsigned char **p, size_t *n) noexcept nogil
 
 cdef struct mechanism_t:
     const mech_row_t *row
@@ -98,6 +107,15 @@ cdef const mech_row_t *mech_row(int number) noexcept nogil:
     cdef int i
     for i in range(NMECHS):
         if MECHS[i].number == number:
+            return MECHS[i]
+    return NULL
+
+
+cdef const mech_row_t *mech_row_named(const char *name) noexcept nogil:
+    """The row called name (as the greeting says it); NULL when none is built."""
+    cdef int i
+    for i in range(NMECHS):
+        if strcmp(MECHS[i].name, name) == 0:
             return MECHS[i]
     return NULL
 

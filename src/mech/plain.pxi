@@ -198,10 +198,48 @@ cdef int plain_mech_init(mechanism_t *m) noexcept nogil:
     return 0
 
 
+cdef int OPT_PLAIN_SERVER = option_number("PLAIN_SERVER")
+cdef int OPT_PLAIN_USERNAME = option_number("PLAIN_USERNAME")
+
+
+cdef int plain_set_option(options_t *o, int option, long long iv,
+                          const unsigned char *p, size_t n) noexcept nogil:
+    """PLAIN_SERVER 1 makes a PLAIN server, 0 a NULL socket; a user name or
+    password makes a PLAIN client, an empty one goes back to NULL (libzmq)."""
+    if option == OPT_PLAIN_SERVER:
+        o.as_server = iv != 0
+        o.mechanism = MECH_PLAIN if iv else MECH_NULL
+        return 0
+    if option == OPT_PLAIN_USERNAME:
+        memcpy(o.plain_username, p, n)
+        o.plain_username_len = <int>n
+    else:
+        memcpy(o.plain_password, p, n)
+        o.plain_password_len = <int>n
+    o.as_server = False
+    o.mechanism = MECH_PLAIN if n else MECH_NULL
+    return 0
+
+
+cdef int plain_get_option(const options_t *o, int option, long long *iv,
+                          const unsigned char **p, size_t *n) noexcept nogil:
+    if option == OPT_PLAIN_SERVER:
+        iv[0] = o.as_server and o.mechanism == MECH_PLAIN
+    elif option == OPT_PLAIN_USERNAME:
+        p[0] = o.plain_username
+        n[0] = o.plain_username_len
+    else:
+        p[0] = o.plain_password
+        n[0] = o.plain_password_len
+    return 0
+
+
 cdef mech_row_t PLAIN_MECHANISM
 PLAIN_MECHANISM.name = b"PLAIN"
 PLAIN_MECHANISM.number = MECH_PLAIN
 PLAIN_MECHANISM.priv_size = sizeof(plain_t)
 PLAIN_MECHANISM.init = plain_mech_init
 PLAIN_MECHANISM.fini = NULL
+PLAIN_MECHANISM.set_option = plain_set_option
+PLAIN_MECHANISM.get_option = plain_get_option
 mech_register(&PLAIN_MECHANISM)

@@ -56,6 +56,8 @@ def test_core_holds_each_option_as_the_table_says(opt):
     assert (core["low"], core["high"]) == (opt.low, opt.high)
     if opt.special:
         assert core["kind"] == "special"
+    elif opt.mechanism is not None:
+        assert core["kind"] == "mechanism"
     elif opt.field is None:
         assert core["kind"] == "const"
     else:
