@@ -329,3 +329,25 @@ def test_poller_wakes_although_another_greenlet_drained_the_fd(impl, green, gctx
     finally:
         watcher.kill(block=True, timeout=WAIT_S)
     assert pull.recv(impl.NOBLOCK) == b"2"
+
+
+def test_close_wakes_a_waiting_greenlet_with_an_error(impl, green, gctx):
+    pull = _socket(gctx, impl.PULL)
+    pull.bind("tcp://127.0.0.1:0")
+    waiting = gevent.spawn(pull.recv)
+    gevent.sleep(0.01)  # asleep in recv now
+    pull.close()
+    done = gevent.joinall([waiting], timeout=WAIT_S)
+    assert done == [waiting]
+    assert isinstance(waiting.exception, impl.ZMQError)
+    assert waiting.exception.errno == impl.ENOTSOCK
+
+
+def test_gevent_timeout_interrupts_recv_and_loses_nothing(impl, green, gctx):
+    pull, push = _tcp_pair(green, gctx, impl.PULL, impl.PUSH)
+    with pytest.raises(gevent.Timeout):
+        with gevent.Timeout(0.02):
+            pull.recv()
+    push.send(b"after the timeout")
+    receiver = gevent.spawn(pull.recv)
+    assert _join(receiver) == [b"after the timeout"]
