@@ -1,0 +1,1 @@
+"""Compatibility tests: pyzmq's wider API (module paths, tornado, gevent, ...)."""
