@@ -254,8 +254,18 @@ cdef int zmtp_deliver(session_t *s, zmtp_t *z) noexcept nogil:
     if z.mech.decode != NULL and not z.frame_decoded:
         # Once: a frame the full pipe sends back here is already decoded.
         if z.mech.decode(&z.mech, m) < 0:
+            rc = errno
             msg_close(m)
-            session_engine_error(s, errno != ENOMEM)
+            if rc == ENOMEM:
+                session_engine_error(s, False)
+                return -1
+            # The peer's fault (a bad box, a replayed nonce...): libzmq's
+            # monitor event for it even after the handshake, then the
+            # connection ends with no reconnect.
+            if z.mech.error_code != 0:
+                evsink_emit(s.ev, EV_HANDSHAKE_FAILED_PROTOCOL, z.mech.error_code, s.ep.name)
+            set_errno(EPROTO)
+            session_engine_error(s, True)
             return -1
         z.frame_decoded = True
     if m.flags & MSG_COMMAND:

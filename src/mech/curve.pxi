@@ -31,6 +31,7 @@ cdef enum:
     CURVE_INITIATE_MIN = 257            # 9 + cookie + 8 + Box[C + vouch]
     CURVE_READY_MIN = 30                # 6 + 8 + MAC
     CURVE_MESSAGE_HEAD = 33             # 8 name + 8 nonce + MAC + flags
+    CURVE_ERR_MALFORMED_COMMAND = 0x10000011    # ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED
 
     # where a connection's handshake stands
     CURVE_SEND_HELLO = 0
@@ -510,7 +511,17 @@ cdef int curve_decode(mechanism_t *m, msg_t *msg) noexcept nogil:
     cdef size_t n
     cdef msg_t small
     errno = EPROTO
-    if msg.size < CURVE_MESSAGE_HEAD or not command_is(msg, b"MESSAGE"):
+    # The checks and their monitor codes are libzmq's (curve_mechanism_base
+    # decode): a frame too short to be a command, one that is not MESSAGE,
+    # a MESSAGE too short for its box, a nonce that does not grow, a box
+    # that does not open. The engine reports them as HANDSHAKE_FAILED_PROTOCOL.
+    if msg.size <= 1 or msg.size <= p[0]:
+        m.error_code = CURVE_ERR_MALFORMED_COMMAND
+        return -1
+    if msg.size < 8 or memcmp(p, b"\x07MESSAGE", 8) != 0:
+        m.error_code = PROTO_ERR_UNEXPECTED_COMMAND
+        return -1
+    if msg.size < CURVE_MESSAGE_HEAD:
         m.error_code = PROTO_ERR_MALFORMED_MESSAGE
         return -1
     if mq_get_u64(p + 8) <= c.peer_nonce:

@@ -50,7 +50,7 @@ def make_pair(zmq, pyzmq, ctx, pctx, make_socket, endpoint, types, server_lib, t
 
 SIDES = ("ours", "libzmq")
 TRANSPORTS = ("tcp", "ipc")
-REQ, REP, DEALER, ROUTER, PUB, SUB, PUSH, PULL = 3, 4, 5, 6, 1, 2, 8, 7
+REQ, REP, DEALER, ROUTER, PUB, SUB, PUSH, PULL, PAIR = 3, 4, 5, 6, 1, 2, 8, 7, 0
 BIG = b"\xa5" * (1 << 20) + b"tail"
 
 
@@ -98,6 +98,42 @@ def test_push_pull_many_and_large(pair, server_lib, transport, recv_multipart_ti
     for i in range(2000):
         assert recv_multipart_timeout(pull) == [b"%d" % i]
     assert recv_multipart_timeout(pull) == [BIG, BIG]
+
+
+# Frame sizes around every boundary the MESSAGE path has: empty, the inline
+# (VSM) limit, a CURVE header's 32/33 bytes, the 255/256 short/long frame
+# length, the engine's 8 KiB copy limit, the 64 KiB pool and read batch,
+# and past 1 MiB. Each body is pseudo-random (seeded by its size), so a
+# shift, an overlap or a stale byte anywhere shows.
+BOUNDARY_SIZES = (0, 1, 31, 32, 33, 255, 256, 8191, 8192, 8193, 16383, 16384,
+                  65535, 65536, 65537, (1 << 20) + 1)
+
+
+def _boundary_body(size, salt):
+    import random
+    return random.Random(size * 31 + salt).randbytes(size)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("server_lib", SIDES)
+def test_boundary_sizes_both_ways(pair, server_lib, transport, recv_multipart_timeout):
+    """Every boundary size, alone and all together as one multipart
+    message, from client to server and back, against libzmq: what arrives
+    is byte for byte what was sent (also received without copying)."""
+    client, server = pair((PAIR, PAIR), server_lib, transport)
+    for salt, (src, dst) in enumerate(((client, server), (server, client))):
+        bodies = [_boundary_body(n, salt) for n in BOUNDARY_SIZES]
+        for body in bodies:
+            src.send(body)
+        src.send_multipart(bodies)
+        src.send_multipart(bodies[::-1], copy=False)
+        for body in bodies:
+            got = recv_multipart_timeout(dst)
+            assert len(got) == 1 and len(got[0]) == len(body) and got[0] == body
+        got = recv_multipart_timeout(dst)
+        assert [len(g) for g in got] == list(BOUNDARY_SIZES) and got == bodies
+        got = [f.bytes for f in recv_multipart_timeout(dst, copy=False)]
+        assert got == bodies[::-1]
 
 
 def wait_subscribed(pub, sub, topic, recv_timeout_ms=50, tries=200):
@@ -250,3 +286,83 @@ def test_heartbeats_pass_inside_message_boxes(zmq, pyzmq, ctx, pctx, make_socket
     assert all(e["event"] != pyzmq.EVENT_DISCONNECTED for e in seen), seen
     client.send(b"after")
     assert recv_multipart_timeout(server) == [b"after"]
+
+
+# Which libsodium CURVE runs on (mech/sodium.pxi): PyNaCl's by default,
+# another one through MQCORE_SODIUM, none when the one asked for is missing.
+# Each case runs in a child process, since the choice is made at import.
+_SODIUM_CHILD = r"""
+import sys
+import mqcore, zmq
+print(mqcore._core.sodium_library())
+print(mqcore.has("curve"))
+if not mqcore.has("curve"):
+    try:
+        mqcore.curve_keypair()
+    except mqcore.ZMQError as e:
+        print("keypair", e.errno == mqcore.ENOTSUP)
+    s = mqcore.Context.instance().socket(mqcore.PULL)
+    try:
+        s.curve_server = True
+    except mqcore.ZMQError as e:
+        print("option", e.errno == mqcore.EINVAL)
+    s.close(0)
+    sys.exit(0)
+sp, ss = mqcore.curve_keypair()
+cp, cs = zmq.curve_keypair()
+mctx, zctx = mqcore.Context(), zmq.Context()
+server = mctx.socket(mqcore.PAIR)
+server.curve_server, server.curve_secretkey = True, ss
+server.rcvtimeo = server.sndtimeo = server.linger = 5000
+port = server.bind_to_random_port("tcp://127.0.0.1")
+client = zctx.socket(zmq.PAIR)
+client.curve_serverkey, client.curve_publickey, client.curve_secretkey = sp, cp, cs
+client.rcvtimeo = client.sndtimeo = 5000
+client.linger = 0
+client.connect("tcp://127.0.0.1:%d" % port)
+body = bytes(range(256)) * 4097
+client.send_multipart([b"", body])
+assert server.recv_multipart() == [b"", body]
+server.send_multipart([body, b"x"])
+assert client.recv_multipart() == [body, b"x"]
+print("traffic ok")
+client.close(0)
+server.close(0)
+"""
+
+
+def _sodium_child(value):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import mqcore
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(mqcore.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_root)
+    env.pop("MQCORE_SODIUM", None)
+    if value is not None:
+        env["MQCORE_SODIUM"] = value
+    result = subprocess.run([sys.executable, "-c", _SODIUM_CHILD], capture_output=True,
+                            text=True, timeout=60, cwd=tempfile.gettempdir(), env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_sodium_default_is_pynacl():
+    assert _sodium_child(None) == ["pynacl", "True", "traffic ok"]
+    assert _sodium_child("pynacl") == ["pynacl", "True", "traffic ok"]
+
+
+def test_sodium_from_a_library_path(pyzmq):
+    # pyzmq's wheel bundles a libsodium shared library: a real one to load.
+    import glob
+    import os
+    libs_dir = os.path.join(os.path.dirname(os.path.dirname(pyzmq.__file__)), "pyzmq.libs")
+    found = sorted(glob.glob(os.path.join(libs_dir, "libsodium*.so*")))
+    assert found, f"no libsodium in {libs_dir}"
+    assert _sodium_child(found[0]) == [found[0], "True", "traffic ok"]
+
+
+def test_sodium_missing_library_means_no_curve(tmp_path):
+    missing = str(tmp_path / "libsodium-missing.so")
+    assert _sodium_child(missing) == ["None", "False", "keypair True", "option True"]

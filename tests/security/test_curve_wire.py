@@ -125,11 +125,18 @@ class FrameRelay:
 def curve_pair(zmq, pyzmq, ctx, pctx, make_socket):
     relays = []
 
-    def make(server_lib, edit=None):
+    def make(server_lib, edit=None, monitor=None):
+        """monitor: a list that gets the server's monitor socket (open
+        before anything connects)."""
         (sp, ss), (cp, cs) = pyzmq.curve_keypair(), pyzmq.curve_keypair()
         sctx, cctx = (ctx, pctx) if server_lib == "ours" else (pctx, ctx)
         server = make_socket(sctx, PULL, curve_server=1, curve_secretkey=ss, curve_publickey=sp)
         client = make_socket(cctx, PUSH, curve_serverkey=sp, curve_publickey=cp, curve_secretkey=cs)
+        if monitor is not None:
+            mon = server.get_monitor_socket()
+            mon.setsockopt(pyzmq.RCVTIMEO, 5000)
+            mon.setsockopt(pyzmq.LINGER, 0)
+            monitor.append(mon)
         server.bind("tcp://127.0.0.1:0")
         port = int(server.getsockopt(pyzmq.LAST_ENDPOINT).decode().rsplit(":", 1)[1])
         relay = FrameRelay(port, edit)
@@ -140,6 +147,37 @@ def curve_pair(zmq, pyzmq, ctx, pctx, make_socket):
     yield make
     for r in relays:
         r.close()
+
+
+def _frame(body, more=False):
+    """A ZMTP data frame around body (short or long form)."""
+    flags = 1 if more else 0
+    if len(body) < 256:
+        return bytes([flags, len(body)]) + body
+    return bytes([flags | 2]) + len(body).to_bytes(8, "big") + body
+
+
+def _body(frame):
+    """The body of one whole ZMTP frame."""
+    return frame[9:] if frame[0] & 2 else frame[2:]
+
+
+def _protocol_failure(mon, server_lib):
+    """The value of the first HANDSHAKE_FAILED_PROTOCOL event on a server's
+    monitor (pyzmq's or ours), None when the connection ends (DISCONNECTED)
+    without one. Each wait is bounded by the monitor's RCVTIMEO."""
+    if server_lib == "ours":
+        import mqcore as mod
+        from mqcore.utils.monitor import recv_monitor_message
+    else:
+        import zmq as mod
+        from zmq.utils.monitor import recv_monitor_message
+    while True:
+        ev = recv_monitor_message(mon)
+        if ev["event"] == mod.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            return ev["value"]
+        if ev["event"] == mod.EVENT_DISCONNECTED:
+            return None
 
 
 SIDES = ("ours", "libzmq")
@@ -215,3 +253,40 @@ def test_reordered_messages_are_refused(curve_pair, server_lib, recv_multipart_t
     client.send(b"m2")
     assert recv_multipart_timeout(server) == [b"m1"]
     assert_no_message(server, 500)
+
+
+# A bad MESSAGE after the handshake is reported as libzmq's
+# curve_mechanism_base decode reports it: HANDSHAKE_FAILED_PROTOCOL with the
+# reason, then the connection ends. The same edits run against both servers
+# so the codes are checked against libzmq itself, not only against these
+# constants.
+BAD_MESSAGES = {
+    # the first message twice: the copy has the same nonce as the original
+    "replayed": (lambda f: f + f, 0x10000002),          # INVALID_SEQUENCE
+    # one bit of the box changed: the MAC fails
+    "altered": (lambda f: f[:-1] + bytes([f[-1] ^ 1]), 0x11000001),   # CRYPTOGRAPHIC
+    # not named MESSAGE
+    "renamed": (lambda f: _frame(b"\x07MESSAGF" + _body(f)[8:]), 0x10000001),  # UNEXPECTED_COMMAND
+    # named MESSAGE but shorter than name, nonce, MAC and flags
+    "short": (lambda f: _frame(_body(f)[:32]), 0x10000012),     # MALFORMED_COMMAND_MESSAGE
+}
+
+
+@pytest.mark.parametrize("server_lib", SIDES)
+@pytest.mark.parametrize("bad", sorted(BAD_MESSAGES))
+def test_bad_message_monitor_event(curve_pair, server_lib, bad, recv_multipart_timeout,
+                                   assert_no_message):
+    action, code = BAD_MESSAGES[bad]
+    monitor = []
+    # Each edit hits the second MESSAGE, except the replay, which repeats the
+    # first: either way "first" is the last thing delivered.
+    n = 0 if bad == "replayed" else 1
+    client, server, relay = curve_pair(server_lib, _nth_message(n, action), monitor)
+    client.send(b"first")
+    client.send(b"second")
+    client.send(b"third")
+    assert recv_multipart_timeout(server) == [b"first"]
+    assert _protocol_failure(monitor[0], server_lib) == code
+    # Nothing from the bad frame on, and no second connection.
+    assert_no_message(server, 300)
+    monitor[0].close()
