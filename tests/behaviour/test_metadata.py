@@ -122,7 +122,7 @@ def test_thread_safe_types_carry_properties(zmq, sock, endpoint):
     assert frame.get("Peer-Address") == "127.0.0.1"
 
 
-def test_queued_messages_keep_the_properties_of_their_connection(zmq, pyzmq, sock, psock, endpoint):
+def test_queued_messages_keep_the_properties_of_their_connection(zmq, pyzmq, sock, psock, endpoint, bind_retry):
     """A connecting socket keeps its pipe across reconnects: messages still
     queued from the first peer keep that peer's properties after a second
     peer took its place on the same address."""
@@ -131,7 +131,7 @@ def test_queued_messages_keep_the_properties_of_their_connection(zmq, pyzmq, soc
     dealer.connect(addr)
     for name in (b"first", b"second"):
         router = psock(pyzmq.ROUTER, routing_id=name)
-        _bind_retry(router, addr)
+        bind_retry(router, addr)
         dealer.send(b"hello")                   # so the ROUTER knows our id
         rid, _ = router.recv_multipart()
         router.send_multipart([rid, name + b"-1"])
@@ -146,19 +146,6 @@ def test_queued_messages_keep_the_properties_of_their_connection(zmq, pyzmq, soc
         (b"first-1", "first", "ROUTER"), (b"first-2", "first", "ROUTER"),
         (b"second-1", "second", "ROUTER"), (b"second-2", "second", "ROUTER"),
     ]
-
-
-def _bind_retry(sock, addr):
-    import time
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            sock.bind(addr)
-            return
-        except Exception as exc:  # noqa: BLE001
-            if getattr(exc, "errno", None) != errno.EADDRINUSE or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 def test_frames_outlive_their_socket_and_connection(zmq, ctx, endpoint):
