@@ -139,6 +139,11 @@ cdef int sock_attach(sock_t *s, pipe_end_t *e) noexcept nogil:
         return ENOMEM
     s.pipes[s.npipes] = e
     s.npipes += 1
+    # Look at the pipe once now: empty, its reader is marked asleep, so the
+    # first message flushed into it sends ACTIVATE_READ and makes FD
+    # readable. A pipe a connect() made has no command behind it that would
+    # wake a program waiting on FD otherwise (libzmq's pending commands do).
+    ypipe_check_read(e.inq)
     if s.row.uses_lb:
         pa_add_active(&s.lb, e)
     if s.row.uses_fq:

@@ -59,3 +59,28 @@ def test_events_follow_the_socket_type(zmq, sock, endpoint, stype, expect):
     addr = endpoint.bind(peer, "inproc")
     s.connect(addr)
     assert s.getsockopt(zmq.EVENTS) == expect
+
+
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_fd_wakes_for_the_first_message_on_a_connecting_socket(zmq, ctx, endpoint, transport):
+    """A program that connects and then waits on FD before it ever reads
+    EVENTS (aiozmq's streams do) must be woken once a message is there:
+    wait on FD, read EVENTS, and again, until POLLIN. (libzmq's FD is
+    readable at once after connect, for its pending commands; a FD that
+    stays quiet with a message waiting would hang such a program.)"""
+    a = ctx.socket(zmq.DEALER)
+    a.linger = 0
+    a.sndtimeo = 5000
+    addr = endpoint.bind(a, transport)
+    b = ctx.socket(zmq.DEALER)
+    b.linger = 0
+    fd = b.FD
+    b.connect(addr)
+    a.send(b"x")                      # waits for the connection
+    deadline = time.monotonic() + 5
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0 and select.select([fd], [], [], left)[0], "FD never became readable"
+        if b.EVENTS & zmq.POLLIN:
+            break
+    assert b.recv(zmq.NOBLOCK) == b"x"
