@@ -12,6 +12,13 @@ sockets to pyzmq code.
 whose ``zmq`` package calls ``install`` again) on PYTHONPATH, so child
 Python processes inherit the switch; ``python -m mqcore run`` does that.
 A child started with ``-E`` or ``-I`` ignores PYTHONPATH and so uses pyzmq.
+
+While the switch is on, ``zmq.__version__`` (that is, ``mqcore.__version__``)
+is the pyzmq version whose API mqcore provides: programs that ``import zmq``
+compare it with the pyzmq release they need (circusd refuses to start on
+mqcore's own ``0.1.0``).  mqcore's own version stays in
+``mqcore._version.__version__`` and the package metadata, and ``uninstall``
+puts it back.
 """
 
 from __future__ import annotations
@@ -105,6 +112,7 @@ def install(children: bool = False) -> None:
         )
     if not any(isinstance(finder, ZmqAliasFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, ZmqAliasFinder())
+    _report_pyzmq_version()
     if children:
         # The directory holding mqcore too: the child may not find it otherwise
         # (e.g. mqcore found through the parent's script directory).
@@ -112,8 +120,22 @@ def install(children: bool = False) -> None:
         _prepend_pythonpath(shim_dir(), package_parent)
 
 
+def _report_pyzmq_version() -> None:
+    """``zmq.__version__`` as pyzmq's, for the programs the switch serves."""
+    package = importlib.import_module(_TARGET)
+    package.__version__ = package.pyzmq_version()
+
+
+def _restore_own_version() -> None:
+    """``mqcore.__version__`` back to mqcore's own release."""
+    from mqcore import _version
+
+    importlib.import_module(_TARGET).__version__ = _version.__version__
+
+
 def uninstall() -> None:
     """Turn the switch off for later imports (already imported names stay)."""
+    _restore_own_version()
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, ZmqAliasFinder)]
     for name in [n for n in sys.modules if _target_name(n) is not None]:
         del sys.modules[name]
