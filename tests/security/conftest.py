@@ -20,3 +20,10 @@ def zctx():
     ctx = zmq.Context()
     yield ctx
     ctx.destroy(linger=0)
+
+
+@pytest.fixture(params=["tcp", "ipc"])
+def bind_endpoint(request, endpoint):
+    """A bind address on tcp, then on ipc (the root conftest's endpoints:
+    loopback, and a temporary directory it removes)."""
+    return endpoint(request.param)
