@@ -578,6 +578,7 @@ cdef class Socket:
         cdef int rc
         cdef object out
         cdef chunk_t *meta = NULL
+        cdef size_t size
         # Only a Frame can show its connection's properties (Frame.get).
         cdef chunk_t **want_meta = NULL if copy else &meta
         if self._closed:
@@ -593,10 +594,22 @@ cdef class Socket:
         if copy:
             if m.size < GIL_FREE_COPY_MIN:
                 out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+                msg_close(&m)
+                return out
+            size = m.size
+            if spare_stealable(&m):
+                out = spare_steal(&m)       # read straight into a bytes object: no copy
+                if size >= POOL_MIN:
+                    spare_refill(size)      # for the next body of this size
             else:
                 out = PyBytes_FromStringAndSize(NULL, m.size)
                 copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(&m), m.size)
-            msg_close(&m)
+                msg_close(&m)
+                if size >= POOL_MIN:
+                    # Two: the io thread is ahead of us; more spares let it
+                    # catch the bodies still to come.
+                    spare_refill(size)
+                    spare_refill(size)
             return out
         return frame_from_msg(&m, meta)
 
