@@ -220,6 +220,55 @@ cdef void drain_deferred_releases():
         c = nx
 
 
+# Spare receive bodies (base/pool.pxi): recv() hands the io threads blank
+# bytes objects of the size it just received; a body of that size is then
+# read straight into one, and recv() returns it without copying. It is
+# never seen by Python code before that, so writing into it is safe.
+
+cdef object spare_steal(msg_t *m):
+    """The bytes object behind a spare body that only m holds; m is closed."""
+    cdef chunk_t *c = m.chunk
+    cdef Py_buffer *view = <Py_buffer *>(c + 1)
+    cdef object out = <object>view.obj
+    PyBuffer_Release(view)
+    free(c)
+    m.chunk = NULL
+    m.size = 0
+    return out
+
+
+cdef inline bint spare_stealable(msg_t *m) noexcept nogil:
+    return (m.chunk != NULL and m.chunk.free_fn == spare_chunk_release
+            and mq_int_load(&m.chunk.refcnt) == 1)
+
+
+cdef void spare_refill(size_t size):
+    """Another blank spare of `size` bytes, if there is room (never raises)."""
+    cdef chunk_t *c
+    cdef Py_buffer *view
+    drain_deferred_releases()       # spares the io threads dropped
+    if not spare_room(size):
+        return
+    c = <chunk_t *>mq_malloc(sizeof(chunk_t) + sizeof(Py_buffer))
+    if c == NULL:
+        return
+    view = <Py_buffer *>(c + 1)
+    try:
+        obj = PyBytes_FromStringAndSize(NULL, size)
+        PyObject_GetBuffer(obj, view, PyBUF_SIMPLE)
+    except MemoryError:
+        free(c)
+        return
+    c.next_free = NULL
+    c.refcnt = 1
+    c.size = size
+    c.data = <unsigned char *>view.buf
+    c.free_fn = spare_chunk_release
+    if not spare_give(c, size):
+        PyBuffer_Release(view)
+        free(c)
+
+
 cdef class MessageTracker:
     """Tells when the core has finished with a zero-copy send's buffer."""
     cdef chunk_t *chunk

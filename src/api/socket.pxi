@@ -483,13 +483,21 @@ cdef class Socket:
         cdef int rc
         cdef unsigned int rid = 0
         cdef MessageTracker tracker = None
+        cdef bint borrowed = False
         if self._closed:
             raise_errno(ENOTSOCK)
         if routing_id is None and isinstance(data, Frame):
             routing_id = (<Frame>data).routing_id
         if routing_id:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
-        if type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < ZERO_COPY_MIN):
+        if type(data) is bytes and PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN:
+            # bytes cannot change: a large one is sent from its own memory
+            # even with copy=True (no copy, no fresh pages to fault in).
+            borrowed = True
+            if msg_init_borrowed_(&m, data) < 0:
+                self._abort_send()
+                raise_errno(ENOMEM)
+        elif type(data) is bytes:
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
                 self._abort_send()
                 raise_errno(ENOMEM)
@@ -532,7 +540,7 @@ cdef class Socket:
         if rc != 0:
             self._drop_unsent(&m, tracker)
             raise_errno(rc)
-        if not copy:
+        if borrowed or not copy:
             drain_deferred_releases()
         return tracker
 
@@ -570,6 +578,7 @@ cdef class Socket:
         cdef int rc
         cdef object out
         cdef chunk_t *meta = NULL
+        cdef size_t size
         # Only a Frame can show its connection's properties (Frame.get).
         cdef chunk_t **want_meta = NULL if copy else &meta
         if self._closed:
@@ -585,10 +594,22 @@ cdef class Socket:
         if copy:
             if m.size < GIL_FREE_COPY_MIN:
                 out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
+                msg_close(&m)
+                return out
+            size = m.size
+            if spare_stealable(&m):
+                out = spare_steal(&m)       # read straight into a bytes object: no copy
+                if size >= POOL_MIN:
+                    spare_refill(size)      # for the next body of this size
             else:
                 out = PyBytes_FromStringAndSize(NULL, m.size)
                 copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(&m), m.size)
-            msg_close(&m)
+                msg_close(&m)
+                if size >= POOL_MIN:
+                    # Two: the io thread is ahead of us; more spares let it
+                    # catch the bodies still to come.
+                    spare_refill(size)
+                    spare_refill(size)
             return out
         return frame_from_msg(&m, meta)
 

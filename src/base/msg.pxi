@@ -139,3 +139,25 @@ cdef void defer_chunk_release(chunk_t *c) noexcept nogil:
     # Runs on whichever thread dropped the last reference, maybe an io
     # thread: only queue the chunk, never touch the Python object here.
     mq_stack_push(&g_deferred, c)
+
+
+cdef void spare_chunk_release(chunk_t *c) noexcept nogil:
+    # A spare receive body (base/pool.pxi) that recv() did not take over:
+    # released as a borrowed buffer is. Its own function so that recv()
+    # knows the bytes object behind it is a blank one of ours.
+    defer_chunk_release(c)
+
+
+cdef inline int msg_init_body(msg_t *m, size_t size) noexcept nogil:
+    """msg_init_size for a body read off the wire: a large one goes into a
+    spare bytes object when there is one of its size. -1 when memory is short."""
+    cdef chunk_t *c
+    if size >= POOL_MIN:
+        c = <chunk_t *>spare_take(size)
+        if c != NULL:
+            m.size = size
+            m.flags = 0
+            m.routing_id = 0
+            m.chunk = c
+            return 0
+    return msg_init_size(m, size)

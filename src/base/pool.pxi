@@ -14,6 +14,8 @@ cdef enum:
     POOL_STEP = 65536
     POOL_SLOTS = 32
     POOL_MAX_BYTES = 134217728      # keep at most 128 MiB cached
+    SPARE_SLOTS = 8
+    SPARE_MAX_BYTES = 33554432      # spare receive bodies: at most 32 MiB
 
 cdef struct pool_t:
     pthread_mutex_t lock
@@ -21,9 +23,56 @@ cdef struct pool_t:
     size_t sizes[POOL_SLOTS]
     int n
     size_t bytes
+    void *spares[SPARE_SLOTS]       # spare receive bodies (below)
+    size_t spare_sizes[SPARE_SLOTS]
+    int nspares
+    size_t spare_bytes
 
 cdef pool_t g_pool
 pthread_mutex_init(&g_pool.lock, NULL)
+
+# Spare receive bodies (msg.pxi's msg_init_body, api/frame.pxi's
+# spare_refill): blank bytes objects that recv() handed over, in chunks
+# (void * here: chunk_t comes in msg.pxi), in g_pool under its lock. A ZMTP body
+# of exactly a spare's size is read into it, and recv() then returns that
+# bytes object itself instead of copying the body into a new one.
+
+
+cdef void *spare_take(size_t size) noexcept nogil:
+    """A spare body of exactly `size` bytes, or NULL."""
+    cdef void *c = NULL
+    cdef int i
+    if mq_int_load_relaxed(&g_pool.nspares) == 0:     # unlocked peek: a miss only costs a copy
+        return NULL
+    pthread_mutex_lock(&g_pool.lock)
+    for i in range(g_pool.nspares):
+        if g_pool.spare_sizes[i] == size:
+            c = g_pool.spares[i]
+            g_pool.nspares -= 1
+            g_pool.spare_bytes -= size
+            g_pool.spares[i] = g_pool.spares[g_pool.nspares]
+            g_pool.spare_sizes[i] = g_pool.spare_sizes[g_pool.nspares]
+            break
+    pthread_mutex_unlock(&g_pool.lock)
+    return c
+
+
+cdef bint spare_room(size_t size) noexcept nogil:
+    return g_pool.nspares < SPARE_SLOTS and g_pool.spare_bytes + size <= SPARE_MAX_BYTES
+
+
+cdef bint spare_give(void *c, size_t size) noexcept nogil:
+    """Keeps c as a spare; False when there is no room (c stays the caller's)."""
+    cdef bint kept = False
+    pthread_mutex_lock(&g_pool.lock)
+    if spare_room(size):
+        g_pool.spares[g_pool.nspares] = c
+        g_pool.spare_sizes[g_pool.nspares] = size
+        g_pool.nspares += 1
+        g_pool.spare_bytes += size
+        kept = True
+    pthread_mutex_unlock(&g_pool.lock)
+    return kept
 
 
 cdef inline size_t pool_round(size_t n) noexcept nogil:

@@ -105,6 +105,7 @@ cdef void zmtp_plug(session_t *s) noexcept nogil:
         session_engine_error(s, rc != ENOMEM)   # no such mechanism: do not retry
         return
     z.mech_live = True
+    z.dec.spare_ok = z.mech.decode == NULL     # NULL and PLAIN: bodies arrive as they are
     if s.o.zap != NULL:
         z.mech.zap_request = zmtp_zap_request
         z.mech.zap_ctx = s

@@ -105,6 +105,7 @@ cdef struct decoder_t:
     size_t body_got
     long long maxmsgsize        # -1: no limit
     int error
+    bint spare_ok               # bodies may go into spare bytes (no mechanism decode follows)
     msg_t msg                   # the frame being filled or just completed
 
 
@@ -123,7 +124,7 @@ cdef int decoder_start_body(decoder_t *d, uint64_t size) noexcept nogil:
     if size > (<uint64_t>1 << 62):
         d.error = EPROTO
         return DEC_ERROR
-    if msg_init_size(&d.msg, <size_t>size) < 0:
+    if (msg_init_body(&d.msg, <size_t>size) if d.spare_ok else msg_init_size(&d.msg, <size_t>size)) < 0:
         d.error = ENOMEM
         return DEC_ERROR
     d.msg.flags = (MSG_MORE if d.flags & ZMTP_MORE else 0) | (MSG_COMMAND if d.flags & ZMTP_COMMAND else 0)

@@ -82,6 +82,29 @@ def test_sizes_around_short_long_boundary(pipe, recv_timeout):
         assert recv_timeout(pull) == pattern(n, i), f"size {n}"
 
 
+def test_large_bodies_of_repeated_and_mixed_sizes(pipe, recv_timeout, zmq):
+    """Large bytes are sent without a copy and large bodies received into
+    blank bytes objects that recv() returns (when a body has the size of
+    one): each message must still come out whole, as its own immutable
+    bytes, whatever the mix of sizes, copy modes and buffer types."""
+    push, pull = pipe
+    MiB = 1 << 20
+    sizes = [MiB] * 12 + [65536, 65537, 3 * MiB, MiB, 100_000, MiB, 65536] * 3
+    sent = [pattern(n, i) for i, n in enumerate(sizes)]
+    got = []
+    for i, body in enumerate(sent):
+        push.send(body if i % 5 else bytearray(body))
+        if i % 4 == 3:      # some received while later ones are in flight
+            got.append(recv_timeout(pull, copy=(i % 8 != 7)))
+    while len(got) < len(sent):
+        got.append(recv_timeout(pull))
+    for i, (g, body) in enumerate(zip(got, sent)):
+        data = g if type(g) is bytes else g.bytes
+        assert type(data) is bytes and len(data) == len(body) and data == body, f"message {i}"
+    assert len({id(g) for g in got}) == len(got)
+    assert got[0] is not got[1] and hash(got[0]) == hash(sent[0])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("transport", ["ipc", "inproc"])
 def test_64mb_part(pipe, recv_multipart_timeout, zmq):
