@@ -42,6 +42,8 @@ COPY_THRESHOLD = 65536
 
 Frame = _core.Frame
 Message = Frame  # pyzmq's old name for Frame
+# The tracker of a send that was copied: done from the start (pyzmq's name).
+_FINISHED_TRACKER = _core._FINISHED_TRACKER
 
 # pyzmq's names for the plain (non-async) classes.
 SyncContext = Context
