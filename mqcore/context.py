@@ -16,9 +16,8 @@ import atexit
 import os
 import sys
 import threading
-import types
 import warnings
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mqcore import _core
 from mqcore.constants import ContextOption, Errno, SocketOption
@@ -58,7 +57,12 @@ def _socket_option_number(name: str) -> int | None:
     return None if option is None else int(option)
 
 
-class Context(_core.Context):
+# The class of the sockets a context makes, for type checkers:
+# Context[Socket[bytes]] (pyzmq's spelling).
+_SocketT = TypeVar("_SocketT", bound=Socket[Any])
+
+
+class Context(_core.Context, Generic[_SocketT]):
     """A ZeroMQ context: I/O threads plus the sockets created from it."""
 
     _socket_class: type[Socket] = Socket
@@ -73,10 +77,7 @@ class Context(_core.Context):
     _shadow: bool = False
     _repr_cls = "mqcore.Context"
 
-    # Context[Socket[bytes]], as pyzmq's generic classes allow.
-    __class_getitem__ = classmethod(types.GenericAlias)
-
-    def __init__(self, io_threads: Any = 1, shadow: Any = 0) -> None:
+    def __init__(self: Context[Socket[bytes]], io_threads: Any = 1, shadow: Any = 0) -> None:
         """``shadow`` (or a Context as the first argument): share that
         context (a Context or its ``underlying``) instead of making one."""
         super().__init__(io_threads, shadow)
@@ -95,13 +96,14 @@ class Context(_core.Context):
 
     __deepcopy__ = __copy__
 
-    def __del__(self) -> None:
-        # Dropped while open: destroyed, with a ResourceWarning, as pyzmq.
-        if not self._shadow and not self.closed and not _exiting:
-            if warnings is not None and not sys.is_finalizing():
-                warnings.warn(
-                    f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self
-                )
+    def __del__(
+        self, _finalizing: Any = sys.is_finalizing, _warn: Any = warnings.warn
+    ) -> None:
+        # Dropped while open: destroyed, with a ResourceWarning, as pyzmq;
+        # not at interpreter exit (module globals may be gone by then, so
+        # what is needed is bound as default arguments).
+        if not self._shadow and not self.closed and not _finalizing() and not _exiting:
+            _warn(f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self)
             self.destroy()
         super().__del__()
 
@@ -164,8 +166,8 @@ class Context(_core.Context):
     # ------------------------------------------------------------------
 
     def socket(
-        self, socket_type: int, socket_class: type[Socket] | None = None, **kwargs: Any
-    ) -> Socket:
+        self, socket_type: int, socket_class: Any = None, **kwargs: Any
+    ) -> _SocketT:
         """Create a socket of ``socket_type``.
 
         The context's default options are applied first, then ``kwargs``

@@ -19,10 +19,9 @@ import json
 import pickle
 import random
 import sys
-import types
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mqcore import _core
 from mqcore.constants import (
@@ -111,7 +110,12 @@ class _EndpointContext:
             self.socket.disconnect(self.addr)
 
 
-class Socket(_core.Socket):
+# What recv gives, for type checkers: Socket[bytes] (pyzmq's spelling);
+# asyncio sockets give awaitables.
+_RecvT = TypeVar("_RecvT")
+
+
+class Socket(_core.Socket, Generic[_RecvT]):
     """A ZeroMQ socket; create it with ``Context.socket(socket_type)``.
 
     ``Socket(ctx, type)`` makes a socket; ``Socket(other)``,
@@ -127,11 +131,8 @@ class Socket(_core.Socket):
     # repr's class name, looked up on the exact class (as pyzmq's _repr_cls).
     _repr_cls = "mqcore.Socket"
 
-    # Socket[bytes] and the like, as pyzmq's generic classes allow.
-    __class_getitem__ = classmethod(types.GenericAlias)
-
     def __init__(
-        self,
+        self: Socket[bytes],
         ctx_or_socket: Any = None,
         socket_type: int = -1,
         *,
@@ -177,7 +178,9 @@ class Socket(_core.Socket):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
+    def __del__(
+        self, _finalizing: Callable[[], bool] = sys.is_finalizing, _warn: Any = warnings.warn
+    ) -> None:
         # Dropped while open: close with its LINGER, as pyzmq does, saying
         # so with a ResourceWarning.  Here, not only in the core's
         # __dealloc__: when a cycle is collected, every finaliser in it
@@ -186,10 +189,10 @@ class Socket(_core.Socket):
         # by __dealloc__ time.  A shadow leaves its socket to the owner.
         if self._shadow or self.closed:
             return
-        if warnings is not None and not sys.is_finalizing():
-            warnings.warn(
-                f"Unclosed socket {self}", ResourceWarning, stacklevel=2, source=self
-            )
+        # Module globals may be gone at interpreter exit: what is needed
+        # here is bound as default arguments.
+        if not _finalizing():
+            _warn(f"Unclosed socket {self}", ResourceWarning, stacklevel=2, source=self)
         self.close()
 
     def __repr__(self) -> str:

@@ -35,6 +35,12 @@ cdef extern from *:
     """
     int mq_join_ms(pthread_t t, int ms) nogil
 
+# Live core contexts by address (`underlying`), for Context.shadow(address).
+# Weak: the registry keeps nothing alive; a shadow holds its context itself.
+# A C global, so that it is still there at interpreter exit.
+cdef dict _live_contexts = {}
+
+
 cdef bint g_exiting = False
 ZAP_INPROC_NAME = "zeromq.zap.01"     # where the ZAP handler binds (RFC 27)     # the interpreter is shutting down (atexit ran)
 
@@ -134,7 +140,8 @@ cdef class Context:
 
     def __dealloc__(self):
         # Every socket holds its context, so none is open by now.
-        _live_contexts.pop(<size_t><void *>self, None)
+        if _live_contexts is not None:
+            _live_contexts.pop(<size_t><void *>self, None)
         try:
             if not self.closed and self._nsockets == 0 and self._origin is None:
                 self._drop_pending_inproc()
@@ -533,9 +540,6 @@ cdef class Context:
             conn.s.connect_rid_len = e.rid_len
 
 
-# Live core contexts by address (`underlying`), for Context.shadow(address).
-# Weak: the registry keeps nothing alive; a shadow holds its context itself.
-_live_contexts = {}
 
 
 cdef Context _shadowed_context(object shadow):

@@ -2,6 +2,12 @@
 # try once with the GIL held (pure C, no syscall when a pipe has room or a
 # message) and release the GIL only when they have to wait.
 
+# Live core sockets by address (`underlying`), for Socket.shadow(address).
+# Weak: a shadow holds the socket it shadows itself. A C global, so that it
+# is still there when sockets are collected at interpreter exit.
+cdef dict _live_sockets = {}
+
+
 cdef enum:
     ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
 
@@ -231,7 +237,8 @@ cdef class Socket:
         self._endpoints.clear()
         for rec in records:
             self._stop_endpoint(rec, linger)
-        _live_sockets.pop(<size_t>self.s, None)
+        if _live_sockets is not None:
+            _live_sockets.pop(<size_t>self.s, None)
         sock_free(self.s)
         self.s = NULL
         self._mark_closed(True)
@@ -791,9 +798,6 @@ cdef class Socket:
         return socket_get_option(self._root(), option)
 
 
-# Live core sockets by address (`underlying`), for Socket.shadow(address).
-# Weak: a shadow holds the socket it shadows itself.
-_live_sockets = {}
 
 
 cdef Socket _shadowed_socket(object shadow):

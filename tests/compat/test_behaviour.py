@@ -343,3 +343,31 @@ def test_generic_classes_are_subscriptable(zmq):
     assert zmq.Context[zmq.Socket[bytes]] is not None
     alias = zmq.Context[zmq.Socket[bytes]]
     assert alias.__origin__ is zmq.Context
+
+
+def test_closing_the_original_closes_its_shadows(zmq, ctx):
+    sock = ctx.socket(zmq.PAIR)
+    shadow = zmq.Socket.shadow(sock.underlying)
+    sock.close()
+    with pytest.raises(zmq.ZMQError) as info:
+        shadow.send(b"x")
+    assert info.value.errno == errno.ENOTSOCK
+
+
+def test_closing_a_shadow_closes_the_socket(zmq, ctx):
+    sock = ctx.socket(zmq.PAIR)
+    shadow = zmq.Socket.shadow(sock.underlying)
+    shadow.close()
+    with pytest.raises(zmq.ZMQError) as info:
+        sock.send(b"x", zmq.NOBLOCK)
+    assert info.value.errno == errno.ENOTSOCK
+    sock.close()
+    ctx.term()  # nothing left open
+
+
+def test_socket_subscript_alias_makes_sockets(zmq, ctx):
+    sock = zmq.Socket[bytes](ctx, zmq.PUSH)
+    try:
+        assert isinstance(sock, zmq.Socket)
+    finally:
+        sock.close()
