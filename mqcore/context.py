@@ -104,7 +104,12 @@ class Context(_core.Context, Generic[_SocketT]):
         # what is needed is bound as default arguments).
         if not self._shadow and not self.closed and not _finalizing() and not _exiting:
             _warn(f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self)
-            self.destroy()
+            # Close the sockets it can still see, not term(): in a collected
+            # cycle the weak socket set is already emptied while sockets in
+            # the cycle are still open, and term() would wait for them.  The
+            # core finishes the job once the last one is closed.
+            for sock in self._open_sockets():
+                sock.close()
         super().__del__()
 
     @classmethod

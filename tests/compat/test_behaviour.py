@@ -371,3 +371,30 @@ def test_socket_subscript_alias_makes_sockets(zmq, ctx):
         assert isinstance(sock, zmq.Socket)
     finally:
         sock.close()
+
+
+def test_close_wakes_a_shadow_blocked_in_another_thread():
+    # mqcore only: libzmq leaves closing a socket in use by another thread
+    # undefined; mqcore wakes the waiter, whichever object it waits through.
+    import mqcore
+
+    c = mqcore.Context()
+    sock = c.socket(mqcore.PULL)
+    shadow = mqcore.Socket.shadow(sock)
+    shadow.rcvtimeo = 10_000
+    outcome = []
+
+    def wait():
+        try:
+            shadow.recv()
+        except mqcore.ZMQError as exc:
+            outcome.append(exc.errno)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    # Closed whether or not the waiter is inside recv yet: it must end.
+    sock.close(linger=0)
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert outcome == [errno.ENOTSOCK]
+    c.term()
