@@ -128,12 +128,33 @@ class Socket(_zmq.Socket):
     _fd: int = -1
     _kick_pending: bool = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # The core took context and type in __cinit__.
-        super().__init__()
+    _repr_cls = "mqcore.asyncio.Socket"
+
+    def __init__(
+        self,
+        context: Any = None,
+        socket_type: int = -1,
+        io_loop: Any = None,
+        _from_socket: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        # Socket(sync_socket) and from_socket() shadow a plain socket, as
+        # pyzmq's do; the loop is the running one at each call (io_loop is
+        # accepted for pyzmq's signature).
+        if isinstance(context, _core.Socket):
+            context, _from_socket = None, context
+        if _from_socket is not None:
+            kwargs["shadow"] = _from_socket
+        super().__init__(context, socket_type, **kwargs)
         self._recv_queue = deque()
         self._send_queue = deque()
-        self._fd = _core_get(self, int(_zmq.FD))
+        # The FD is read when first watched: thread-safe types (CLIENT,
+        # SERVER, ...) have none, and must still be constructible.
+
+    @classmethod
+    def from_socket(cls, socket: Any, io_loop: Any = None) -> Socket:
+        """An asyncio socket sharing the plain ``socket``."""
+        return cls(_from_socket=socket, io_loop=io_loop)
 
     # ------------------------------------------------------------------
     # Sending and receiving
@@ -192,6 +213,12 @@ class Socket(_zmq.Socket):
         """Future for the events in ``flags`` ready within ``timeout`` ms (0 if none)."""
         if self.closed:
             raise ZMQError(Errno.ENOTSUP)
+        if timeout == 0:
+            # Nothing to wait for: answered now, as pyzmq does.
+            future = _current_loop().create_future()
+            _settle(future, lambda: _zmq.Socket.poll(self, 0, flags))
+            self._kick()
+            return future
         poller = Poller()
         poller.register(self, flags)
         return _chain(poller.poll(timeout), lambda ready: dict(ready).get(self, 0))
@@ -343,6 +370,8 @@ class Socket(_zmq.Socket):
         if self._loop is loop:
             return
         self._unwatch()
+        if self._fd < 0:
+            self._fd = _core_get(self, int(_zmq.FD))
         # Through a weak reference: the loop must not keep alive a socket
         # the program dropped without close(), or term() would wait for it
         # forever.  Collected, it closes itself, which unregisters the fd.
@@ -391,6 +420,9 @@ class Poller(_zmq.Poller):
             if remaining is not None and remaining <= 0:
                 return ready
             await self._wait_for_change(loop, remaining)
+            if any(isinstance(item, Socket) and item.closed for item, _ in self.sockets):
+                # As pyzmq: closing a socket cancels the polls waiting on it.
+                raise asyncio.CancelledError()
 
     def _ready_now(self) -> list:
         """A zero-timeout poll.  It drains the sockets' fds, so kick ours."""
@@ -444,6 +476,7 @@ class Context(_zmq.Context):
     """A Context whose sockets are asyncio ``Socket`` objects."""
 
     _socket_class = Socket
+    _repr_cls = "mqcore.asyncio.Context"
     # A shared instance() of its own, apart from the plain Context's.
     _instance = None
     _instance_pid = None

@@ -12,19 +12,29 @@ layer adds, as pyzmq does:
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 import threading
 import warnings
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mqcore import _core
 from mqcore.constants import ContextOption, Errno, SocketOption
 from mqcore.error import ZMQError
 from mqcore.socket import Socket, _is_declared_attribute, describe
 
-# A cdef class may take its arguments in __cinit__ only; then object.__init__
-# is inherited and must not be called with arguments.
-_CORE_HAS_INIT = _core.Context.__init__ is not object.__init__
+# At interpreter exit a dropped context is not destroyed (nor warned
+# about), as in pyzmq: lingering messages must not hold the process.
+_exiting = False
+
+
+def _notice_exit() -> None:
+    global _exiting
+    _exiting = True
+
+
+atexit.register(_notice_exit)
 
 # Socket options that libzmq also accepts on the context, where they mean
 # "default for new sockets" (BLOCKY exists only there).  As attributes they
@@ -42,7 +52,17 @@ def _context_option(name: str) -> int | None:
     return None
 
 
-class Context(_core.Context):
+def _socket_option_number(name: str) -> int | None:
+    option = SocketOption.__members__.get(name.upper())
+    return None if option is None else int(option)
+
+
+# The class of the sockets a context makes, for type checkers:
+# Context[Socket[bytes]] (pyzmq's spelling).
+_SocketT = TypeVar("_SocketT", bound=Socket[Any])
+
+
+class Context(_core.Context, Generic[_SocketT]):
     """A ZeroMQ context: I/O threads plus the sockets created from it."""
 
     _socket_class: type[Socket] = Socket
@@ -54,11 +74,43 @@ class Context(_core.Context):
 
     # Default socket options, {option number: value}; set in __init__.
     sockopts: dict[int, Any]
+    _shadow: bool = False
+    _repr_cls = "mqcore.Context"
 
-    def __init__(self, io_threads: int = 1) -> None:
-        if _CORE_HAS_INIT:
-            super().__init__(io_threads=io_threads)
+    def __init__(self: Context[Socket[bytes]], io_threads: Any = 1, shadow: Any = 0) -> None:
+        """``shadow`` (or a Context as the first argument): share that
+        context (a Context or its ``underlying``) instead of making one."""
+        super().__init__(io_threads, shadow)
+        object.__setattr__(self, "_shadow", bool(shadow) or isinstance(io_threads, _core.Context))
         object.__setattr__(self, "sockopts", {})
+
+    @classmethod
+    def shadow(cls, address: Any) -> Context:
+        """Another object of this class for the context ``address`` (a
+        Context or its ``underlying``), sharing and keeping it alive."""
+        return cls(shadow=address)
+
+    def __copy__(self, memo: Any = None) -> Context:
+        # As pyzmq: a copy of a context is a shadow of it.
+        return self.__class__.shadow(self.underlying)
+
+    __deepcopy__ = __copy__
+
+    def __del__(
+        self, _finalizing: Any = sys.is_finalizing, _warn: Any = warnings.warn
+    ) -> None:
+        # Dropped while open: destroyed, with a ResourceWarning, as pyzmq;
+        # not at interpreter exit (module globals may be gone by then, so
+        # what is needed is bound as default arguments).
+        if not self._shadow and not self.closed and not _finalizing() and not _exiting:
+            _warn(f"Unclosed context {self}", ResourceWarning, stacklevel=2, source=self)
+            # Close the sockets it can still see, not term(): in a collected
+            # cycle the weak socket set is already emptied while sockets in
+            # the cycle are still open, and term() would wait for them.  The
+            # core finishes the job once the last one is closed.
+            for sock in self._open_sockets():
+                sock.close()
+        super().__del__()
 
     @classmethod
     def instance(cls, io_threads: int = 1) -> Context:
@@ -100,7 +152,7 @@ class Context(_core.Context):
         self._destroy(linger=None, warn_unclosed=True)
 
     def __repr__(self) -> str:
-        return describe(self, Context, "mqcore.Context", self._socket_count_text())
+        return describe(self, self._socket_count_text())
 
     def _socket_count_text(self) -> str:
         count = 0 if self.closed else len(self._open_sockets())
@@ -110,6 +162,7 @@ class Context(_core.Context):
 
     def __dir__(self) -> list[str]:
         names = list(super().__dir__())
+        names.extend(ContextOption.__members__)
         names.extend(name.lower() for name in ContextOption.__members__)
         return names
 
@@ -118,8 +171,8 @@ class Context(_core.Context):
     # ------------------------------------------------------------------
 
     def socket(
-        self, socket_type: int, socket_class: type[Socket] | None = None, **kwargs: Any
-    ) -> Socket:
+        self, socket_type: int, socket_class: Any = None, **kwargs: Any
+    ) -> _SocketT:
         """Create a socket of ``socket_type``.
 
         The context's default options are applied first, then ``kwargs``
@@ -129,19 +182,22 @@ class Context(_core.Context):
             raise ZMQError(Errno.ENOTSUP)
         if socket_class is None:
             socket_class = self._socket_class
-        sock = socket_class(self, socket_type)
+        # As pyzmq: keyword arguments go to the socket class; mqcore's
+        # Socket takes option names among them (ctx.socket(SUB, subscribe=b"")).
+        sock = socket_class(self, socket_type, **kwargs)
+        given = {_socket_option_number(name) for name in kwargs}
         try:
-            self._apply_default_options(sock)
-            for name, value in kwargs.items():
-                setattr(sock, name, value)
+            self._apply_default_options(sock, given)
         except BaseException:
             # The caller never gets the socket, so nobody else can close it.
             sock.close(linger=0)
             raise
         return sock
 
-    def _apply_default_options(self, sock: Socket) -> None:
+    def _apply_default_options(self, sock: Socket, given: set) -> None:
         for option, value in self.sockopts.items():
+            if option in given:
+                continue    # set explicitly for this socket
             try:
                 sock.set(option, value)
             except ZMQError:
@@ -191,7 +247,14 @@ class Context(_core.Context):
         # Only reached when normal lookup failed.
         context_option = _context_option(name)
         if context_option is not None:
-            return self.get(context_option)
+            try:
+                return self.get(context_option)
+            except ZMQError as exc:
+                # Write-only (THREAD_PRIORITY, ...): missing as an attribute,
+                # so hasattr() and Mock(spec=ctx) work.
+                if exc.errno == Errno.EINVAL:
+                    raise AttributeError(f"{name} attribute is write-only") from None
+                raise
         socket_option = SocketOption.__members__.get(name.upper())
         if socket_option is None:
             raise AttributeError(

@@ -14,12 +14,14 @@ adds in Python:
 
 from __future__ import annotations
 
+import errno as _errno
 import json
 import pickle
 import random
 import sys
+import warnings
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mqcore import _core
 from mqcore.constants import (
@@ -108,11 +110,63 @@ class _EndpointContext:
             self.socket.disconnect(self.addr)
 
 
-class Socket(_core.Socket):
-    """A ZeroMQ socket; create it with ``Context.socket(socket_type)``."""
+# What recv gives, for type checkers: Socket[bytes] (pyzmq's spelling);
+# asyncio sockets give awaitables.
+_RecvT = TypeVar("_RecvT")
 
-    # Declared here so that _is_declared_attribute lets it be assigned.
+
+class Socket(_core.Socket, Generic[_RecvT]):
+    """A ZeroMQ socket; create it with ``Context.socket(socket_type)``.
+
+    ``Socket(ctx, type)`` makes a socket; ``Socket(other)``,
+    ``Socket(shadow=other_or_address)`` and ``Socket.shadow(...)`` another
+    Python object for an existing socket (sharing it, as pyzmq's shadows
+    share the libzmq socket).  Keyword options other than ``shadow`` and
+    ``copy_threshold`` are set as socket options.
+    """
+
+    # Declared here so that _is_declared_attribute lets them be assigned.
     _monitor_socket: Socket | None = None
+    _shadow: bool = False
+    # repr's class name, looked up on the exact class (as pyzmq's _repr_cls).
+    _repr_cls = "mqcore.Socket"
+
+    def __init__(
+        self: Socket[bytes],
+        ctx_or_socket: Any = None,
+        socket_type: int = -1,
+        *,
+        shadow: Any = 0,
+        copy_threshold: int | None = None,
+        **options: Any,
+    ) -> None:
+        if copy_threshold is None:
+            # Read now, so that changing mqcore.COPY_THRESHOLD takes effect.
+            copy_threshold = sys.modules["mqcore"].COPY_THRESHOLD
+        super().__init__(
+            ctx_or_socket, socket_type, shadow=shadow, copy_threshold=copy_threshold
+        )
+        self._shadow = bool(shadow) or isinstance(ctx_or_socket, _core.Socket)
+        try:
+            for name, value in options.items():
+                setattr(self, name, value)
+        except BaseException:
+            # The caller never gets the socket, so nobody else can close it.
+            self.close(linger=0)
+            raise
+
+    @classmethod
+    def shadow(cls, address: Any) -> Socket:
+        """Another object of this class for the socket ``address`` (a
+        Socket or its ``underlying``); it shares, and keeps alive, that
+        socket, and does not close it when dropped."""
+        return cls(shadow=address)
+
+    def __copy__(self, memo: Any = None) -> Socket:
+        # As pyzmq: a copy of a socket is a shadow of it.
+        return self.__class__.shadow(self.underlying)
+
+    __deepcopy__ = __copy__
 
     # ------------------------------------------------------------------
     # Life cycle and display
@@ -124,17 +178,25 @@ class Socket(_core.Socket):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        # Dropped while open: close with its LINGER, as pyzmq does.  Here,
-        # not only in the core's __dealloc__: when a cycle is collected,
-        # every finaliser in it runs before anything is cleared (PEP 442),
-        # so the socket still knows its endpoints and its context, which
-        # it may no longer do by __dealloc__ time.
-        if not self.closed:
-            self.close()
+    def __del__(
+        self, _finalizing: Callable[[], bool] = sys.is_finalizing, _warn: Any = warnings.warn
+    ) -> None:
+        # Dropped while open: close with its LINGER, as pyzmq does, saying
+        # so with a ResourceWarning.  Here, not only in the core's
+        # __dealloc__: when a cycle is collected, every finaliser in it
+        # runs before anything is cleared (PEP 442), so the socket still
+        # knows its endpoints and its context, which it may no longer do
+        # by __dealloc__ time.  A shadow leaves its socket to the owner.
+        if self._shadow or self.closed:
+            return
+        # Module globals may be gone at interpreter exit: what is needed
+        # here is bound as default arguments.
+        if not _finalizing():
+            _warn(f"Unclosed socket {self}", ResourceWarning, stacklevel=2, source=self)
+        self.close()
 
     def __repr__(self) -> str:
-        return describe(self, Socket, "mqcore.Socket", self._type_name())
+        return describe(self, f"mqcore.{self._type_name()}")
 
     def _type_name(self) -> str:
         try:
@@ -151,7 +213,9 @@ class Socket(_core.Socket):
             return self.socket_type
 
     def __dir__(self) -> list[str]:
+        # As pyzmq: the option names, upper-case, are attributes too.
         names = list(super().__dir__())
+        names.extend(SocketOption.__members__)
         names.extend(name.lower() for name in SocketOption.__members__)
         return names
 
@@ -164,7 +228,7 @@ class Socket(_core.Socket):
         try:
             super().bind(addr)
         except ZMQError as exc:
-            exc.strerror += f" (addr={addr!r})"
+            _explain_endpoint_error(exc, addr)
             raise
         return _EndpointContext(self, "bind", self._resolved_endpoint(addr))
 
@@ -173,7 +237,7 @@ class Socket(_core.Socket):
         try:
             super().connect(addr)
         except ZMQError as exc:
-            exc.strerror += f" (addr={addr!r})"
+            _explain_endpoint_error(exc, addr)
             raise
         return _EndpointContext(self, "connect", addr)
 
@@ -219,7 +283,18 @@ class Socket(_core.Socket):
     # Options
     # ------------------------------------------------------------------
 
-    setsockopt = _core.Socket.set
+    def set(self, option: int, optval: Any) -> None:
+        """setsockopt: int options take int, binary ones bytes."""
+        if (
+            not isinstance(optval, int)
+            and option not in _KNOWN_OPTIONS
+            and not self.closed
+        ):
+            # As pyzmq, which takes an option it does not know for an int one.
+            raise TypeError(f"expected int, got: {optval!r}")
+        return _core.Socket.set(self, option, optval)
+
+    setsockopt = set
     getsockopt = _core.Socket.get
 
     def __getattr__(self, name: str) -> Any:
@@ -447,17 +522,34 @@ class Socket(_core.Socket):
         self.monitor(None, 0)
 
 
-def describe(obj: object, base: type, public_name: str, inner: str) -> str:
-    """repr for Socket and Context: the public name for the class itself,
-    the real one for subclasses, what it holds, and whether it is closed."""
+def describe(obj: Any, inner: str) -> str:
+    """repr for Socket and Context, in pyzmq's format: the class's own
+    ``_repr_cls`` (not inherited) or its real name, what it holds, and
+    whether it is closed."""
     cls = type(obj)
-    cls_name = public_name if cls is base else f"{cls.__module__}.{cls.__qualname__}"
+    cls_name = cls.__dict__.get("_repr_cls") or f"{cls.__module__}.{cls.__name__}"
     closed = " closed" if obj.closed else ""
     return f"<{cls_name}({inner}) at {hex(id(obj))}{closed}>"
 
 
+_KNOWN_OPTIONS = frozenset(int(option) for option in SocketOption)
+
 _SNDMORE = 2  # Flag.SNDMORE as a plain int, for the send_multipart loop
 _RCVMORE = int(SocketOption.RCVMORE)
+
+
+def _explain_endpoint_error(exc: ZMQError, addr: Any) -> None:
+    """Add the address to a bind/connect error, and for an ipc path that
+    is too long the limit, in pyzmq's words."""
+    text = addr.decode("utf-8", "replace") if isinstance(addr, bytes) else str(addr)
+    if exc.errno == _errno.ENAMETOOLONG and text.startswith("ipc://"):
+        limit = sys.modules["mqcore"].IPC_PATH_MAX_LEN
+        exc.strerror = (
+            f'ipc path "{text[6:]}" is longer than {limit} characters'
+            " (sizeof(sockaddr_un.sun_path)). mqcore.IPC_PATH_MAX_LEN constant"
+            " can be used to check addr length (if it is defined)."
+        )
+    exc.strerror += f" (addr={addr!r})"
 
 
 def _as_bytes(topic: str | bytes) -> bytes:

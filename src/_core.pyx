@@ -12,7 +12,7 @@ from libc.string cimport memcpy, memmove, memset, memcmp, strlen, strcmp, strncp
 from libc.stdint cimport uint32_t, uint64_t, int64_t
 
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBuffer_FillInfo, PyBUF_SIMPLE, PyBUF_ANY_CONTIGUOUS
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBuffer_FillInfo, PyBUF_SIMPLE, PyBUF_ANY_CONTIGUOUS, PyBUF_WRITABLE
 from cpython.exc cimport PyErr_CheckSignals
 
 from includes.mq_c cimport *

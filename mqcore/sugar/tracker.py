@@ -8,6 +8,6 @@ instance is used when it has one, so identity checks agree.
 import mqcore
 from mqcore._core import MessageTracker
 
-_FINISHED_TRACKER = getattr(mqcore, "_FINISHED_TRACKER", None) or MessageTracker()
+_FINISHED_TRACKER = mqcore._FINISHED_TRACKER
 
 __all__ = ["MessageTracker", "_FINISHED_TRACKER"]

@@ -63,7 +63,13 @@ def recv_monitor_message(socket: Any, flags: int = 0) -> MonitorMessage:
     ``socket`` is the PAIR socket from ``get_monitor_socket()``; ``flags``
     are recv flags (NOBLOCK raises Again when no event is waiting).
     """
-    return parse_monitor_message(socket.recv_multipart(flags))
+    received = socket.recv_multipart(flags)
+    # An asyncio socket's recv_multipart gives a Future: its _deserialize
+    # hook makes this an awaitable of the event, as in pyzmq.
+    deserialize = getattr(socket, "_deserialize", None)
+    if deserialize is None:
+        return parse_monitor_message(received)
+    return deserialize(received, parse_monitor_message)
 
 
 __all__ = ["parse_monitor_message", "recv_monitor_message"]

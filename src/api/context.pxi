@@ -35,6 +35,12 @@ cdef extern from *:
     """
     int mq_join_ms(pthread_t t, int ms) nogil
 
+# Live core contexts by address (`underlying`), for Context.shadow(address).
+# Weak: the registry keeps nothing alive; a shadow holds its context itself.
+# A C global, so that it is still there at interpreter exit.
+cdef dict _live_contexts = {}
+
+
 cdef bint g_exiting = False
 ZAP_INPROC_NAME = "zeromq.zap.01"     # where the ZAP handler binds (RFC 27)     # the interpreter is shutting down (atexit ran)
 
@@ -76,11 +82,13 @@ cdef class Context:
     cdef dict _inproc_pending       # name -> [(end address, sndhwm, rcvhwm)]
     cdef dict _opts                 # context options (zmq_ctx_set)
     cdef zap_slot_t *_zap           # the ZAP handler slot (engine/zap.pxi), shared with sessions
+    cdef Context _origin            # the context a shadow works on; None for a real one
     cdef object __weakref__
 
-    def __cinit__(self, io_threads=1, shadow=0, **kwargs):
+    def __cinit__(self, *args, **kwargs):
         # Everything __dealloc__ touches is set up before anything can
-        # raise: a failed constructor is deallocated too.
+        # raise: a failed constructor is deallocated too. The arguments
+        # are __init__'s business, so a subclass may take its own.
         self._io = NULL
         self._nio_started = 0
         self._pid = getpid()
@@ -94,15 +102,34 @@ cdef class Context:
         self._zap = zap_slot_new()
         if self._zap == NULL:
             raise_errno(ENOMEM)
+        # IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY
+        self._opts = {1: 1, 2: 1023, 42: 0, 70: 1}
+        _live_contexts[<size_t><void *>self] = PyWeakref_NewRef(self, None)
+
+    def __init__(self, io_threads=1, shadow=0):
+        """io_threads: how many io threads (started on first use). shadow: a
+        Context, or the `underlying` address of a live one, to share: this
+        object then works on that context, which it keeps alive."""
+        if isinstance(io_threads, Context):
+            shadow, io_threads = io_threads, 1      # pyzmq's Context(other)
         if shadow:
-            raise ValueError("mqcore contexts cannot shadow a libzmq context")
+            self._origin = _shadowed_context(shadow)
+            return
         if io_threads < 0:
             raise_errno(EINVAL)
-        # IO_THREADS, MAX_SOCKETS, IPV6, BLOCKY
-        self._opts = {1: int(io_threads), 2: 1023, 42: 0, 70: 1}
+        self._opts[1] = int(io_threads)
+
+    @property
+    def underlying(self):
+        """The address of the core context: Context.shadow() takes it."""
+        cdef Context root = self._root()
+        return <size_t><void *>root
+
+    cdef inline Context _root(self):
+        return self if self._origin is None else self._origin
 
     def __del__(self):
-        if self.closed or self._terminating:
+        if self.closed or self._terminating or self._origin is not None:
             return
         if self._nsockets == 0:
             self._drop_pending_inproc()
@@ -113,8 +140,10 @@ cdef class Context:
 
     def __dealloc__(self):
         # Every socket holds its context, so none is open by now.
+        if _live_contexts is not None:
+            _live_contexts.pop(<size_t><void *>self, None)
         try:
-            if not self.closed and self._nsockets == 0:
+            if not self.closed and self._nsockets == 0 and self._origin is None:
                 self._drop_pending_inproc()
                 if g_exiting:
                     # As pyzmq: a context is not terminated at interpreter
@@ -145,6 +174,8 @@ cdef class Context:
     # ------------------------------------------------------------ options
 
     def set(self, int option, value):
+        if self._origin is not None:
+            return Context.set(self._origin, option, value)
         value = int(value)
         if option == 1:
             if value < 0:
@@ -164,6 +195,8 @@ cdef class Context:
         self._opts[option] = value
 
     def get(self, int option):
+        if self._origin is not None:
+            return Context.get(self._origin, option)
         if option in self._opts:
             return self._opts[option]
         if option == 3:                 # SOCKET_LIMIT
@@ -194,6 +227,8 @@ cdef class Context:
             self._drop_pending_inproc()
 
     def _sockets(self):
+        if self._origin is not None:
+            return Context._sockets(self._origin)
         return [s for s in list(self._socket_refs) if not s.closed]
 
     cdef io_thread_t *_pick_io_thread(self) except NULL:
@@ -243,6 +278,11 @@ cdef class Context:
         interrupts the wait (KeyboardInterrupt), as in pyzmq; term() may
         then be called again to go on."""
         if self.closed:
+            return
+        if self._origin is not None:
+            # As pyzmq: a shadow's term() terminates the shared context.
+            Context.term(self._origin)
+            self.closed = True
             return
         if self._forked():
             # As pyzmq: in a forked child the context is only marked closed;
@@ -498,6 +538,21 @@ cdef class Context:
         # The routing id is still in conn's buffer: keep it for the next try.
         if e.rid_fixed:
             conn.s.connect_rid_len = e.rid_len
+
+
+
+
+cdef Context _shadowed_context(object shadow):
+    """The real context behind `shadow` (a Context or an address from
+    `underlying`); EFAULT for an address that is no live context."""
+    cdef object ref
+    if isinstance(shadow, Context):
+        return (<Context>shadow)._root()
+    ref = _live_contexts.get(int(shadow))
+    target = ref() if ref is not None else None
+    if target is None:
+        raise_errno(EFAULT)
+    return (<Context>target)._root()
 
 
 cdef int inproc_send_identity(pipe_end_t *e, options_t *o) noexcept nogil:

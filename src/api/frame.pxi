@@ -20,6 +20,7 @@ cdef class Frame:
     cdef Py_buffer _view            # [_viewing] held until the Frame dies
     cdef bint _viewing
     cdef object _bytes
+    cdef object _buffer             # the memoryview .buffer gives, made once
     cdef public bint more
     cdef public object tracker
     cdef object _routing_id
@@ -38,22 +39,33 @@ cdef class Frame:
         if isinstance(data, Frame):
             data = (<Frame>data).bytes
         if type(data) is bytes:
+            # Immutable: never copied, tracked only when sent without a copy.
             self._data = data
+            if track:
+                self.tracker = _FINISHED_TRACKER if PyBytes_GET_SIZE(data) < FRAME_COPY_THRESHOLD else pending_tracker()
             return
         PyObject_GetBuffer(data, &self._view, PyBUF_ANY_CONTIGUOUS)    # fails early without a buffer
         self._viewing = True        # __dealloc__ releases it, even if we raise below
         if copy is None:
             copy = self._view.len < (FRAME_COPY_THRESHOLD if copy_threshold is None else copy_threshold)
         if copy or self._view.len == 0:
+            # A copy: later changes to a mutable buffer do not show here.
             self._data = PyBytes_FromStringAndSize(<const char *>self._view.buf, self._view.len)
             self._viewing = False
             PyBuffer_Release(&self._view)
+            if track:
+                self.tracker = _FINISHED_TRACKER
             return
         self._data = data
+        if track:
+            self.tracker = pending_tracker()
 
     def __dealloc__(self):
         if self._owns_msg:
             msg_close(&self.msg)
+        if isinstance(self.tracker, MessageTracker) and (<MessageTracker>self.tracker)._pending:
+            # Never sent: nothing holds the buffer once this frame is gone.
+            (<MessageTracker>self.tracker)._pending = False
         chunk_swap(&self.meta, NULL)
         if self._viewing:
             PyBuffer_Release(&self._view)
@@ -71,7 +83,8 @@ cdef class Frame:
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         cdef Py_ssize_t n
         cdef const unsigned char *p = self._ptr(&n)
-        PyBuffer_FillInfo(buffer, self, <void *>p, n, 1, flags)
+        # A received frame's memory is its own: writable, as in pyzmq.
+        PyBuffer_FillInfo(buffer, self, <void *>p, n, 0 if self._owns_msg else 1, flags)
 
     def __releasebuffer__(self, Py_buffer *buffer):
         pass
@@ -96,7 +109,10 @@ cdef class Frame:
 
     @property
     def buffer(self):
-        return memoryview(self)
+        """A memoryview of the content: the same object every time."""
+        if self._buffer is None:
+            self._buffer = memoryview(self)
+        return self._buffer
 
     @property
     def routing_id(self):
@@ -150,9 +166,25 @@ cdef class Frame:
     fast_copy = __copy__
 
     def __repr__(self):
-        n = len(self)
-        preview = self.bytes[:16]
-        return f"<mqcore.Frame({preview!r}{'...' if n > 16 else ''}, {n}B)>"
+        # pyzmq's format: short frames whole, long ones cut with their size.
+        cdef Py_ssize_t n = len(self)
+        suffix = ""
+        if n > 16:
+            shown = bytes(memoryview(self)[:12])
+            if n >= 1000000000:
+                suffix = f"...{n // 1000000000}GB"
+            elif n >= 1048576:
+                suffix = f"...{n // 1000000}MB"
+            elif n >= 1000:
+                suffix = f"...{n // 1000}kB"
+            else:
+                suffix = f"...{n}B"
+        else:
+            shown = self.bytes
+        module = type(self).__module__
+        if module.startswith("mqcore."):
+            module = "mqcore"
+        return f"<{module}.{type(self).__name__}({shown!r}{suffix})>"
 
     def __eq__(self, other):
         if isinstance(other, Frame):
@@ -270,8 +302,25 @@ cdef void spare_refill(size_t size):
 
 
 cdef class MessageTracker:
-    """Tells when the core has finished with a zero-copy send's buffer."""
+    """Tells when the core has finished with a zero-copy send's buffer.
+    MessageTracker(*towatch) is done when all of towatch (trackers, tracked
+    Frames, threading.Events) are."""
     cdef chunk_t *chunk
+    cdef bint _pending              # a tracked Frame's, before it is sent
+    cdef list _peers
+
+    def __init__(self, *towatch):
+        peers = []
+        for obj in towatch:
+            if isinstance(obj, Frame):
+                if obj.tracker is None:
+                    raise ValueError("Not a tracked message")
+                peers.append(obj.tracker)
+            elif isinstance(obj, MessageTracker) or hasattr(obj, "is_set"):
+                peers.append(obj)
+            else:
+                raise TypeError(f"Require Events or Message Frames, not {type(obj)}")
+        self._peers = peers
 
     def __dealloc__(self):
         if self.chunk != NULL:
@@ -286,7 +335,13 @@ cdef class MessageTracker:
             chunk_decref(self.chunk)
             self.chunk = NULL
         drain_deferred_releases()
-        return self.chunk == NULL
+        if self.chunk != NULL or self._pending:
+            return False
+        if self._peers:
+            for peer in self._peers:
+                if not (peer.done if isinstance(peer, MessageTracker) else peer.is_set()):
+                    return False
+        return True
 
     def wait(self, timeout=-1):
         """Waits until done; raises NotDone after `timeout` seconds."""
@@ -297,6 +352,16 @@ cdef class MessageTracker:
                 from mqcore.error import NotDone
                 raise NotDone()
             time.sleep(0.0005)
+
+
+# What a send that copied anyway gives for a tracker: done from the start.
+_FINISHED_TRACKER = MessageTracker()
+
+
+cdef MessageTracker pending_tracker():
+    cdef MessageTracker t = MessageTracker.__new__(MessageTracker)
+    t._pending = True
+    return t
 
 
 cdef MessageTracker tracker_for(msg_t *m):

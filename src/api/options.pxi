@@ -30,9 +30,19 @@ cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NUL
     return d
 
 
+# Options libzmq takes on every socket that mean nothing here (Windows'
+# loopback fast path, multicast loopback without a multicast transport):
+# accepted and reported with libzmq's defaults, as pyzmq programs set them.
+cdef dict INERT_OPTIONS = {94: 0, 96: 1}   # LOOPBACK_FASTPATH, MULTICAST_LOOP
+
+
 cdef object socket_set_option(Socket self, int option, value):
     """setsockopt: int options take int, binary ones bytes."""
     self._check_open()
+    if option in INERT_OPTIONS:
+        _int_value(value)
+        return None
+
     # Converting the value may run Python code (__bytes__, __index__), and
     # so other threads: one may close the socket meanwhile.
     self._enter()
@@ -91,6 +101,8 @@ cdef object socket_get_option(Socket self, int option):
     cdef const optdesc_t *d
     cdef options_t *o
     self._check_open()
+    if option in INERT_OPTIONS:
+        return INERT_OPTIONS[option]
     d = option_for(self.s, option, False)
     o = &self.s.o
     if d.kind == OPTK_SPECIAL:

@@ -2,6 +2,12 @@
 # try once with the GIL held (pure C, no syscall when a pipe has room or a
 # message) and release the GIL only when they have to wait.
 
+# Live core sockets by address (`underlying`), for Socket.shadow(address).
+# Weak: a shadow holds the socket it shadows itself. A C global, so that it
+# is still there when sockets are collected at interpreter exit.
+cdef dict _live_sockets = {}
+
+
 cdef enum:
     ZERO_COPY_MIN = 65536       # smaller zero-copy sends are copied: cheaper
 
@@ -35,15 +41,37 @@ cdef class Socket:
     cdef object _monitor_name
     cdef int _users                 # calls inside that may let other threads run
     cdef bint _close_pending        # close() came while _users > 0
+    cdef Socket _origin             # the socket a shadow works on; None for a real one
+    cdef object _shadows            # [real socket] WeakSet of its shadows, or None
+    cdef public Py_ssize_t copy_threshold   # smaller zero-copy sends are copied (pyzmq's)
     cdef object __weakref__
 
-    def __cinit__(self, Context context=None, int socket_type=-1, *args, **kwargs):
-        cdef socktype_t *row
-        cdef options_t o
+    def __cinit__(self, *args, **kwargs):
+        # The arguments are __init__'s, so that a subclass may take its own.
         self.s = NULL
         self._closed = True
-        if context is None:
+        self.copy_threshold = ZERO_COPY_MIN
+
+    def __init__(self, context=None, socket_type=-1, *, shadow=0, copy_threshold=None):
+        """A socket of socket_type on context; or, with shadow (a Socket, or
+        the `underlying` address of a live one), another Python object for
+        that socket, which it keeps alive."""
+        if self.s != NULL:
+            raise RuntimeError("socket already initialised")
+        if copy_threshold is not None:
+            self.copy_threshold = copy_threshold
+        if isinstance(context, Socket):
+            shadow, context = context, None         # pyzmq's Socket(other)
+        if shadow:
+            self._shadow(_shadowed_socket(shadow))
+            return
+        if not isinstance(context, Context):
             raise TypeError("Socket needs a Context")
+        self._open((<Context>context)._root(), socket_type)
+
+    cdef int _open(self, Context context, int socket_type) except -1:
+        cdef socktype_t *row
+        cdef options_t o
         row = socktype_implemented(socket_type)
         if row == NULL:
             raise_errno(EINVAL)
@@ -62,11 +90,43 @@ cdef class Socket:
         self._closed = False
         self._endpoints = {}
         self._last_endpoint = b""
+        _live_sockets[<size_t>self.s] = PyWeakref_NewRef(self, None)
+        return 0
+
+    cdef int _shadow(self, Socket root) except -1:
+        # The shadow shares the core socket and holds the real one (root),
+        # so the core lives as long as any of them; root's close marks its
+        # shadows closed before the core is freed.
+        if root._closed:
+            raise_errno(ENOTSOCK)
+        self._origin = root
+        if root._shadows is None:
+            root._shadows = _weakref.WeakSet()
+        root._shadows.add(self)
+        self.s = root.s
+        self.context = root.context
+        self._endpoints = root._endpoints
+        self._last_endpoint = b""
+        self._closed = False
+        return 0
+
+    cdef inline Socket _root(self):
+        return self if self._origin is None else self._origin
+
+    cdef void _mark_closed(self, bint freed):
+        """Closed, here and in every shadow; freed: the core is gone too."""
+        self._closed = True
+        if self._shadows is None:
+            return
+        for shadow in list(self._shadows):
+            (<Socket>shadow)._closed = True
+            if freed:
+                (<Socket>shadow).s = NULL
 
     def __dealloc__(self):
         # Garbage collected while open: close with its LINGER, as pyzmq. The
         # context's weak set dropped it already; it must not see it again.
-        if not self._closed and self.s != NULL:
+        if not self._closed and self.s != NULL and self._origin is None:
             self._close_core(True)
 
     @property
@@ -79,6 +139,7 @@ cdef class Socket:
 
     @property
     def underlying(self):
+        """The core socket's address: Socket.shadow() takes it."""
         return <size_t>self.s
 
     cdef inline int _check_open(self) except -1:
@@ -105,6 +166,10 @@ cdef class Socket:
         `linger` ms (default: the LINGER option) in the background."""
         if self._closed:
             return
+        if self._origin is not None:
+            # As pyzmq: closing a shadow closes the socket it shadows.
+            Socket.close(self._origin, linger)
+            return
         if linger is not None:
             linger_ms = max(-1, int(linger))    # int() may run Python code, and other threads
             if self._closed:
@@ -113,7 +178,7 @@ cdef class Socket:
         if self._users:
             # Another thread waits in this socket (a device, a poller):
             # wake it; the last one out finishes the close.
-            self._closed = True
+            self._mark_closed(False)
             self._close_pending = True
             self._context_stopping_now()
             return
@@ -127,13 +192,17 @@ cdef class Socket:
     # _closed before touching the core again.
 
     cdef inline void _enter(self):
-        self._users += 1
+        cdef Socket root = self._root()
+        root._users += 1
 
     cdef void _leave(self):
-        self._users -= 1
-        if self._users == 0 and self._close_pending:
-            self._close_pending = False
-            self._close_core()
+        # Counted on the real socket: a close through any object waits for
+        # the users of all.
+        cdef Socket root = self._root()
+        root._users -= 1
+        if root._users == 0 and root._close_pending:
+            root._close_pending = False
+            root._close_core()
 
     cdef void _abort_send(self):
         """No memory for a frame of the message being sent: that message can
@@ -156,7 +225,7 @@ cdef class Socket:
         # Closed from here on: the Python calls below (the inproc registry)
         # may let other threads run, and they must not use the core being
         # taken down.
-        self._closed = True
+        self._mark_closed(False)
         if self.context._forked():
             # As pyzmq: in a forked child the socket is only marked closed.
             # Its pipes, sessions and io threads are the parent's, and a
@@ -168,9 +237,11 @@ cdef class Socket:
         self._endpoints.clear()
         for rec in records:
             self._stop_endpoint(rec, linger)
+        if _live_sockets is not None:
+            _live_sockets.pop(<size_t>self.s, None)
         sock_free(self.s)
         self.s = NULL
-        self._closed = True
+        self._mark_closed(True)
         self.context._socket_closed(None if dealloc else self)
         drain_deferred_releases()
 
@@ -198,8 +269,11 @@ cdef class Socket:
         """Binds to an endpoint "scheme://address" of any transport:
         tcp://host:port (port * for any), ipc://path, ipc://@name, ipc://*,
         inproc://name."""
-        cdef str endpoint = _endpoint_str(addr)
-        self._check_open()
+        cdef str endpoint
+        if self._origin is not None:
+            return Socket.bind(self._origin, addr)
+        self._check_open()      # ENOTSOCK before the address is looked at, as libzmq
+        endpoint = _endpoint_str(addr)
         self._enter()           # resolving releases the GIL: other threads may run
         try:
             self._bind(endpoint)
@@ -254,8 +328,11 @@ cdef class Socket:
         """Connects to an endpoint of any transport. The peer need not be
         there yet: messages queue and the connection is made (and re-made)
         in the background."""
-        cdef str endpoint = _endpoint_str(addr)
-        self._check_open()
+        cdef str endpoint
+        if self._origin is not None:
+            return Socket.connect(self._origin, addr)
+        self._check_open()      # ENOTSOCK before the address is looked at, as libzmq
+        endpoint = _endpoint_str(addr)
         self._enter()
         try:
             self._connect(endpoint)
@@ -320,6 +397,8 @@ cdef class Socket:
     def connect_peer(self, addr):
         """PEER: connects like connect() and returns the routing id to send
         to that peer with (zmq_connect_peer)."""
+        if self._origin is not None:
+            return Socket.connect_peer(self._origin, addr)
         self._check_open()
         if not self.s.row.connects_peers:
             raise_errno(ENOTSUP)
@@ -379,9 +458,15 @@ cdef class Socket:
             records.append(rec)
 
     def unbind(self, addr):
+        self._check_open()
+        if self._origin is not None:
+            return Socket.unbind(self._origin, addr)
         self._forget_endpoint(_endpoint_str(addr), True)
 
     def disconnect(self, addr):
+        self._check_open()
+        if self._origin is not None:
+            return Socket.disconnect(self._origin, addr)
         self._forget_endpoint(_endpoint_str(addr), False)
 
     cdef _forget_endpoint(self, str endpoint, bint binds):
@@ -432,6 +517,8 @@ cdef class Socket:
         """Sends this socket's events (libzmq's two-frame format) to a PAIR
         socket that connects to the inproc endpoint `addr`; addr None stops."""
         self._check_open()
+        if self._origin is not None:
+            return Socket.monitor(self._origin, addr, events)
         if addr is None:
             self._stop_monitor()
             return
@@ -459,6 +546,8 @@ cdef class Socket:
         a high-water mark or for want of a peer, and connections made and
         lost (network handshakes done and broken, inproc peers attached and
         gone)."""
+        if self._origin is not None:
+            return Socket.stats(self._origin)
         cdef sock_stats_t st
         cdef unsigned long long conns, disconns
         self._check_open()
@@ -497,28 +586,29 @@ cdef class Socket:
             if msg_init_borrowed_(&m, data) < 0:
                 self._abort_send()
                 raise_errno(ENOMEM)
-        elif type(data) is bytes:
+        elif type(data) is bytes and (copy or PyBytes_GET_SIZE(data) < self.copy_threshold):
             if msg_init_size(&m, PyBytes_GET_SIZE(data)) < 0:
                 self._abort_send()
                 raise_errno(ENOMEM)
             copy_bytes(msg_data(&m), <const unsigned char *>PyBytes_AS_STRING(data), m.size)
         elif isinstance(data, Frame):
+            if track and (<Frame>data).tracker is None:
+                raise ValueError("Not a tracked message")
             if (<Frame>data)._owns_msg:
-                self._msg_from_object(&m, data, False)
+                self._msg_from_object(&m, data, False, ZERO_COPY_MIN)
             else:
                 # A Frame made from a large buffer with copy=False is sent
                 # from that buffer, as in pyzmq; the message holds its own
                 # export of it.
-                self._msg_from_object(&m, (<Frame>data)._data, not copy)
+                self._msg_from_object(&m, (<Frame>data)._data, not copy, ZERO_COPY_MIN)
         elif isinstance(data, str):
             raise TypeError("unicode not allowed, use send_string")
         else:
-            self._msg_from_object(&m, data, not copy)
+            self._msg_from_object(&m, data, not copy, self.copy_threshold)
         if flags & 2:
             m.flags = MSG_MORE
         m.routing_id = rid
-        if track and not copy:
-            tracker = tracker_for(&m)
+        tracker = self._tracker_for_send(&m, data, copy, track)
         if self._closed:
             # Closed by another thread while the body was copied without the GIL.
             self._drop_unsent(&m, tracker)
@@ -544,20 +634,41 @@ cdef class Socket:
             drain_deferred_releases()
         return tracker
 
+    cdef MessageTracker _tracker_for_send(self, msg_t *m, object data, bint copy, bint track):
+        """pyzmq's rules: a Frame gives its own tracker (which now follows
+        this message); a copying send gives None; a zero-copy one gives
+        the finished tracker when it was copied after all (below
+        copy_threshold), else a tracker only if asked for."""
+        cdef MessageTracker t
+        if isinstance(data, Frame):
+            t = (<Frame>data).tracker
+            if t is not None and t._pending:
+                t._pending = False
+                if m.chunk != NULL:
+                    mq_int_add(&m.chunk.refcnt, 1)
+                    t.chunk = m.chunk
+            return t
+        if copy:
+            return None
+        if m.chunk == NULL or m.chunk.free_fn != defer_chunk_release:
+            return _FINISHED_TRACKER
+        return tracker_for(m) if track else None
+
     cdef void _drop_unsent(self, msg_t *m, MessageTracker tracker):
         """A message that was not sent: a borrowed buffer goes back to its
         owner now (not at some later drain), so it can be resized at once."""
-        if tracker is not None and tracker.chunk != NULL:
+        if tracker is not None and tracker is not _FINISHED_TRACKER and tracker.chunk != NULL:
             chunk_decref(tracker.chunk)
             tracker.chunk = NULL
         msg_close(m)
         drain_deferred_releases()
 
-    cdef int _msg_from_object(self, msg_t *m, object data, bint zero_copy) except -1:
+    cdef int _msg_from_object(self, msg_t *m, object data, bint zero_copy,
+                              Py_ssize_t threshold) except -1:
         cdef Py_buffer view
         PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
         try:
-            if zero_copy and view.len >= ZERO_COPY_MIN:
+            if zero_copy and view.len >= threshold and view.len > 0:
                 if msg_init_borrowed_(m, data) < 0:
                     self._abort_send()
                     raise_errno(ENOMEM)
@@ -612,6 +723,38 @@ cdef class Socket:
                     spare_refill(size)
             return out
         return frame_from_msg(&m, meta)
+
+    def recv_into(self, buffer, *, nbytes=0, int flags=0):
+        """Receives one message part into `buffer` (writable, contiguous),
+        at most nbytes (0: the buffer's size) of it; the rest is dropped.
+        Returns the part's full size, as pyzmq (larger: truncated)."""
+        cdef Py_buffer view
+        cdef msg_t m
+        cdef int rc
+        cdef Py_ssize_t limit, size
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        if nbytes < 0:
+            raise ValueError(f"nbytes={nbytes} must be non-negative")
+        PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE | PyBUF_ANY_CONTIGUOUS)
+        try:
+            limit = view.len if nbytes == 0 else nbytes
+            if limit > view.len:
+                raise ValueError(f"nbytes={nbytes} too big for memoryview of {view.len}B")
+            msg_init(&m)
+            rc = sock_try_locked(self.s, &m, False, NULL)
+            if rc == EAGAIN and not (flags & 1) and self.s.o.rcvtimeo != 0:
+                rc = self._wait_and_retry(&m, False, self.s.o.rcvtimeo, NULL)
+            if rc != 0:
+                raise_errno(rc)
+            if not self._closed:
+                self.s.rcvmore = (m.flags & MSG_MORE) != 0
+            size = m.size
+            copy_bytes(<unsigned char *>view.buf, msg_data(&m), min(limit, size))
+            msg_close(&m)
+            return size
+        finally:
+            PyBuffer_Release(&view)
 
     cdef int _wait_and_retry(self, msg_t *m, bint sending, int timeout_ms,
                              chunk_t **meta=NULL) except? -1:
@@ -669,11 +812,27 @@ cdef class Socket:
 
     def set(self, int option, value):
         """setsockopt: int options take int, binary ones bytes."""
-        return socket_set_option(self, option, value)
+        return socket_set_option(self._root(), option, value)
 
     def get(self, int option):
         """getsockopt: int options give int, binary ones bytes."""
-        return socket_get_option(self, option)
+        return socket_get_option(self._root(), option)
+
+
+
+
+cdef Socket _shadowed_socket(object shadow):
+    """The real socket behind `shadow` (a Socket or an address from
+    `underlying`); ENOTSOCK for an address that is no open socket."""
+    cdef object ref
+    if isinstance(shadow, Socket):
+        target = shadow
+    else:
+        ref = _live_sockets.get(int(shadow))
+        target = ref() if ref is not None else None
+        if target is None:
+            raise_errno(ENOTSOCK)
+    return (<Socket>target)._root()
 
 
 cdef unsigned int routing_id_arg(object value) except? 0:

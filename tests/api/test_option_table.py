@@ -68,7 +68,12 @@ def test_core_knows_no_option_the_table_lacks():
     assert set(CORE) <= {o.number for o in _options.OPTIONS if o.implemented}
 
 
-@pytest.mark.parametrize("opt", [o for o in _options.OPTIONS if not o.implemented], ids=lambda o: o.name)
+# Inert in mqcore but read and set as pyzmq programs expect (api/options.pxi).
+_INERT = ("LOOPBACK_FASTPATH", "MULTICAST_LOOP")
+
+
+@pytest.mark.parametrize("opt", [o for o in _options.OPTIONS if not o.implemented and o.name not in _INERT],
+                         ids=lambda o: o.name)
 def test_an_option_not_built_is_refused_not_stored(ctx, opt):
     s = ctx.socket(mqcore.DEALER)
     try:

@@ -307,7 +307,7 @@ def test_sent_zero_copy_frame_arrives(zmq, sock):
     a.bind("inproc://frame-zc")
     b.connect("inproc://frame-zc")
     ba = bytearray(b"q" * (1 << 20))
-    tracker = a.send(zmq.Frame(ba, copy=False), copy=False, track=True)
+    tracker = a.send(zmq.Frame(ba, copy=False, track=True), copy=False, track=True)
     assert b.recv() == bytes(ba)
     tracker.wait(5)
     del ba[:]                   # the message gave its export back
