@@ -1,8 +1,7 @@
 """``zmq.sugar.tracker``: MessageTracker, and the tracker that is already done.
 
 ``_FINISHED_TRACKER`` is what pyzmq returns for sends that need no
-tracking; a tracker of no frames is done from the start.  The core's own
-instance is used when it has one, so identity checks agree.
+tracking: the core's own instance, so that identity checks agree.
 """
 
 import mqcore
