@@ -200,6 +200,22 @@ class Socket(_zmq.Socket):
             return parts
         return self._submit(self._recv_queue, attempt, flags, _RCVTIMEO)
 
+    def send_many(self, messages: Any, flags: int = 0, copy: bool = True) -> asyncio.Future:
+        """Queue many messages (each one part, or a list of parts); the
+        Future resolves with how many went whole once at least one did."""
+        batch = list(messages)
+
+        def attempt() -> Any:
+            return _core.Socket.send_many(self, batch, flags | _NOBLOCK, copy=copy)
+        return self._submit(self._send_queue, attempt, flags, _SNDTIMEO)
+
+    def recv_many(self, max_messages: int, flags: int = 0,
+                  multipart: bool = False) -> asyncio.Future:
+        """Up to max_messages already queued, once there is at least one."""
+        def attempt() -> list:
+            return _core.Socket.recv_many(self, max_messages, flags | _NOBLOCK, multipart=multipart)
+        return self._submit(self._recv_queue, attempt, flags, _RCVTIMEO)
+
     def _deserialize(self, received: asyncio.Future, load: Callable[[Any], Any]) -> asyncio.Future:
         # The base class's recv_string/json/pyobj/serialized call this with
         # what recv returned: here a Future, so convert its result later.

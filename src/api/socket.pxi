@@ -689,7 +689,6 @@ cdef class Socket:
         cdef int rc
         cdef object out
         cdef chunk_t *meta = NULL
-        cdef size_t size
         # Only a Frame can show its connection's properties (Frame.get).
         cdef chunk_t **want_meta = NULL if copy else &meta
         if self._closed:
@@ -703,26 +702,156 @@ cdef class Socket:
         if not self._closed:
             self.s.rcvmore = (m.flags & MSG_MORE) != 0
         if copy:
-            if m.size < GIL_FREE_COPY_MIN:
-                out = PyBytes_FromStringAndSize(<char *>msg_data(&m), m.size)
-                msg_close(&m)
-                return out
-            size = m.size
-            if spare_stealable(&m):
-                out = spare_steal(&m)       # read straight into a bytes object: no copy
-                if size >= POOL_MIN:
-                    spare_refill(size)      # for the next body of this size
-            else:
-                out = PyBytes_FromStringAndSize(NULL, m.size)
-                copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(&m), m.size)
-                msg_close(&m)
-                if size >= POOL_MIN:
-                    # Two: the io thread is ahead of us; more spares let it
-                    # catch the bodies still to come.
-                    spare_refill(size)
-                    spare_refill(size)
-            return out
+            return bytes_from_msg(&m)
         return frame_from_msg(&m, meta)
+
+    # ------------------------------------------------------------ batches
+
+    def recv_many(self, int max_messages, int flags=0, bint multipart=False):
+        """Up to max_messages at once: waits (as recv: RCVTIMEO, NOBLOCK)
+        only for the first, then takes what is already queued, in one
+        release of the GIL. A list of bytes, one per part; with
+        multipart=True a list of whole messages, each a list of bytes."""
+        cdef msg_t first
+        cdef msg_t *parts = NULL
+        cdef msg_t *grown
+        cdef int n = 0, cap = 0, whole = 0, rc, i
+        cdef bint more
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        if max_messages < 1:
+            raise ValueError(f"max_messages={max_messages} must be at least 1")
+        msg_init(&first)
+        rc = sock_try_locked(self.s, &first, False, NULL)
+        if rc == EAGAIN and not (flags & 1) and self.s.o.rcvtimeo != 0:
+            rc = self._wait_and_retry(&first, False, self.s.o.rcvtimeo)
+        if rc != 0:
+            raise_errno(rc)
+        more = (first.flags & MSG_MORE) != 0
+        whole = 0 if more else 1
+        # The rest, as long as it is there: up to max_messages parts, or
+        # whole messages (never stopping inside one: they arrive whole).
+        self._enter()
+        try:
+            with nogil:
+                while (whole < max_messages or more) and (multipart or 1 + n < max_messages):
+                    if n == cap:
+                        cap = cap * 2 + 16
+                        grown = <msg_t *>mq_realloc(parts, cap * sizeof(msg_t))
+                        if grown == NULL:
+                            break           # what we have so far
+                        parts = grown
+                    msg_init(&parts[n])
+                    if sock_try_locked(self.s, &parts[n], False, NULL) != 0:
+                        break
+                    more = (parts[n].flags & MSG_MORE) != 0
+                    n += 1
+                    if not more:
+                        whole += 1
+            return self._batch_result(&first, parts, n, multipart)
+        finally:
+            msg_close(&first)       # (all closed already, unless a bytes object failed)
+            for i in range(n):
+                msg_close(&parts[i])
+            free(parts)
+            self._leave()
+
+    cdef list _batch_result(self, msg_t *first, msg_t *parts, int n, bint multipart):
+        """The received parts as lists of bytes (every part closed)."""
+        cdef list out = []
+        cdef list message = None
+        cdef int i
+        cdef bint more = False
+        cdef msg_t *m
+        for i in range(-1, n):
+            m = first if i < 0 else &parts[i]
+            more = (m.flags & MSG_MORE) != 0
+            if not multipart:
+                out.append(bytes_from_msg(m))
+                continue
+            if message is None:
+                message = []
+            message.append(bytes_from_msg(m))
+            if not more:
+                out.append(message)
+                message = None
+        if not self._closed:
+            self.s.rcvmore = more
+        return out
+
+    def send_many(self, messages, int flags=0, bint copy=True):
+        """Queues many messages in one release of the GIL: each item is one
+        part (bytes-like) or a list/tuple of parts. Waits as send does
+        (SNDTIMEO, NOBLOCK) when the high-water mark is reached; returns how
+        many whole messages were queued, raising (Again...) only when none
+        was."""
+        cdef msg_t *parts = NULL
+        cdef int *nparts = NULL
+        cdef int nmsg, total, i, k, at, done = 0, rc = 0
+        if self._closed:
+            raise_errno(ENOTSOCK)
+        batch = [tuple(item) if isinstance(item, (list, tuple)) else (item,) for item in messages]
+        nmsg = len(batch)
+        if nmsg == 0:
+            return 0
+        total = 0
+        for item in batch:
+            if not item:
+                raise ValueError("a message needs at least one part")
+            total += len(item)
+        parts = <msg_t *>mq_calloc(total, sizeof(msg_t))
+        nparts = <int *>mq_calloc(nmsg, sizeof(int))
+        if parts == NULL or nparts == NULL:
+            free(parts)
+            free(nparts)
+            raise_errno(ENOMEM)
+        at = 0
+        try:
+            for i in range(nmsg):
+                nparts[i] = len(batch[i])
+                for k in range(nparts[i]):
+                    msg_for_part(&parts[at], batch[i][k], copy)
+                    if k + 1 < nparts[i]:
+                        parts[at].flags = MSG_MORE
+                    at += 1
+            done, rc = self._send_batch(parts, nparts, nmsg, flags)
+        finally:
+            for i in range(total):
+                msg_close(&parts[i])    # the unsent (sent ones are empty)
+            free(parts)
+            free(nparts)
+            drain_deferred_releases()
+        if done == 0 and rc != 0:
+            raise_errno(rc)
+        return done
+
+    cdef tuple _send_batch(self, msg_t *parts, int *nparts, int nmsg, int flags):
+        """Sends the messages in parts (nparts[i] parts each) until one
+        cannot go: (how many went whole, the errno that stopped them)."""
+        cdef int done = 0, at = 0, rc = 0
+        self._enter()
+        try:
+            while done < nmsg and rc == 0:
+                with nogil:
+                    while done < nmsg:
+                        rc = sock_try_locked(self.s, &parts[at], True, NULL)
+                        if rc == 0:
+                            rc = send_rest(self.s, &parts[at + 1], nparts[done] - 1)
+                        if rc != 0:
+                            break
+                        at += nparts[done]
+                        done += 1
+                    sock_send_wakes(self.s)
+                if rc == EAGAIN and not (flags & 1) and self.s.o.sndtimeo != 0 and not self._closed:
+                    rc = self._wait_and_retry(&parts[at], True, self.s.o.sndtimeo)
+                    if rc == 0:
+                        rc = send_rest(self.s, &parts[at + 1], nparts[done] - 1)
+                    if rc == 0:
+                        at += nparts[done]
+                        done += 1
+        finally:
+            self._leave()
+        return done, rc
 
     def recv_into(self, buffer, *, nbytes=0, int flags=0):
         """Receives one message part into `buffer` (writable, contiguous),
@@ -850,3 +979,74 @@ cdef str _endpoint_str(addr):
     if "://" not in addr:
         raise_errno(EINVAL)
     return addr
+
+
+cdef object bytes_from_msg(msg_t *m):
+    """A received part as bytes (m is closed): copied, or for large bodies
+    read straight into a bytes object, taken over without a copy."""
+    cdef object out
+    cdef size_t size = m.size
+    if size < GIL_FREE_COPY_MIN:
+        out = PyBytes_FromStringAndSize(<char *>msg_data(m), size)
+        msg_close(m)
+        return out
+    if spare_stealable(m):
+        out = spare_steal(m)        # read straight into a bytes object: no copy
+        if size >= POOL_MIN:
+            spare_refill(size)      # for the next body of this size
+        return out
+    out = PyBytes_FromStringAndSize(NULL, size)
+    copy_bytes(<unsigned char *>PyBytes_AS_STRING(out), msg_data(m), size)
+    msg_close(m)
+    if size >= POOL_MIN:
+        # Two: the io thread is ahead of us; more spares let it catch the
+        # bodies still to come.
+        spare_refill(size)
+        spare_refill(size)
+    return out
+
+
+cdef int msg_for_part(msg_t *m, object data, bint copy) except -1:
+    """One part of send_many as send() would take it: large bytes from their
+    own memory, other buffers copied (or lent with copy=False when large)."""
+    cdef Py_buffer view
+    if isinstance(data, str):
+        raise TypeError("unicode not allowed, use send_string")
+    if type(data) is bytes and (PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN or copy):
+        if PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN:
+            if msg_init_borrowed_(m, data) < 0:
+                raise_errno(ENOMEM)
+            return 0
+        if msg_init_size(m, PyBytes_GET_SIZE(data)) < 0:
+            raise_errno(ENOMEM)
+        memcpy(msg_data(m), PyBytes_AS_STRING(data), m.size)
+        return 0
+    PyObject_GetBuffer(data, &view, PyBUF_ANY_CONTIGUOUS)
+    try:
+        if not copy and view.len >= ZERO_COPY_MIN:
+            if msg_init_borrowed_(m, data) < 0:
+                raise_errno(ENOMEM)
+        else:
+            if msg_init_size(m, view.len) < 0:
+                raise_errno(ENOMEM)
+            copy_bytes(msg_data(m), <const unsigned char *>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
+
+
+cdef int send_rest(sock_t *s, msg_t *parts, int n) noexcept nogil:
+    """The parts after a message's first, which got in: they always fit
+    (the high-water mark counts whole messages) unless memory runs out,
+    which takes the message back. 0 or the errno."""
+    cdef int k, rc
+    for k in range(n):
+        rc = sock_try_locked(s, &parts[k], True, NULL)
+        if rc != 0:
+            if s.threadsafe:
+                pthread_mutex_lock(&s.tlock)
+            sock_abort_send(s)
+            if s.threadsafe:
+                pthread_mutex_unlock(&s.tlock)
+            return rc
+    return 0
