@@ -34,6 +34,7 @@ that queued requests are not left waiting for a wake-up that was consumed.
 from __future__ import annotations
 
 import asyncio
+import warnings
 import weakref
 from collections import deque
 from typing import Any, Callable
@@ -498,4 +499,41 @@ class Context(_zmq.Context):
     _instance_pid = None
 
 
-__all__ = ["Context", "Poller", "Socket"]
+# pyzmq's names from before any event loop could watch a socket's FD (pyzmq
+# 17 made them unnecessary): kept so that programs calling them still run.
+Future = asyncio.Future
+SelectorEventLoop = asyncio.SelectorEventLoop
+
+
+class ProactorSelectorThreadWarning(RuntimeWarning):
+    """pyzmq warns with this on Windows' proactor loop; mqcore's sockets
+    need only a loop that can watch a file descriptor, so it is never
+    raised here."""
+
+
+_warned = False
+
+
+def _deprecated() -> None:
+    global _warned
+    if _warned:
+        return          # once, as pyzmq
+    _warned = True
+    warnings.warn("ZMQEventLoop and zmq.asyncio.install are deprecated: any asyncio "
+                  "event loop works with mqcore's sockets", DeprecationWarning, stacklevel=3)
+
+
+class ZMQEventLoop(asyncio.SelectorEventLoop):
+    """Deprecated: an ordinary selector event loop."""
+
+    def __init__(self, selector: Any = None) -> None:
+        _deprecated()
+        super().__init__(selector)
+
+
+def install() -> None:
+    """Deprecated: nothing to install."""
+    _deprecated()
+
+
+__all__ = ["Context", "Poller", "Socket", "ZMQEventLoop", "install"]
