@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 
 import pytest
 
@@ -132,7 +133,13 @@ def test_queued_messages_keep_the_properties_of_their_connection(zmq, pyzmq, soc
     for name in (b"first", b"second"):
         router = psock(pyzmq.ROUTER, routing_id=name)
         bind_retry(router, addr)
-        dealer.send(b"hello")                   # so the ROUTER knows our id
+        # So the ROUTER knows our id. Again until one arrives: until the
+        # dealer sees the first peer gone, a hello can go to that one.
+        deadline = time.monotonic() + 10
+        dealer.send(b"hello")
+        while not router.poll(100):
+            assert time.monotonic() < deadline, "no hello reached the new peer"
+            dealer.send(b"hello")
         rid, _ = router.recv_multipart()
         router.send_multipart([rid, name + b"-1"])
         router.send_multipart([rid, name + b"-2"])
