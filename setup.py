@@ -2,8 +2,8 @@
 import os
 import sys
 
-from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -35,17 +35,32 @@ extensions = [
     )
 ]
 
-setup(
-    ext_modules=cythonize(
-        extensions,
-        include_path=["src"],
-        compiler_directives={
-            "language_level": 3,
-            "boundscheck": False,
-            "wraparound": False,
-            "cdivision": True,
-            "embedsignature": True,
-        },
-        annotate=bool(os.environ.get("MQCORE_ANNOTATE")),
-    ),
+# What Cython is told for every build of the core.
+CYTHON_OPTIONS = dict(
+    include_path=["src"],
+    compiler_directives={
+        "language_level": 3,
+        "boundscheck": False,
+        "wraparound": False,
+        "cdivision": True,
+        "embedsignature": True,
+    },
+    annotate=bool(os.environ.get("MQCORE_ANNOTATE")),
 )
+
+
+class CythonizingBuildExt(build_ext):
+    """Runs Cython when an extension is built, and only then: metadata,
+    egg_info and sdist neither need Cython nor regenerate src/_core.c.
+    (Cython's own build_ext does the same: cythonize, then compile the
+    generated C in place of the .pyx.)"""
+
+    def build_extension(self, ext):
+        from Cython.Build import cythonize
+
+        (generated,) = cythonize([ext], **CYTHON_OPTIONS)
+        ext.sources = generated.sources
+        super().build_extension(ext)
+
+
+setup(ext_modules=extensions, cmdclass={"build_ext": CythonizingBuildExt})

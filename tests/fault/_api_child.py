@@ -4,6 +4,7 @@ suite."""
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 
@@ -14,8 +15,10 @@ def run_child(code, timeout=120, env=None):
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (pkg_parent, child_env.get("PYTHONPATH")) if p)
     child_env.setdefault("PYTHONFAULTHANDLER", "1")
-    return subprocess.run([sys.executable, "-P", "-c", textwrap.dedent(code)],
-                          env=child_env, capture_output=True, text=True, timeout=timeout)
+    # Run outside the checkout, so that its mqcore/ is not on sys.path.
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                          env=child_env, capture_output=True, text=True, timeout=timeout,
+                          cwd=tempfile.gettempdir())
 
 
 def assert_child_ok(code, expect=None, timeout=120, env=None):

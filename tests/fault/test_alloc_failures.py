@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -58,7 +59,7 @@ def run_child(scenario, arg, timeout):
     if "poll" in flags:
         env["MQCORE_POLLER"] = "poll"
     try:
-        out = subprocess.run([sys.executable, "-P", CHILD, scenario, arg], env=env,
+        out = subprocess.run([sys.executable, CHILD, scenario, arg], env=env,
                              capture_output=True, text=True, timeout=timeout)
         return out.returncode, out.stdout, out.stderr, False
     except subprocess.TimeoutExpired as e:
@@ -167,8 +168,8 @@ def test_a_full_pipe_without_memory_still_ends_cleanly():
     """With every allocation failing, sends fail with ENOMEM once the pipe's
     first chunk is used up, nothing half-sent reaches the reader, and the
     sender's close still gets through (its delimiter has a slot kept)."""
-    out = subprocess.run([sys.executable, "-P", "-c", STARVED], env=child_env(),
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", STARVED], env=child_env(),
+                         capture_output=True, text=True, timeout=60, cwd=tempfile.gettempdir())
     assert out.returncode == 0 and "OK" in out.stdout, f"rc={out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
 
 
