@@ -5,9 +5,7 @@ engine on every frame it writes and reads. Proved with a test-only toy
 mechanism (api/testing.pxi) that XORs every frame: two mqcore sockets talk
 through a relay that records the bytes on the wire."""
 import os
-import socket
 import struct
-import threading
 import time
 
 import pytest
@@ -17,56 +15,7 @@ pytestmark = pytest.mark.skipif(
     reason="drives mqcore's mechanism table through its test-only entry points")
 
 from mqcore import _core  # noqa: E402
-
-
-class Relay:
-    """A TCP relay between a connecting peer and a bound one, keeping a copy
-    of what each side sent."""
-
-    def __init__(self, port):
-        self.target = port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(1)
-        self.port = self.lsock.getsockname()[1]
-        self.up = bytearray()       # client -> server
-        self.down = bytearray()     # server -> client
-        self.threads = []
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-
-    def _accept(self):
-        try:
-            a, _ = self.lsock.accept()
-        except OSError:
-            return
-        b = socket.create_connection(("127.0.0.1", self.target))
-        for src, dst, log in ((a, b, self.up), (b, a, self.down)):
-            t = threading.Thread(target=self._pump, args=(src, dst, log), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    @staticmethod
-    def _pump(src, dst, log):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                log += data
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.lsock.close()
+from wire_relay import Recorder  # noqa: E402
 
 
 def xor(data):
@@ -86,7 +35,7 @@ def test_a_registered_mechanism_transforms_every_frame_on_the_wire(zmq, sock, to
     _core._set_mechanism(client, toy, False)
     server.bind("tcp://127.0.0.1:0")
     port = int(server.getsockopt(zmq.LAST_ENDPOINT).decode().rsplit(":", 1)[1])
-    relay = Relay(port)
+    relay = Recorder(port)
     try:
         client.connect(f"tcp://127.0.0.1:{relay.port}")
         secret = b"attack at dawn " * 4

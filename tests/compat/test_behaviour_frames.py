@@ -5,26 +5,10 @@ the expectation.
 """
 
 import threading
-import uuid
 
 import pytest
 
 BIG = 200_000  # above any copy threshold in these tests
-
-
-@pytest.fixture
-def pair(zmq, ctx):
-    a = ctx.socket(zmq.PAIR)
-    b = ctx.socket(zmq.PAIR)
-    for s in (a, b):
-        s.linger = 0
-        s.rcvtimeo = s.sndtimeo = 5000
-    name = f"inproc://frames-{uuid.uuid4().hex}"
-    a.bind(name)
-    b.connect(name)
-    yield a, b
-    a.close()
-    b.close()
 
 
 # ---------------------------------------------------------------- recv_into
