@@ -1,6 +1,8 @@
-"""Small messages one at a time and in batches: pyzmq's per-message API,
-mqcore's per-message API and mqcore's send_many/recv_many, side by side in
-one run (PUSH -> PULL, the sender in a process of its own).
+"""Small messages one at a time and in batches: a C program on libzmq's
+per-message API (bench/c/thr_libzmq.c, built here when Debian's libzmq3-dev
+is installed), pyzmq's per-message API, mqcore's per-message API and
+mqcore's send_many/recv_many, side by side in one run (PUSH -> PULL, the
+sender in a process of its own).
 
     python bench/batch.py [--size 64] [--count 2000000] [--batch 256]
                           [--transport tcp --transport ipc] [--reps 3]
@@ -12,11 +14,38 @@ rate (higher is better for mqcore).
 import argparse
 import multiprocessing as mp
 import os
+import shutil
+import socket
 import statistics
+import subprocess
 import tempfile
 import time
 
 MODES = ("pyzmq", "mqcore", "mqcore-batch")
+C_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c", "thr_libzmq.c")
+
+
+def build_c_reference():
+    """The C program's path, compiled against the system libzmq; None (and
+    why, on stderr) when there is no compiler or libzmq3-dev."""
+    if not (shutil.which("gcc") and os.path.exists("/usr/include/zmq.h")):
+        print("# no C reference: needs gcc and libzmq3-dev (apt-get install libzmq3-dev)")
+        return None
+    out = os.path.join(tempfile.mkdtemp(), "thr_libzmq")
+    subprocess.run(["gcc", "-O2", "-o", out, C_SOURCE, "-lzmq"], check=True)
+    return out
+
+
+def run_c(program, transport, size, count):
+    if transport == "tcp":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            endpoint = "tcp://127.0.0.1:%d" % probe.getsockname()[1]
+    else:
+        endpoint = "ipc://" + os.path.join(tempfile.mkdtemp(), "c")
+    done = subprocess.run([program, endpoint, str(size), str(count)], check=True,
+                          capture_output=True, text=True, timeout=300)
+    return float(done.stdout.strip())
 
 
 def load(mode):
@@ -96,16 +125,23 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     a = p.parse_args()
     mp.set_start_method("spawn")
+    program = build_c_reference()
+    modes = (("libzmq-C",) if program else ()) + MODES
     for transport in a.transport or ["tcp", "ipc"]:
-        rates = {m: [] for m in MODES}
+        rates = {m: [] for m in modes}
         for _ in range(a.reps):
-            for m in MODES:             # alternated, so drift hits all alike
-                rates[m].append(run(m, transport, a.size, a.count, a.batch))
+            for m in modes:             # alternated, so drift hits all alike
+                if m == "libzmq-C":
+                    rates[m].append(run_c(program, transport, a.size, a.count))
+                else:
+                    rates[m].append(run(m, transport, a.size, a.count, a.batch))
         base = statistics.median(rates["pyzmq"])
+        c = statistics.median(rates["libzmq-C"]) if program else None
         print(f"{transport} {a.size} B x {a.count}, batch {a.batch}, median of {a.reps}:")
-        for m in MODES:
+        for m in modes:
             r = statistics.median(rates[m])
-            print(f"  {m:13s} {r / 1e6:6.2f} M msg/s   {r / base:5.2f}x pyzmq")
+            vs_c = f"   {r / c:5.2f}x C" if c else ""
+            print(f"  {m:13s} {r / 1e6:6.2f} M msg/s   {r / base:5.2f}x pyzmq{vs_c}")
 
 
 if __name__ == "__main__":
