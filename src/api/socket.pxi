@@ -34,7 +34,8 @@ cdef inline void copy_bytes(unsigned char *dst, const unsigned char *src, size_t
 @cython.no_gc_clear
 cdef class Socket:
     cdef sock_t *s
-    cdef readonly Context context
+    cdef Context _ctx               # the real context, for the core's calls
+    cdef object _context            # what .context gives: the one it was made on (maybe a shadow)
     cdef bint _closed
     cdef dict _endpoints            # endpoint -> [EndpointRecord] (a wildcard bind: also [] under the name given)
     cdef bytes _last_endpoint
@@ -68,6 +69,7 @@ cdef class Socket:
         if not isinstance(context, Context):
             raise TypeError("Socket needs a Context")
         self._open((<Context>context)._root(), socket_type)
+        self._context = context
 
     cdef int _open(self, Context context, int socket_type) except -1:
         cdef socktype_t *row
@@ -86,7 +88,8 @@ cdef class Socket:
             err = errno
             context._socket_closed(self)
             raise_errno(err if err else ENOMEM)     # EMFILE when out of descriptors
-        self.context = context
+        self._ctx = context
+        self._context = context
         self._closed = False
         self._endpoints = {}
         self._last_endpoint = b""
@@ -104,11 +107,18 @@ cdef class Socket:
             root._shadows = _weakref.WeakSet()
         root._shadows.add(self)
         self.s = root.s
-        self.context = root.context
+        self._ctx = root._ctx
+        self._context = root._context
         self._endpoints = root._endpoints
         self._last_endpoint = b""
         self._closed = False
         return 0
+
+    @property
+    def context(self):
+        """The context the socket was made on (a shadow of one gives that
+        shadow, as pyzmq)."""
+        return self._context
 
     cdef inline Socket _root(self):
         return self if self._origin is None else self._origin
@@ -226,7 +236,7 @@ cdef class Socket:
         # may let other threads run, and they must not use the core being
         # taken down.
         self._mark_closed(False)
-        if self.context._forked():
+        if self._ctx._forked():
             # As pyzmq: in a forked child the socket is only marked closed.
             # Its pipes, sessions and io threads are the parent's, and a
             # lock a parent thread held at the fork is never released here.
@@ -242,7 +252,7 @@ cdef class Socket:
         sock_free(self.s)
         self.s = NULL
         self._mark_closed(True)
-        self.context._socket_closed(None if dealloc else self)
+        self._ctx._socket_closed(None if dealloc else self)
         drain_deferred_releases()
 
     cdef void _stop_endpoint(self, EndpointRecord rec, long long linger):
@@ -254,14 +264,14 @@ cdef class Socket:
             # Here, in the closing thread, so that a bind of the same
             # address right after close() is not undone by the io thread.
             # A forked child leaves the parent's files alone.
-            if not self.context._in_forked_child():
+            if not self._ctx._in_forked_child():
                 rec.ep.tp.unbound(&rec.ep)
         elif rec.kind == EP_SESSION:
             # The command carries the socket's reference to the session.
             io_send(rec.io, CMD_TERM_SESSION, rec.obj, linger)
             mailbox_reserve(rec.io.mb, -IO_SLOTS_PER_ENDPOINT)
         elif rec.kind == EP_INPROC_BOUND:
-            self.context._inproc_unbind(rec.address, self)
+            self._ctx._inproc_unbind(rec.address, self)
 
     # ------------------------------------------------------------ bind/connect
 
@@ -285,7 +295,7 @@ cdef class Socket:
         if self._closed:
             raise_errno(ENOTSOCK)       # by another thread meanwhile
         if rec.in_process():
-            self.context._inproc_bind(rec.address, self)
+            self._ctx._inproc_bind(rec.address, self)
             rec.kind = EP_INPROC_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
@@ -297,7 +307,7 @@ cdef class Socket:
         cdef int fd = -1
         cdef int err
         cdef listener_t *l
-        cdef io_thread_t *io = self.context._pick_io_thread()
+        cdef io_thread_t *io = self._ctx._pick_io_thread()
         # The io thread's commands for this listener (add, close) must not
         # fail for want of memory later: their room is set aside now.
         if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:
@@ -346,7 +356,7 @@ cdef class Socket:
         if rec.in_process():
             rec.kind = EP_INPROC_CONNECTED
             rec.tag = next_endpoint_tag()
-            self.context._inproc_connect(rec.address, self, rec.tag)
+            self._ctx._inproc_connect(rec.address, self, rec.tag)
         else:
             self._connect_session(endpoint, rec)
         self._record(endpoint, rec)
@@ -357,7 +367,7 @@ cdef class Socket:
         the row; with its pipe now unless the type makes one per connection."""
         cdef session_t *sess
         cdef pipe_t *p
-        cdef io_thread_t *io = self.context._pick_io_thread()
+        cdef io_thread_t *io = self._ctx._pick_io_thread()
         if mailbox_reserve(io.mb, IO_SLOTS_PER_ENDPOINT) < 0:     # as in bind
             raise_errno(ENOMEM)
         p = NULL
@@ -530,13 +540,13 @@ cdef class Socket:
         name = addr.partition("://")[2]
         self._stop_monitor()
         evsink_start(self.s.ev, events)
-        self.context._inproc_bind(name, MonitorEndpoint.new(self.s.ev))
+        self._ctx._inproc_bind(name, MonitorEndpoint.new(self.s.ev))
         self._monitor_name = name
 
     cdef void _stop_monitor(self):
         if self._monitor_name is None:
             return
-        self.context._inproc_unbind_any(self._monitor_name)
+        self._ctx._inproc_unbind_any(self._monitor_name)
         self._monitor_name = None
         evsink_stop(self.s.ev, b"")
 

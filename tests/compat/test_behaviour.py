@@ -128,6 +128,8 @@ def test_context_shadow_shares_the_context(zmq, ctx):
         b.connect(name)  # inproc names are per context: same one
         a.send(b"via shadow")
         assert b.recv() == b"via shadow"
+        # Each socket reports the context object it was made on.
+        assert a.context is ctx and b.context is shadow
     finally:
         a.close()
         b.close()
