@@ -199,31 +199,20 @@ def test_request_frames_and_user_handler(mctx, zctx):
     h.close()
 
 
-def test_malformed_reply_is_protocol_error(mctx, zctx):
+@pytest.mark.parametrize("reply, code", [
+    ([b"1.0", b"1", b"200"], ZAP_MALFORMED_REPLY),                     # too few frames
+    ([b"1.0", b"1", b"201", b"", b"", b""], ZAP_MALFORMED_REPLY + 3),  # no such status
+], ids=["malformed", "bad-status"])
+def test_bad_reply_is_protocol_error(mctx, zctx, reply, code):
     h = rep_handler(mctx)
     srv, mon = server(mctx, "tcp://127.0.0.1:*")
     c = client(zctx, zmq, b"u", b"p")
     c.connect(srv.last_endpoint)
     h.recv_multipart()
-    h.send_multipart([b"1.0", b"1", b"200"])
+    h.send_multipart(reply)
     ev = wait_event(mon, mqcore.EVENT_HANDSHAKE_FAILED_PROTOCOL)
-    assert ev["value"] == ZAP_MALFORMED_REPLY
+    assert ev["value"] == code
     assert_nothing_passes(srv)
-    c.close()
-    mon.close()
-    srv.close()
-    h.close()
-
-
-def test_bad_status_code_is_protocol_error(mctx, zctx):
-    h = rep_handler(mctx)
-    srv, mon = server(mctx, "tcp://127.0.0.1:*")
-    c = client(zctx, zmq, b"u", b"p")
-    c.connect(srv.last_endpoint)
-    h.recv_multipart()
-    h.send_multipart([b"1.0", b"1", b"201", b"", b"", b""])
-    ev = wait_event(mon, mqcore.EVENT_HANDSHAKE_FAILED_PROTOCOL)
-    assert ev["value"] == ZAP_MALFORMED_REPLY + 3
     c.close()
     mon.close()
     srv.close()
