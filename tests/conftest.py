@@ -13,6 +13,10 @@ Fixtures
 ``pyzmq``      the real pyzmq module, used for interop peers
 ``ctx``        a context of the module under test (destroyed with linger 0)
 ``pctx``       a pyzmq context (destroyed with linger 0)
+``ref``        the reference libzmq with draft API and PGM (tests/libzmq_ref.py,
+               built by tools/build_reference_libzmq.sh when missing)
+``refctx``     a context of ``ref`` (terminated, sockets closed at linger 0);
+               ``refctx.socket(TYPE)`` has RCVTIMEO = SNDTIMEO = 5000 ms
 ``sock``       ``sock(TYPE, **opts)``: socket on ``ctx``
 ``psock``      ``psock(TYPE, **opts)``: socket on ``pctx``
 ``make_socket``  ``make_socket(context, TYPE, **opts)``: socket on any context
@@ -351,6 +355,20 @@ def pyzmq():
     """The real pyzmq module (interop peer / reference)."""
     import zmq as mod
     return mod
+
+
+@pytest.fixture(scope="session")
+def ref():
+    """The reference libzmq (draft API, PGM, CURVE) through ctypes."""
+    import libzmq_ref
+    return libzmq_ref.load()
+
+
+@pytest.fixture
+def refctx(ref):
+    c = ref.Context()
+    yield c
+    c.term()
 
 
 @pytest.fixture
