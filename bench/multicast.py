@@ -1,0 +1,163 @@
+"""Datagram transports against the reference libzmq, in one run: RADIO ->
+DISH over udp and PUB -> SUB over epgm, libzmq's C per-message API
+(bench/c/thr_multicast.c, built against the reference libzmq that
+tools/build_reference_libzmq.sh makes) side by side with mqcore.
+
+    python bench/multicast.py [--size 64] [--count 200000] [--rate 100000]
+                              [--case radio --case pgm] [--reps 3]
+
+Neither transport has flow control: each sender queues every message
+(SNDHWM 0) and its io thread sends as fast as the transport lets it (udp:
+as fast as sendto goes; epgm: RATE kbit/s); each receiver counts what
+arrives and stops 500 ms after the last message. Prints messages delivered
+per second, how many of the sent ones arrived, and mqcore's delivered rate
+over libzmq's (higher is better for mqcore).
+"""
+
+import argparse
+import multiprocessing as mp
+import os
+import pathlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+C_SOURCE = HERE / "c" / "thr_multicast.c"
+GROUP = b"bench"
+
+
+def reference_prefix():
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    import libzmq_ref
+    libzmq_ref.build()
+    return libzmq_ref.prefix()
+
+
+def build_c_reference():
+    prefix = reference_prefix()
+    out = os.path.join(tempfile.mkdtemp(), "thr_multicast")
+    subprocess.run(["gcc", "-O2", "-I", f"{prefix}/include", "-o", out, str(C_SOURCE),
+                    "-L", f"{prefix}/lib", f"-Wl,-rpath,{prefix}/lib", "-lzmq"], check=True)
+    return out
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+_pgm_group = [0]
+
+
+def endpoint_for(case):
+    """A fresh endpoint per run: a new port (and multicast group for epgm),
+    so one run's stragglers never reach the next."""
+    port = free_udp_port()
+    if case == "radio":
+        return f"udp://127.0.0.1:{port}"
+    _pgm_group[0] += 1
+    return f"epgm://127.0.0.1;239.192.{os.getpid() % 200}.{_pgm_group[0] % 250 + 1}:{port}"
+
+
+def run_c(program, case, size, count, rate):
+    done = subprocess.run([program, case, endpoint_for(case), str(size), str(count), str(rate)],
+                          check=True, capture_output=True, text=True, timeout=300)
+    received, seconds = done.stdout.split()
+    return int(received), float(seconds)
+
+
+def mqcore_sender(case, endpoint, size, count, rate):
+    import mqcore as zmq
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.RADIO if case == "radio" else zmq.PUB)
+    s.sndhwm = 0
+    if case == "pgm":
+        s.rate = rate
+    s.connect(endpoint)
+    time.sleep(0.2)             # as the C sender: the receiver's join settles
+    body = b"\0" * size
+    if case == "radio":
+        for _ in range(count):
+            s.send(body, group=GROUP)
+    else:
+        for _ in range(count):
+            s.send(body)
+    s.close(linger=10000)
+    ctx.term()
+
+
+def run_mqcore(case, size, count, rate):
+    import mqcore as zmq
+    endpoint = endpoint_for(case)
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.DISH if case == "radio" else zmq.SUB)
+    s.rcvhwm = 0
+    s.rcvtimeo = 5000
+    if case == "radio":
+        s.bind(endpoint)
+        s.join(GROUP)
+    else:
+        s.rate = rate
+        s.subscribe(b"")
+        s.connect(endpoint)
+    peer = mp.Process(target=mqcore_sender, args=(case, endpoint, size, count, rate))
+    peer.start()
+    received, first, last = 0, 0.0, 0.0
+    try:
+        s.recv()
+        received, first = 1, time.perf_counter()
+        last = first
+        s.rcvtimeo = 500
+        while received < count:
+            try:
+                s.recv()
+            except zmq.Again:
+                break
+            received += 1
+            last = time.perf_counter()
+    except zmq.Again:
+        pass
+    finally:
+        peer.join(60)
+        s.close(linger=0)
+        ctx.term()
+    return received, last - first
+
+
+def delivered_rate(received, seconds):
+    return received / seconds if seconds > 0 else 0.0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--count", type=int, default=200_000)
+    p.add_argument("--rate", type=int, default=100_000, help="epgm RATE, kbit/s")
+    p.add_argument("--case", action="append", choices=("radio", "pgm"))
+    p.add_argument("--reps", type=int, default=3)
+    a = p.parse_args()
+    mp.set_start_method("spawn")
+    program = build_c_reference()
+    for case in a.case or ["radio", "pgm"]:
+        results = {"libzmq-C": [], "mqcore": []}
+        for _ in range(a.reps):         # alternated, so drift hits both alike
+            results["libzmq-C"].append(run_c(program, case, a.size, a.count, a.rate))
+            results["mqcore"].append(run_mqcore(case, a.size, a.count, a.rate))
+        title = "RADIO->DISH udp" if case == "radio" else f"PUB->SUB epgm, RATE {a.rate} kbit/s"
+        print(f"{title}, {a.size} B x {a.count}, median of {a.reps}:")
+        rates = {}
+        for name, runs in results.items():
+            rates[name] = statistics.median(delivered_rate(r, s) for r, s in runs)
+            arrived = statistics.median(r for r, _ in runs) / a.count
+            print(f"  {name:10s} {rates[name] / 1e3:9.1f} k msg/s delivered, {arrived:6.1%} arrived")
+        base = rates["libzmq-C"]
+        print(f"  mqcore/libzmq {rates['mqcore'] / base if base else float('nan'):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
