@@ -589,6 +589,10 @@ cdef class Socket:
             routing_id = (<Frame>data).routing_id
         if routing_id:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
+        if group is None and isinstance(data, Frame) and not (<Frame>data)._owns_msg:
+            group = (<Frame>data)._group
+        if group is not None:
+            group = group_arg(group)            # likewise
         if type(data) is bytes and PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN:
             # bytes cannot change: a large one is sent from its own memory
             # even with copy=True (no copy, no fresh pages to fault in).
@@ -618,6 +622,9 @@ cdef class Socket:
         if flags & 2:
             m.flags = MSG_MORE
         m.routing_id = rid
+        if group is not None and msg_set_group(&m, <const unsigned char *><char *>group, len(group)) != 0:
+            self._drop_unsent(&m, None)
+            raise_errno(ENOMEM)
         tracker = self._tracker_for_send(&m, data, copy, track)
         if self._closed:
             # Closed by another thread while the body was copied without the GIL.
@@ -692,6 +699,27 @@ cdef class Socket:
         finally:
             PyBuffer_Release(&view)
         return 0
+
+    def join(self, group):
+        """DISH: receive the messages of `group` (str or bytes, at most 255
+        bytes). EINVAL when already joined; ENOTSUP on other types."""
+        self._join(group_arg(group), True)
+
+    def leave(self, group):
+        """DISH: stop receiving `group`. EINVAL when not joined."""
+        self._join(group_arg(group), False)
+
+    cdef _join(self, bytes g, bint join):
+        cdef int rc
+        self._check_open()
+        if self.s.row.xjoin == NULL:
+            raise_errno(ENOTSUP)
+        pthread_mutex_lock(&self.s.tlock)
+        rc = self.s.row.xjoin(self.s, <const unsigned char *><char *>g, len(g), join)
+        sock_send_wakes(self.s)
+        pthread_mutex_unlock(&self.s.tlock)
+        if rc != 0:
+            raise_errno(rc)
 
     def recv(self, int flags=0, bint copy=True, bint track=False):
         """Receives one message part: bytes, or a Frame with copy=False."""
