@@ -266,7 +266,7 @@ cdef class Socket:
             # A forked child leaves the parent's files alone.
             if not self._ctx._in_forked_child():
                 rec.ep.tp.unbound(&rec.ep)
-        elif rec.kind == EP_SESSION:
+        elif rec.kind == EP_SESSION or rec.kind == EP_SESSION_BOUND:
             # The command carries the socket's reference to the session.
             io_send(rec.io, CMD_TERM_SESSION, rec.obj, linger)
             mailbox_reserve(rec.io.mb, -IO_SLOTS_PER_ENDPOINT)
@@ -297,6 +297,12 @@ cdef class Socket:
         if rec.in_process():
             self._ctx._inproc_bind(rec.address, self)
             rec.kind = EP_INPROC_BOUND
+            self._record(endpoint, rec)
+            self._last_endpoint = endpoint.encode()
+        elif rec.ep.tp.datagram:
+            # No listener: the session's socket is bound (udp, DISH).
+            self._connect_session(endpoint, rec)
+            rec.kind = EP_SESSION_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
         else:
@@ -507,7 +513,7 @@ cdef class Socket:
         for rec in records:
             if rec.is_bind() != binds:
                 continue
-            if rec.kind == EP_SESSION or rec.kind == EP_INPROC_CONNECTED:
+            if rec.kind == EP_SESSION or rec.kind == EP_SESSION_BOUND or rec.kind == EP_INPROC_CONNECTED:
                 # Leave the load-balancer now, as libzmq does, so no later
                 # message goes to the peer being disconnected.
                 self._drop_tagged_pipes(rec.tag)
