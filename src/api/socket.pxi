@@ -399,6 +399,10 @@ cdef class Socket:
             except BaseException:
                 mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
                 raise
+            if rec.ep.tp.datagram:
+                # RADIO over udp sends every group from now on, as libzmq
+                # (no JOINs come back over a datagram socket).
+                sock_pipe_takes_every_group(self.s, &p.ends[0])
         elif self.s.connect_rid_len >= 0:
             # The pipe comes with each connection: the session names it.
             memcpy(sess.connect_rid, self.s.connect_rid, self.s.connect_rid_len)

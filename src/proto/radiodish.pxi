@@ -87,6 +87,14 @@ cdef void radio_detach(sock_t *s, pipe_end_t *e) noexcept nogil:
     mtrie_rm_pipe(pubsub_state(s).subs, e, radio_no_notice, NULL, False)
 
 
+cdef void sock_pipe_takes_every_group(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """A pipe to a udp RADIO session gets every group (short of memory:
+    none until its session's marker, udp_plug, is read)."""
+    cdef unsigned char key[1]
+    if s.row.groups_out:
+        mtrie_add(pubsub_state(s).subs, key, 0, e)
+
+
 cdef int radio_send(sock_t *s, msg_t *m) noexcept nogil:
     """To the pipes that joined m's group; one at its HWM misses it (with
     XPUB_NODROP nothing is sent then: EAGAIN). Multipart is EINVAL."""

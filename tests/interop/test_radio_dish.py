@@ -343,3 +343,22 @@ def test_our_radio_multicast_to_libzmq_dish_across_namespaces(zmq, sock, mcast_h
             pass
     assert len(seen) >= 3, seen
     assert all(line.startswith("got mc from mqcore ") for line in seen), seen
+
+
+@pytest.mark.parametrize("loop", [1, 0])
+def test_multicast_loop_decides_whether_this_host_hears_itself(zmq, sock, mcast_host, loop):
+    """MULTICAST_LOOP as libzmq sets it (IP_MULTICAST_LOOP): a DISH on the
+    sending host hears the group only with it on."""
+    group = mcast_group()
+    mcast_host.route_multicast(group)
+    dish = sock(zmq.DISH)
+    dish.bind(f"udp://{mcast_host.local_addr};{group}:{MCAST_PORT}")
+    dish.join("mc")
+    radio = sock(zmq.RADIO, multicast_loop=loop)
+    radio.connect(f"udp://{mcast_host.local_addr};{group}:{MCAST_PORT}")
+    heard = False
+    deadline = time.monotonic() + (5 if loop else 1)
+    while not heard and time.monotonic() < deadline:
+        radio.send(b"self", group="mc")
+        heard = dish.poll(50) != 0
+    assert heard == bool(loop)
