@@ -175,7 +175,7 @@ cdef bint udp_has_output(session_t *s) noexcept nogil:
 
 
 cdef engine_ops_t UDP_ENGINE
-UDP_ENGINE.name = b"udp"
+UDP_ENGINE.name = b"datagram"
 UDP_ENGINE.kind = ENGINE_DATAGRAM
 UDP_ENGINE.raw = False
 UDP_ENGINE.state_size = sizeof(udp_t)
