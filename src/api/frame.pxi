@@ -150,6 +150,17 @@ cdef class Frame:
                 raise_errno(rc)
         self._group = g
 
+    cdef object _group_bytes(self):
+        """The group as bytes, None for none."""
+        cdef size_t n
+        cdef const unsigned char *p
+        if self._owns_msg:
+            if self.msg.group == NULL:
+                return None
+            p = msg_group(&self.msg, &n)
+            return PyBytes_FromStringAndSize(<const char *>p, n)
+        return self._group
+
     def set(self, option, value):
         """Sets a message property: "group" or "routing_id" (pyzmq's names)."""
         if option == "group":
@@ -191,6 +202,7 @@ cdef class Frame:
     def __copy__(self):
         cdef Frame f = Frame(self.bytes)
         chunk_swap(&f.meta, self.meta)
+        f._group = self._group_bytes()
         return f
 
     fast_copy = __copy__

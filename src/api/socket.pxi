@@ -599,8 +599,8 @@ cdef class Socket:
             routing_id = (<Frame>data).routing_id
         if routing_id:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
-        if group is None and isinstance(data, Frame) and not (<Frame>data)._owns_msg:
-            group = (<Frame>data)._group
+        if group is None and isinstance(data, Frame):
+            group = (<Frame>data)._group_bytes()     # a received Frame sent on keeps its group
         if group is not None:
             group = group_arg(group)            # likewise
         if type(data) is bytes and PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN:

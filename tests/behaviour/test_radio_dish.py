@@ -5,6 +5,7 @@ multipart EINVAL, groups over 255 bytes EINVAL), RADIO never blocking,
 JOINs sent again after a reconnect, and udp's datagrams (libzmq's layout,
 malformed ones dropped with nothing else lost)."""
 
+import copy
 import errno
 import socket
 import time
@@ -148,6 +149,9 @@ def test_frame_group_is_settable_and_sent(zmq, sock, endpoint):
     radio.send(f)
     got = dish.recv(copy=False)
     assert (got.bytes, got.group) == (b"body", "framed")
+    assert copy.copy(got).group == "framed"
+    radio.send(got)                         # a received frame sent on keeps its group
+    assert recv_frame(dish) == (b"body", "framed")
     got.group = b"changed"
     assert got.group == "changed"
     with pytest.raises(zmq.ZMQError):
