@@ -271,3 +271,22 @@ def test_udp_multicast_options(zmq, sock):
     assert radio.get(zmq.MULTICAST_LOOP) == 0
     with pytest.raises(zmq.ZMQError):
         radio.set(zmq.MULTICAST_HOPS, 0)
+
+
+def test_radio_with_xpub_nodrop_says_again_instead_of_dropping(zmq, sock, endpoint):
+    """libzmq's RADIO takes XPUB_NODROP: at the HWM a send is refused
+    (EAGAIN) rather than dropped, and nothing sent is lost."""
+    radio = sock(zmq.RADIO, sndhwm=10, xpub_nodrop=1)
+    dish = sock(zmq.DISH, rcvhwm=10)
+    addr = endpoint.bind(radio, "inproc")
+    dish.connect(addr)
+    dish.join("a")
+    wait_joined(radio, dish, "a")
+    sent = 0
+    with pytest.raises(zmq.Again):
+        for sent in range(10000):
+            radio.send(b"%d" % sent, group="a", flags=zmq.NOBLOCK)
+    got = []
+    while dish.poll(200):
+        got.append(int(dish.recv()))
+    assert got == list(range(sent))
