@@ -340,7 +340,22 @@ def seeds_curve():
     return out
 
 
+def seeds_datagram():
+    """udp datagrams: well-formed ones of every shape, and the malformed
+    ones a DISH drops (empty, a group length past the end)."""
+    out = {"empty": b"", "zero-group-empty-body": b"\x00", "only-length": b"\x05",
+           "cut-group": b"\x05abc", "length-255-short": b"\xff" + b"g" * 254,
+           "length-255-exact": b"\xff" + b"g" * 255, "length-255-body": b"\xff" + b"g" * 255 + b"body",
+           "nul-in-group": b"\x03a\x00b" + b"body", "high-bit-length": b"\x80" + b"h" * 128 + b"x",
+           "max-datagram": b"\x01g" + b"m" * (8192 - 2)}
+    for n in (0, 1, 2, 7, 15, 16, 17, 31, 32, 33, 100, 127, 128, 200, 254, 255):
+        out[f"group-{n}"] = bytes([n]) + b"G" * n + b"payload"
+        out[f"group-{n}-one-short"] = bytes([n + 1 & 255]) + b"G" * n if n < 255 else b"\xff" + b"G" * 254
+    return out
+
+
 TARGETS = {
+    "datagram": seeds_datagram,
     "greeting": seeds_greeting,
     "frames": seeds_frames,
     "commands": seeds_commands,

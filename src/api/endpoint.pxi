@@ -7,6 +7,7 @@ cdef enum:
     EP_SESSION = 2              # connect, network row: a session in an io thread
     EP_INPROC_BOUND = 3         # bind, in-process row: a name in the context's registry
     EP_INPROC_CONNECTED = 4     # connect, in-process row: pipes tagged `tag`
+    EP_SESSION_BOUND = 5        # bind, datagram row: a session in an io thread, as EP_SESSION
 
 cdef long long g_endpoint_ids = 0
 
@@ -31,7 +32,7 @@ cdef class EndpointRecord:
     cdef endpoint_t ep          # as resolved; a listener's as bound (its row's unbound needs it)
 
     cdef inline bint is_bind(self):
-        return self.kind == EP_LISTENER or self.kind == EP_INPROC_BOUND
+        return self.kind == EP_LISTENER or self.kind == EP_INPROC_BOUND or self.kind == EP_SESSION_BOUND
 
     cdef inline bint in_process(self):
         return self.ep.tp.in_process
@@ -75,4 +76,7 @@ cdef EndpointRecord endpoint_resolve(str endpoint, const options_t *o, bint for_
             err = errno
     if rc < 0:
         raise_errno(err)
+    if rec.ep.tp.datagram and not (SOCKTYPES[o.type].groups_in if for_bind else SOCKTYPES[o.type].groups_out):
+        # As libzmq: udp binds DISH (it receives) and connects RADIO (it sends).
+        raise_errno(ENOCOMPATPROTO_)
     return rec

@@ -24,6 +24,7 @@ cdef class Frame:
     cdef public bint more
     cdef public object tracker
     cdef object _routing_id
+    cdef bytes _group               # a Frame made here: its group until sent (None: none)
     cdef chunk_t *meta              # a received frame's connection properties (a ref), or NULL
 
     def __cinit__(self, data=None, track=False, copy=None, copy_threshold=None, **kwargs):
@@ -129,6 +130,46 @@ cdef class Frame:
         if self._owns_msg:
             self.msg.routing_id = value or 0
 
+    @property
+    def group(self):
+        """The RADIO/DISH group ("" for none), as pyzmq: a str."""
+        cdef size_t n
+        cdef const unsigned char *p
+        if self._owns_msg:
+            p = msg_group(&self.msg, &n)
+            return PyBytes_FromStringAndSize(<const char *>p, n).decode("utf8")
+        return "" if self._group is None else self._group.decode("utf8")
+
+    @group.setter
+    def group(self, value):
+        cdef bytes g = group_arg(value)
+        cdef int rc
+        if self._owns_msg:
+            rc = msg_set_group(&self.msg, <const unsigned char *><char *>g, len(g))
+            if rc != 0:
+                raise_errno(rc)
+        self._group = g
+
+    cdef object _group_bytes(self):
+        """The group as bytes, None for none."""
+        cdef size_t n
+        cdef const unsigned char *p
+        if self._owns_msg:
+            if self.msg.group == NULL:
+                return None
+            p = msg_group(&self.msg, &n)
+            return PyBytes_FromStringAndSize(<const char *>p, n)
+        return self._group
+
+    def set(self, option, value):
+        """Sets a message property: "group" or "routing_id" (pyzmq's names)."""
+        if option == "group":
+            self.group = value
+        elif option == "routing_id":
+            self.routing_id = value
+        else:
+            raise_errno(EINVAL)
+
     def get(self, option):
         """A message property: an int option (MORE 1, SHARED 3), or, by
         name, a property of the connection the frame came in on, as libzmq
@@ -140,7 +181,7 @@ cdef class Frame:
         cdef bytes name
         if isinstance(option, str):
             if option == "group":
-                return getattr(self, "group", None)
+                return self.group
             name = option.encode("utf8")
             if self.meta != NULL:
                 if properties_find(self.meta.data, self.meta.size, name, len(name), True, &value, &vlen):
@@ -161,6 +202,7 @@ cdef class Frame:
     def __copy__(self):
         cdef Frame f = Frame(self.bytes)
         chunk_swap(&f.meta, self.meta)
+        f._group = self._group_bytes()
         return f
 
     fast_copy = __copy__
@@ -192,6 +234,24 @@ cdef class Frame:
         return self.bytes == other
 
     __hash__ = None
+
+
+cdef bytes group_arg(object value):
+    """A group as libzmq takes it (str as UTF-8, or bytes; a C string: it
+    ends at its first NUL); EINVAL past GROUP_MAX bytes."""
+    cdef bytes g
+    if isinstance(value, str):
+        g = (<str>value).encode("utf8")
+    elif isinstance(value, bytes):
+        g = value
+    else:
+        raise TypeError(f"group must be str or bytes, not {type(value).__name__}")
+    nul = g.find(b"\0")
+    if nul >= 0:
+        g = g[:nul]
+    if len(g) > GROUP_MAX:
+        raise_errno(EINVAL)
+    return g
 
 
 cdef object text_until_nul(const unsigned char *p, size_t n):
@@ -235,6 +295,7 @@ cdef int msg_init_borrowed_(msg_t *m, object obj) except -2:
     m.size = view.len
     m.flags = 0
     m.routing_id = 0
+    m.group = NULL
     m.chunk = c
     return 0
 
@@ -265,7 +326,7 @@ cdef object spare_steal(msg_t *m):
     PyBuffer_Release(view)
     free(c)
     m.chunk = NULL
-    m.size = 0
+    msg_close(m)            # its group, if any
     return out
 
 

@@ -31,9 +31,9 @@ cdef const optdesc_t *option_for(sock_t *s, int option, bint writing) except NUL
 
 
 # Options libzmq takes on every socket that mean nothing here (Windows'
-# loopback fast path, multicast loopback without a multicast transport):
-# accepted and reported with libzmq's defaults, as pyzmq programs set them.
-cdef dict INERT_OPTIONS = {94: 0, 96: 1}   # LOOPBACK_FASTPATH, MULTICAST_LOOP
+# loopback fast path): accepted and reported with libzmq's defaults, as
+# pyzmq programs set them.
+cdef dict INERT_OPTIONS = {94: 0}   # LOOPBACK_FASTPATH
 
 
 cdef object socket_set_option(Socket self, int option, value):

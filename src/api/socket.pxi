@@ -266,7 +266,7 @@ cdef class Socket:
             # A forked child leaves the parent's files alone.
             if not self._ctx._in_forked_child():
                 rec.ep.tp.unbound(&rec.ep)
-        elif rec.kind == EP_SESSION:
+        elif rec.kind == EP_SESSION or rec.kind == EP_SESSION_BOUND:
             # The command carries the socket's reference to the session.
             io_send(rec.io, CMD_TERM_SESSION, rec.obj, linger)
             mailbox_reserve(rec.io.mb, -IO_SLOTS_PER_ENDPOINT)
@@ -297,6 +297,12 @@ cdef class Socket:
         if rec.in_process():
             self._ctx._inproc_bind(rec.address, self)
             rec.kind = EP_INPROC_BOUND
+            self._record(endpoint, rec)
+            self._last_endpoint = endpoint.encode()
+        elif rec.ep.tp.datagram:
+            # No listener: the session's socket is bound (udp, DISH).
+            self._connect_session(endpoint, rec)
+            rec.kind = EP_SESSION_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
         else:
@@ -393,6 +399,10 @@ cdef class Socket:
             except BaseException:
                 mailbox_reserve(io.mb, -IO_SLOTS_PER_ENDPOINT)
                 raise
+            if rec.ep.tp.datagram:
+                # RADIO over udp sends every group from now on, as libzmq
+                # (no JOINs come back over a datagram socket).
+                sock_pipe_takes_every_group(self.s, &p.ends[0])
         elif self.s.connect_rid_len >= 0:
             # The pipe comes with each connection: the session names it.
             memcpy(sess.connect_rid, self.s.connect_rid, self.s.connect_rid_len)
@@ -507,7 +517,7 @@ cdef class Socket:
         for rec in records:
             if rec.is_bind() != binds:
                 continue
-            if rec.kind == EP_SESSION or rec.kind == EP_INPROC_CONNECTED:
+            if rec.kind == EP_SESSION or rec.kind == EP_SESSION_BOUND or rec.kind == EP_INPROC_CONNECTED:
                 # Leave the load-balancer now, as libzmq does, so no later
                 # message goes to the peer being disconnected.
                 self._drop_tagged_pipes(rec.tag)
@@ -589,6 +599,10 @@ cdef class Socket:
             routing_id = (<Frame>data).routing_id
         if routing_id:
             rid = routing_id_arg(routing_id)    # refused before a buffer is borrowed
+        if group is None and isinstance(data, Frame):
+            group = (<Frame>data)._group_bytes()     # a received Frame sent on keeps its group
+        if group is not None:
+            group = group_arg(group)            # likewise
         if type(data) is bytes and PyBytes_GET_SIZE(data) >= ZERO_COPY_MIN:
             # bytes cannot change: a large one is sent from its own memory
             # even with copy=True (no copy, no fresh pages to fault in).
@@ -618,6 +632,9 @@ cdef class Socket:
         if flags & 2:
             m.flags = MSG_MORE
         m.routing_id = rid
+        if group is not None and msg_set_group(&m, <const unsigned char *><char *>group, len(group)) != 0:
+            self._drop_unsent(&m, None)
+            raise_errno(ENOMEM)
         tracker = self._tracker_for_send(&m, data, copy, track)
         if self._closed:
             # Closed by another thread while the body was copied without the GIL.
@@ -692,6 +709,27 @@ cdef class Socket:
         finally:
             PyBuffer_Release(&view)
         return 0
+
+    def join(self, group):
+        """DISH: receive the messages of `group` (str or bytes, at most 255
+        bytes). EINVAL when already joined; ENOTSUP on other types."""
+        self._join(group_arg(group), True)
+
+    def leave(self, group):
+        """DISH: stop receiving `group`. EINVAL when not joined."""
+        self._join(group_arg(group), False)
+
+    cdef _join(self, bytes g, bint join):
+        cdef int rc
+        self._check_open()
+        if self.s.row.xjoin == NULL:
+            raise_errno(ENOTSUP)
+        pthread_mutex_lock(&self.s.tlock)
+        rc = self.s.row.xjoin(self.s, <const unsigned char *><char *>g, len(g), join)
+        sock_send_wakes(self.s)
+        pthread_mutex_unlock(&self.s.tlock)
+        if rc != 0:
+            raise_errno(rc)
 
     def recv(self, int flags=0, bint copy=True, bint track=False):
         """Receives one message part: bytes, or a Frame with copy=False."""

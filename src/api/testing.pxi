@@ -1177,3 +1177,44 @@ def _error_command(bytes reason):
     back = PyBytes_FromStringAndSize(<const char *>r, rlen)
     msg_close(&m)
     return body, back
+
+
+def _udp_decode(bytes datagram):
+    """A udp datagram as the DISH's engine reads it (engine/udp_engine.pxi):
+    (group, body), or None when it is dropped as malformed."""
+    cdef msg_t m
+    cdef size_t glen
+    cdef const unsigned char *g
+    msg_init(&m)
+    rc = udp_decode(<const unsigned char *>PyBytes_AS_STRING(datagram), len(datagram), &m)
+    if rc < 0:
+        return None
+    if rc != 0:
+        raise MemoryError()
+    g = msg_group(&m, &glen)
+    out = (PyBytes_FromStringAndSize(<const char *>g, glen),
+           PyBytes_FromStringAndSize(<const char *>msg_data(&m), m.size))
+    msg_close(&m)
+    return out
+
+
+def _udp_encode(bytes group, bytes body):
+    """The datagram RADIO's engine sends for a message; None when it does
+    not fit (dropped)."""
+    cdef msg_t m
+    cdef unsigned char *out = <unsigned char *>mq_malloc(UDP_MAX)
+    cdef size_t n
+    if out == NULL:
+        raise MemoryError()
+    try:
+        if msg_init_bytes(&m, <const unsigned char *>PyBytes_AS_STRING(body), len(body)) != 0:
+            raise MemoryError()
+        rc = msg_set_group(&m, <const unsigned char *>PyBytes_AS_STRING(group), len(group))
+        if rc != 0:
+            msg_close(&m)
+            raise_errno(rc)
+        n = udp_encode(&m, out, UDP_MAX)
+        msg_close(&m)
+        return PyBytes_FromStringAndSize(<const char *>out, n) if n else None
+    finally:
+        free(out)

@@ -16,6 +16,9 @@ cdef enum:
     MSG_IDENTITY = 8        # session -> ROUTER-like socket: the peer's routing id
     MSG_SUBSCRIBE = 16      # SUB/XSUB's own (un)subscription: a command to 3.1 peers
     MSG_METADATA = 32       # session -> socket: the properties of the messages that follow
+    MSG_JOIN = 64           # DISH -> RADIO: the pipe joins the message's group (JOIN command on the wire)
+    MSG_LEAVE = 128         # DISH -> RADIO: the pipe leaves it (LEAVE command)
+    GROUP_MAX = 255         # libzmq's ZMQ_GROUP_MAX_LENGTH
 
 cdef struct chunk_t:
     chunk_t *next_free      # [any] link in the deferred-release stack; must stay first
@@ -29,6 +32,8 @@ cdef struct msg_t:
     unsigned int flags
     unsigned int routing_id
     chunk_t *chunk          # NULL for inline bodies
+    chunk_t *group          # RADIO/DISH group (its bytes), NULL for none: costs
+                            # other messages one pointer test on copy and close
     unsigned char vsm[VSM_MAX]
 
 cdef void *g_deferred = NULL   # [any] stack of borrowed chunks to release with the GIL
@@ -39,6 +44,7 @@ cdef inline void msg_init(msg_t *m) noexcept nogil:
     m.flags = 0
     m.routing_id = 0
     m.chunk = NULL
+    m.group = NULL
 
 
 cdef void pool_chunk_free(chunk_t *c) noexcept nogil:
@@ -67,6 +73,7 @@ cdef inline int msg_init_size(msg_t *m, size_t size) noexcept nogil:
     m.size = size
     m.flags = 0
     m.routing_id = 0
+    m.group = NULL
     if size <= VSM_MAX:
         m.chunk = NULL
         return 0
@@ -120,14 +127,46 @@ cdef inline void msg_close(msg_t *m) noexcept nogil:
     if m.chunk != NULL:
         chunk_decref(m.chunk)
         m.chunk = NULL
+    if m.group != NULL:
+        chunk_decref(m.group)
+        m.group = NULL
     m.size = 0
 
 
 cdef inline void msg_copy(msg_t *dst, msg_t *src) noexcept nogil:
-    """dst shares src's body (dst must be closed or fresh)."""
+    """dst shares src's body and group (dst must be closed or fresh)."""
     memcpy(dst, src, sizeof(msg_t))
     if src.chunk != NULL:
         mq_int_add(&src.chunk.refcnt, 1)
+    if src.group != NULL:
+        mq_int_add(&src.group.refcnt, 1)
+
+
+cdef int msg_set_group(msg_t *m, const unsigned char *p, size_t n) noexcept nogil:
+    """Gives m the group p[:n] in place of the one it had (an empty one is
+    no group, as libzmq, where a message without one has group ""). EINVAL
+    past GROUP_MAX bytes, ENOMEM without memory (m unchanged then)."""
+    cdef chunk_t *g = NULL
+    if n > GROUP_MAX:
+        return EINVAL
+    if n:
+        g = chunk_new(n)
+        if g == NULL:
+            return ENOMEM
+        memcpy(g.data, p, n)
+    if m.group != NULL:
+        chunk_decref(m.group)
+    m.group = g
+    return 0
+
+
+cdef inline const unsigned char *msg_group(msg_t *m, size_t *n) noexcept nogil:
+    """m's group and its length (0 for none)."""
+    if m.group == NULL:
+        n[0] = 0
+        return <const unsigned char *>b""
+    n[0] = m.group.size
+    return m.group.data
 
 
 cdef inline void msg_init_delimiter(msg_t *m) noexcept nogil:
@@ -158,6 +197,7 @@ cdef inline int msg_init_body(msg_t *m, size_t size) noexcept nogil:
             m.size = size
             m.flags = 0
             m.routing_id = 0
+            m.group = NULL
             m.chunk = c
             return 0
     return msg_init_size(m, size)

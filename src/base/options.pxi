@@ -42,6 +42,8 @@ cdef struct options_t:
     int xpub_nodrop
     int only_first_subscribe
     int xsub_verbose_unsubscribe
+    int multicast_hops          # udp (and multicast transports): TTL of what is sent
+    int multicast_loop          # udp: multicast sent is heard on this host too
     int stream_notify
     unsigned char routing_id[256]
     int routing_id_len
@@ -166,6 +168,8 @@ _OPTION_FIELDS = {
     "only_first_subscribe": (OPTK_INT, _off(&_layout.only_first_subscribe)),
     "xsub_verbose_unsubscribe": (OPTK_INT, _off(&_layout.xsub_verbose_unsubscribe)),
     "stream_notify": (OPTK_INT, _off(&_layout.stream_notify)),
+    "multicast_hops": (OPTK_INT, _off(&_layout.multicast_hops)),
+    "multicast_loop": (OPTK_INT, _off(&_layout.multicast_loop)),
     "routing_id": (OPTK_BYTES, _off(&_layout.routing_id), _off(&_layout.routing_id_len), sizeof(_layout.routing_id)),
     "zap_enforce_domain": (OPTK_INT, _off(&_layout.zap_enforce_domain)),
     "mechanism": (OPTK_INT, _off(&_layout.mechanism)),

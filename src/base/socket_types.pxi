@@ -58,6 +58,8 @@ cdef struct socktype_t:
     bint owes_reply             # each message received must be answered before the next (REP)
     bint connects_peers         # connect_peer() gives the new peer's routing id (PEER)
     bint shows_subscriptions    # the user reads the subscriptions that arrive (XPUB)
+    bint groups_out             # messages leave as group frame + body; JOIN/LEAVE commands come in (RADIO)
+    bint groups_in              # group frame + body come in as one message; JOIN/LEAVE go out (DISH)
     const char *options         # type-specific options it takes, by name, space-separated
     unsigned long long option_bits[2]   # the same by number (bit n), filled at import
     # ---- behaviour (proto/types.pxi fills it): libzmq's x-methods
@@ -74,6 +76,7 @@ cdef struct socktype_t:
     xpipe_void_fn xread_activated       # instead of fq activation
     xpipe_void_fn xhiccup               # its connection was re-made
     int (*xsubscribe)(sock_t *, const unsigned char *, size_t, bint) noexcept nogil   # SUBSCRIBE/UNSUBSCRIBE
+    int (*xjoin)(sock_t *, const unsigned char *, size_t, bint) noexcept nogil        # join()/leave() (DISH)
     # ---- private state: priv_size bytes after the sock_t, zeroed, and the
     # hooks of the family that shares its layout (proto/*.pxi)
     size_t priv_size
@@ -106,6 +109,8 @@ cdef enum:
     F_LOAD_BALANCES = 1 << 11       # uses_lb
     F_FAIR_QUEUES = 1 << 12         # uses_fq
     F_ONE_PEER = 1 << 13            # max_pipes 1
+    F_GROUPS_OUT = 1 << 14
+    F_GROUPS_IN = 1 << 15
 
 
 cdef socktype_t *socktype_row(int t, const char *name, unsigned int peers, unsigned int facts,
@@ -130,6 +135,8 @@ cdef socktype_t *socktype_row(int t, const char *name, unsigned int peers, unsig
     r.owes_reply = (facts & F_OWES_REPLY) != 0
     r.connects_peers = (facts & F_CONNECTS_PEERS) != 0
     r.shows_subscriptions = (facts & F_SHOWS_SUBSCRIPTIONS) != 0
+    r.groups_out = (facts & F_GROUPS_OUT) != 0
+    r.groups_in = (facts & F_GROUPS_IN) != 0
     r.uses_lb = (facts & F_LOAD_BALANCES) != 0
     r.uses_fq = (facts & F_FAIR_QUEUES) != 0
     r.max_pipes = 1 if facts & F_ONE_PEER else 0

@@ -60,8 +60,15 @@ cdef struct session_t:
     bint skip_in                # dropping the rest of a message cut by a reconnect
     bint skip_out               # likewise, outbound
     pipe_end_t *zap             # our end of the pipe to the ZAP handler while asking (zap.pxi)
+    int groups                  # GROUPS_OUT (RADIO), GROUPS_IN (DISH), 0: no group framing
+    msg_t group_half            # [groups] out: the body behind the group frame sent; in: the group frame read
+    bint group_holding          # group_half holds a message
     void (*zap_command)(session_t *, command_t *) noexcept nogil   # what reads it
 
+
+cdef enum:
+    GROUPS_OUT = 1
+    GROUPS_IN = 2
 
 cdef handle_ops_t SESSION_OPS
 
@@ -90,6 +97,8 @@ cdef session_t *session_new(options_t *o, mailbox_t *sock_mb, void *sock, bint c
     s.connecter = connecter
     s.connect_rid_len = -1
     s.cur_ivl = -1
+    s.groups = GROUPS_OUT if SOCKTYPES[o.type].groups_out else GROUPS_IN if SOCKTYPES[o.type].groups_in else 0
+    msg_init(&s.group_half)
     timer_init(&s.timer, s, session_on_timer)
     timer_init(&s.linger, s, session_on_linger)
     if engine.init(s) < 0:
@@ -169,6 +178,7 @@ cdef void session_destroy(session_t *s) noexcept nogil:
         return
     s.engine.unplug(s)
     session_close_fd(s)
+    session_drop_group_half(s)
     timer_cancel(&io.timers, &s.timer)
     timer_cancel(&io.timers, &s.linger)
     if s.pipe != NULL:
@@ -215,6 +225,14 @@ cdef inline void session_pump_out(session_t *s) noexcept nogil:
         s.engine.restart_output(s)
 
 
+cdef inline void session_drop_group_half(session_t *s) noexcept nogil:
+    # A group message cut in two by the end of its connection (RADIO: its
+    # body goes with it, as libzmq; DISH: a group frame without its body).
+    if s.group_holding:
+        msg_close(&s.group_half)
+        s.group_holding = False
+
+
 cdef void session_close_fd(session_t *s) noexcept nogil:
     if s.h.fd >= 0:
         handle_forget(s.h.io, &s.h)
@@ -227,6 +245,7 @@ cdef void session_forget_connection(session_t *s) noexcept nogil:
     disconnect is dropped in both directions: its frames already queued
     inbound are taken back, and the rest of one being sent is skipped."""
     s.engine.unplug(s)
+    session_drop_group_half(s)
     s.in_blocked = False
     s.out_idle = False
     if s.pipe != NULL:
@@ -463,11 +482,8 @@ cdef int session_send_identity(session_t *s, const unsigned char *peer_id, int p
 
 # ---------------------------------------------------------------- the pipe, for engines
 
-cdef inline int session_pull_msg(session_t *s, msg_t *m) noexcept nogil:
-    """The next message for the engine to send: 1 one in *m; 0 the pipe is
-    empty (the engine is told again, restart_output, when it is not); -1
-    the socket ended the pipe. Drops the rest of a message cut by a
-    reconnect."""
+cdef inline int session_pull_plain(session_t *s, msg_t *m) noexcept nogil:
+    """session_pull_msg without group framing."""
     cdef int rc
     while True:
         rc = pipe_read(s.pipe, m)
@@ -483,10 +499,97 @@ cdef inline int session_pull_msg(session_t *s, msg_t *m) noexcept nogil:
         msg_close(m)
 
 
+cdef inline int session_pull_msg(session_t *s, msg_t *m) noexcept nogil:
+    """The next message for the engine to send: 1 one in *m; 0 the pipe is
+    empty (the engine is told again, restart_output, when it is not); -1
+    the socket ended the pipe. Drops the rest of a message cut by a
+    reconnect. RADIO/DISH messages come framed for the wire (group_out)."""
+    if s.groups:
+        return session_group_out(s, m)
+    return session_pull_plain(s, m)
+
+
+cdef int session_group_out(session_t *s, msg_t *m) noexcept nogil:
+    """As libzmq's radio_session/dish_session: RADIO's group message goes
+    out as a group frame (MORE) then its body; DISH's JOIN/LEAVE as their
+    commands. A message there is no memory to frame is dropped."""
+    cdef msg_t g
+    cdef size_t n
+    cdef const unsigned char *p
+    cdef int rc
+    if s.group_holding:
+        memcpy(m, &s.group_half, sizeof(msg_t))
+        msg_init(&s.group_half)
+        s.group_holding = False
+        return 1
+    while True:
+        rc = session_pull_plain(s, m)
+        if rc <= 0:
+            return rc
+        if s.groups == GROUPS_IN:
+            if not (m.flags & (MSG_JOIN | MSG_LEAVE)):
+                return 1        # (DISH sends nothing else)
+            if m.flags & MSG_JOIN and m.flags & MSG_LEAVE:
+                msg_close(m)    # "every group" is for udp only
+                continue
+            if join_to_command(m) == 0:
+                return 1
+            msg_close(m)
+            continue
+        p = msg_group(m, &n)
+        if msg_init_bytes(&g, p, n) != 0:
+            msg_close(m)
+            continue
+        g.flags = MSG_MORE
+        m.flags &= ~MSG_MORE
+        memcpy(&s.group_half, m, sizeof(msg_t))
+        s.group_holding = True
+        memcpy(m, &g, sizeof(msg_t))
+        return 1
+
+
 cdef inline int session_push_msg(session_t *s, msg_t *m) noexcept nogil:
     """Hands a frame the engine read to the socket. 0: taken (or dropped:
     no pipe, the rest of a cut message); 1: the pipe is full, the frame
-    stays with the engine; -1: the session ended (out of memory)."""
+    stays with the engine; -1: the session ended (out of memory, or a
+    DISH's peer broke group framing)."""
+    if s.groups == GROUPS_IN:
+        return session_group_in(s, m)
+    return session_push_plain(s, m)
+
+
+cdef int session_group_in(session_t *s, msg_t *m) noexcept nogil:
+    """DISH, as libzmq's dish_session: a group frame (MORE, at most
+    GROUP_MAX bytes) then a one-frame body become one message with that
+    group. Anything else is a protocol error: the connection ends."""
+    cdef int rc
+    if not s.group_holding:
+        if not (m.flags & MSG_MORE) or m.size > GROUP_MAX:
+            msg_close(m)
+            session_engine_error(s, True)
+            return -1
+        memcpy(&s.group_half, m, sizeof(msg_t))
+        msg_init(m)
+        s.group_holding = True
+        return 0
+    if m.flags & MSG_MORE:
+        msg_close(m)
+        session_engine_error(s, True)
+        return -1
+    if m.group == NULL and s.group_half.size:
+        # (a frame the full pipe gave back has its group already)
+        if msg_set_group(m, msg_data(&s.group_half), s.group_half.size) != 0:
+            msg_close(m)
+            session_on_disconnect(s, False)
+            return -1
+    rc = session_push_plain(s, m)
+    if rc == 0:
+        session_drop_group_half(s)
+    return rc
+
+
+cdef inline int session_push_plain(session_t *s, msg_t *m) noexcept nogil:
+    """session_push_msg without group framing."""
     if s.pipe == NULL or s.pipe.closed:
         msg_close(m)
         return 0

@@ -270,9 +270,12 @@ cdef int zmtp_deliver(session_t *s, zmtp_t *z) noexcept nogil:
             return -1
         z.frame_decoded = True
     if m.flags & MSG_COMMAND:
-        rc = subscription_from_command(m) if zmtp_takes_subscription(s) else 0
+        if s.groups == GROUPS_OUT:
+            rc = join_from_command(m)       # RADIO: JOIN/LEAVE
+        else:
+            rc = subscription_from_command(m) if zmtp_takes_subscription(s) else 0
         if rc < 0:
-            session_engine_error(s, False)      # errno ENOMEM
+            session_engine_error(s, errno == EPROTO)    # errno ENOMEM, or a group too long
             return -1
         if rc == 0:
             if command_is(m, b"PING"):
@@ -609,7 +612,7 @@ cdef int zmtp_fill(session_t *s, zmtp_t *z) noexcept nogil:
         if m.flags & MSG_SUBSCRIBE and z.peer_minor >= 1 and m.size > 0:
             zmtp_put_subscription(z, &m)
             continue
-        zmtp_put_frame(z, &m, ZMTP_MORE if m.flags & MSG_MORE else 0)
+        zmtp_put_frame(z, &m, zmtp_frame_flags(&m))
     return stream_out_pending(&z.out)
 
 

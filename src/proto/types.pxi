@@ -2,8 +2,8 @@
 # block a type, with all of its row: name, the types it talks to, its facts
 # (base/socket_types.pxi: F_*), the type-specific options it takes, how it
 # routes (hooks) and the private state of its family. A new socket type is
-# its file in proto/ plus one block here. Rows without hooks (RADIO, DISH,
-# DGRAM) are only facts: a peer may name them, a socket cannot be one.
+# its file in proto/ plus one block here. Rows without hooks (DGRAM) are
+# only facts: a peer may name them, a socket cannot be one.
 
 cdef void behaves(socktype_t *r, xsend_fn xsend, xsend_fn xrecv, xpoll_fn xhas_in,
                   xpoll_fn xhas_out) noexcept nogil:
@@ -96,8 +96,15 @@ cdef void define_socket_types() noexcept nogil:
     r = socktype_row(ST_CLIENT, b"CLIENT", bit(ST_SERVER), F_THREAD_SAFE | F_LOAD_BALANCES | F_FAIR_QUEUES, b"")
     behaves(r, ts_send, ts_recv, fq_has_in, lb_has_out)
 
-    socktype_row(ST_RADIO, b"RADIO", bit(ST_DISH), F_THREAD_SAFE, b"")
-    socktype_row(ST_DISH, b"DISH", bit(ST_RADIO), F_THREAD_SAFE, b"")
+    r = socktype_row(ST_RADIO, b"RADIO", bit(ST_DISH), F_THREAD_SAFE | F_GROUPS_OUT, b"XPUB_NODROP")
+    behaves(r, radio_send, no_recv, never, always)
+    r.xattach, r.xdetach, r.xread_activated = radio_attach, radio_detach, radio_read
+    pubsub_family(r)
+
+    r = socktype_row(ST_DISH, b"DISH", bit(ST_RADIO), F_THREAD_SAFE | F_GROUPS_IN | F_FAIR_QUEUES, b"")
+    behaves(r, no_send, dish_recv, dish_has_in, never)
+    r.xattach, r.xhiccup, r.xjoin = dish_attach, dish_join_all, dish_join
+    pubsub_family(r)
 
     r = socktype_row(ST_GATHER, b"GATHER", bit(ST_SCATTER), F_THREAD_SAFE | F_FAIR_QUEUES, b"")
     behaves(r, no_send, ts_recv, fq_has_in, never)

@@ -17,6 +17,7 @@
 
 cdef enum:
     ENGINE_STREAM = 1           # a byte stream: ZMTP, or raw bytes for STREAM sockets
+    ENGINE_DATAGRAM = 2         # one message per datagram (udp)
     ENDPOINT_NAME_MAX = 256
 
 cdef struct transport_t
@@ -27,12 +28,18 @@ cdef struct endpoint_t:
     unsigned long long file_id      # ipc: the inode of the socket file bind made (0: none)
     int tos                         # tcp: IP type of service for connect (TOS at resolve time)
     bint temp_dir                   # ipc "*": listen makes (and unbound removes) a private dir
+    mq_addr_t local                 # udp: the address bound, or the multicast interface's
+    bint multicast                  # udp: addr is a multicast group
+    int ifindex                     # udp: the interface named (IPv6 multicast), 0: any
+    bint bound                      # datagram rows: made by bind (receives), not connect (sends)
 
 cdef struct transport_t:
     const char *scheme
     int engine_kind             # what speaks on its connections (ENGINE_*)
     bint in_process             # inproc: no fd; the context joins the pipes itself
     bint reported_by_has        # zmq.has(scheme) is True (libzmq names ipc, pgm, ...; not tcp, inproc)
+    bint datagram               # udp: bind and connect both make a session (connect_start opens
+                                # the socket; no listener), for the types that take groups only
     # Fills ep (addr, name = scheme://address, ...) from `address`, what
     # follows "scheme://"; for_bind allows wildcards. No fd, no file made.
     # 0, or -1 with errno (EINVAL, ENODEV, ENAMETOOLONG). May block (DNS).

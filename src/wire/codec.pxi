@@ -472,6 +472,54 @@ cdef int subscription_from_command(msg_t *m) noexcept nogil:
     return 1
 
 
+cdef int join_from_command(msg_t *m) noexcept nogil:
+    """RFC 48's JOIN/LEAVE commands become the group messages RADIO reads
+    (MSG_JOIN/MSG_LEAVE, the group on the message). 1: *m was one and is
+    now its message form; 0: not one; -1 (errno ENOMEM or, for a group
+    over GROUP_MAX bytes, EPROTO; *m closed)."""
+    global errno
+    cdef msg_t g
+    cdef size_t name_len
+    cdef unsigned int flags
+    cdef int rc
+    if command_is(m, b"JOIN"):
+        name_len, flags = 5, MSG_JOIN
+    elif command_is(m, b"LEAVE"):
+        name_len, flags = 6, MSG_LEAVE
+    else:
+        return 0
+    msg_init(&g)
+    g.flags = flags
+    rc = msg_set_group(&g, msg_data(m) + name_len, m.size - name_len)
+    msg_close(m)
+    if rc != 0:
+        errno = EPROTO if rc == EINVAL else rc
+        return -1
+    memcpy(m, &g, sizeof(msg_t))
+    return 1
+
+
+cdef int join_to_command(msg_t *m) noexcept nogil:
+    """DISH's group message *m (MSG_JOIN/MSG_LEAVE) as its JOIN or LEAVE
+    command (MSG_COMMAND), in place. -1 (errno ENOMEM, *m unchanged)."""
+    global errno
+    cdef const char *name = b"JOIN" if m.flags & MSG_JOIN else b"LEAVE"
+    cdef size_t n
+    cdef const unsigned char *g = msg_group(m, &n)
+    cdef size_t nlen = strlen(name)
+    cdef msg_t cmd
+    if msg_init_size(&cmd, 1 + nlen + n) < 0:
+        errno = ENOMEM
+        return -1
+    command_name_put(msg_data(&cmd), name)
+    if n:
+        memcpy(msg_data(&cmd) + 1 + nlen, g, n)
+    cmd.flags = MSG_COMMAND
+    msg_close(m)
+    memcpy(m, &cmd, sizeof(msg_t))
+    return 0
+
+
 cdef int subscription_to_command(msg_t *m) noexcept nogil:
     """The subscription message *m (0x01/0x00 + topic) as the body of its
     SUBSCRIBE or CANCEL command, in a new message (MSG_COMMAND), for a

@@ -226,6 +226,13 @@ class NetnsHost:
                 return has == up
             time.sleep(0.02)
 
+    def route_multicast(self, group):
+        """Routes one multicast group over the veth on both sides, so that
+        multicast between the two ends needs nothing else of either
+        namespace's routing (the routes go with the link)."""
+        _ip("route", "add", f"{group}/32", "dev", self.host_if)
+        _ip("-n", self.name, "route", "add", f"{group}/32", "dev", self.peer_if)
+
     # -- addresses
     def tcp(self, port):
         """A tcp endpoint on the peer's side of the link."""
