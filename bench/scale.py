@@ -8,7 +8,9 @@ process measures, in this order:
   storm   connect storm: the clients have made their DEALERs (not yet
           connected) and said so; the timer starts when they are told to
           go and stops when the ROUTER has received one message from every
-          peer (each DEALER connects, then sends b"hello").
+          peer (each DEALER connects, then sends b"hello").  Also the CPU
+          time the ROUTER process (all threads) spent in that window: on a
+          shared box a steadier view of the ROUTER's part than wall time.
   rtt     one round trip to every peer: the ROUTER sends b"ping" to each
           identity, then receives every reply (the clients echo).
   rss     RSS per connection of the ROUTER process: VmRSS after the round
@@ -20,7 +22,9 @@ process measures, in this order:
           round trip checks that no peer was dropped.
 
 Client processes use the same implementation as the ROUTER, so a row is
-"a 10,000-peer system on mqcore" against the same on pyzmq.  BACKLOG is
+"a 10,000-peer system on mqcore" against the same on pyzmq; with
+--client-impl zmq (or mqcore) both ROUTERs face the same clients, which
+isolates the ROUTER side.  BACKLOG is
 4096 on the ROUTER for both (libzmq's default of 100 turns a storm into SYN
 retries a second apart).  Each measurement is a fresh router process (this
 script with --role router), one per implementation per repetition,
@@ -55,6 +59,7 @@ HEARTBEAT_TIMEOUT_MS = 30000
 BACKLOG = 4096
 METRICS = (  # key, label, unit, format
     ("storm_s", "connect storm", "s", "%.2f"),
+    ("storm_cpu_s", "ROUTER CPU during the storm", "s", "%.2f"),
     ("rtt_s", "round trip to every peer", "s", "%.3f"),
     ("idle_cpu_pct", "idle CPU, heartbeats on", "% core", "%.1f"),
     ("rss_per_conn_kib", "RSS per connection", "KiB", "%.1f"),
@@ -200,25 +205,27 @@ def run_router(zmq, args):
     clients = []
     try:
         for index, count in enumerate(per_client):
-            clients.append(ClientProcess(["--role", "clients", "--impl", args.impl, "--index", index,
+            client_impl = args.impl if args.client_impl == "same" else args.client_impl
+            clients.append(ClientProcess(["--role", "clients", "--impl", client_impl, "--index", index,
                                           "--count", count, "--endpoint", endpoint,
                                           "--heartbeats", args.heartbeats]))
         for client in clients:
             client.wait_ready()
         time.sleep(0.2)  # let the clients' import settle before the baseline
         rss_before = rss_kib()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         for client in clients:
             client.go()
         identities = receive_from_all(zmq, router, args.peers, b"hello", "connect storm")
         storm = time.perf_counter() - start
+        storm_cpu = cpu_seconds() - cpu_start
         rtt = round_trip(zmq, router, identities, "round trip")
         rss_after = rss_kib()
         cpu_start, wall_start = cpu_seconds(), time.perf_counter()
         time.sleep(args.idle)
         idle_cpu = (cpu_seconds() - cpu_start) / (time.perf_counter() - wall_start)
         round_trip(zmq, router, identities, "round trip after the idle window")
-        return {"storm_s": storm, "rtt_s": rtt, "idle_cpu_pct": 100.0 * idle_cpu,
+        return {"storm_s": storm, "storm_cpu_s": storm_cpu, "rtt_s": rtt, "idle_cpu_pct": 100.0 * idle_cpu,
                 "rss_per_conn_kib": (rss_after - rss_before) / args.peers,
                 "rss_before_kib": rss_before, "rss_after_kib": rss_after}
     finally:
@@ -240,7 +247,7 @@ def split_peers(peers, clients):
 def run_once(impl, args):
     """A fresh router process for one implementation; returns its numbers or {'error': ...}."""
     argv = [sys.executable, "-X", "faulthandler", os.path.abspath(__file__), "--role", "router",
-            "--impl", impl, "--heartbeats", args.heartbeats, "--peers", str(args.peers), "--clients", str(args.clients),
+            "--impl", impl, "--client-impl", args.client_impl, "--heartbeats", args.heartbeats, "--peers", str(args.peers), "--clients", str(args.clients),
             "--idle", str(args.idle), "--io-timeout", str(args.io_timeout)]
     rc, out, err = run_process(argv, timeout=args.run_timeout)
     result = last_json_line(out)
@@ -304,6 +311,9 @@ def parse_args():
     parser.add_argument("--peers", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4, help="client processes (default %(default)s)")
     parser.add_argument("--idle", type=float, default=5.0, help="idle window, seconds (default %(default)s)")
+    parser.add_argument("--client-impl", choices=("same",) + common.IMPLS, default="same",
+                        help="implementation of the client processes: the ROUTER's (default), or "
+                             "one fixed for both runs, to see the ROUTER side alone")
     parser.add_argument("--heartbeats", choices=("both", "clients", "router", "none"), default="both",
                         help="which side sets HEARTBEAT_IVL (default %(default)s; with 'clients' the "
                              "ROUTER only answers PINGs)")
@@ -332,8 +342,9 @@ def main():
             common.emit_json(run_router(zmq, args))
         return
     impls = common.IMPLS if args.impl == "both" else (args.impl,)
-    print("%d peers over %d client processes, idle window %.0f s, heartbeats %s, RLIMIT_NOFILE %d"
-          % (args.peers, args.clients, args.idle, args.heartbeats, raise_nofile()))
+    print("%d peers over %d client processes (%s), idle window %.0f s, heartbeats %s, RLIMIT_NOFILE %d"
+          % (args.peers, args.clients, "same implementation" if args.client_impl == "same"
+             else common.IMPL_LABELS[args.client_impl], args.idle, args.heartbeats, raise_nofile()))
     runs = []
     for rep in range(args.reps):
         run = {}
