@@ -318,7 +318,7 @@ def parse_args():
                         help="which side sets HEARTBEAT_IVL (default %(default)s; with 'clients' the "
                              "ROUTER only answers PINGs)")
     parser.add_argument("--reps", type=int, default=2, help="runs per implementation (default %(default)s)")
-    parser.add_argument("--io-timeout", type=int, default=60_000, help="ms per blocking call")
+    parser.add_argument("--io-timeout", type=int, default=20_000, help="ms per blocking call")
     parser.add_argument("--run-timeout", type=float, default=240.0, help="s per router process")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", help="write every run's numbers to this file")
