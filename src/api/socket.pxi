@@ -555,7 +555,9 @@ cdef class Socket:
         and received (a multipart message counts once), messages dropped at
         a high-water mark or for want of a peer, and connections made and
         lost (network handshakes done and broken, inproc peers attached and
-        gone)."""
+        gone), and of the messages sent how many the calling thread wrote
+        to the connection itself, whole (msgs_direct: the fast path to an
+        idle tcp/ipc connection)."""
         if self._origin is not None:
             return Socket.stats(self._origin)
         cdef sock_stats_t st
@@ -569,7 +571,7 @@ cdef class Socket:
         return {
             "msgs_sent": st.msgs_sent, "bytes_sent": st.bytes_sent,
             "msgs_received": st.msgs_received, "bytes_received": st.bytes_received,
-            "msgs_dropped": st.msgs_dropped,
+            "msgs_dropped": st.msgs_dropped, "msgs_direct": st.msgs_direct,
             "connects": conns + st.inproc_attached, "disconnects": disconns + st.inproc_detached,
         }
 
