@@ -14,6 +14,7 @@ Examples:
     python bench/latency.py                               # tcp 1B pair+reqrep, 5 rounds x 20,000
     python bench/latency.py --rounds 3 --transport ipc --pattern pair
     python bench/latency.py --baseline /tmp/old            # /tmp/old/mqcore: an older build
+    python bench/latency.py --cpus 0                       # everything on one CPU
 """
 
 import argparse
@@ -28,15 +29,17 @@ import _common as common
 LAT = os.path.join(common.BENCH_DIR, "lat.py")
 
 
-def run_lat(impl, pattern, transport, size, round_trips, pythonpath, timeout):
-    """One lat.py process; its JSON result (with 'error' on failure)."""
+def run_lat(impl, pattern, transport, size, round_trips, pythonpath, timeout, cpus=None):
+    """One lat.py process (pinned to `cpus`, with its echo process, when
+    given); its JSON result (with 'error' on failure)."""
     argv = [sys.executable, LAT, "--json", "--impl", impl, "--pattern", pattern,
             "--transport", transport, "--size", str(size), "--round-trips", str(round_trips)]
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                              preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     except subprocess.TimeoutExpired:
         return {"error": "timed out after %ds" % timeout}
     for line in reversed(proc.stdout.splitlines()):
@@ -68,13 +71,15 @@ def span(values, fmt="%.1f"):
 def run_case(args, pattern, size):
     who = contenders(args)
     results = {label: [] for label, _, _ in who}
-    print("## %s %s %s, %d round trips x %d rounds" % (
-        pattern, args.transport, common.format_size(size), args.round_trips, args.rounds), flush=True)
+    print("## %s %s %s, %d round trips x %d rounds%s" % (
+        pattern, args.transport, common.format_size(size), args.round_trips, args.rounds,
+        ", pinned to CPU %s" % ",".join(map(str, sorted(args.cpus))) if args.cpus else ""), flush=True)
     for r in range(args.rounds):
         # Rotate who goes first: the first run of a round meets a cold cache.
         order = who[r % len(who):] + who[:r % len(who)]
         for label, impl, path in order:
-            res = run_lat(impl, pattern, args.transport, size, args.round_trips, path, args.timeout)
+            res = run_lat(impl, pattern, args.transport, size, args.round_trips, path, args.timeout,
+                          args.cpus)
             results[label].append(res)
             if "error" in res:
                 print("  round %d %-11s FAILED: %s" % (r + 1, label, res["error"]), flush=True)
@@ -112,6 +117,8 @@ def main(argv=None):
     parser.add_argument("--round-trips", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline", help="a directory holding another mqcore/ build to compare with")
+    parser.add_argument("--cpus", type=lambda t: {int(c) for c in t.split(",")},
+                        help="pin every run and its echo process to these CPUs, e.g. 0")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per lat.py process")
     parser.add_argument("--json", help="write every result to this file")
     args = parser.parse_args(argv)

@@ -58,6 +58,7 @@ cdef struct pipe_end_t:
     unsigned int match_gen      # [owner] dist: matched the current message
     bint mb_reserved            # its owner's mailbox holds command slots for it
     chunk_t *meta               # [owner] properties of the messages now read (a ref), or NULL
+    unsigned long long fast_mark    # [owner] the owner's msgs_received when it last sent here (fast_write)
 
 cdef struct fastw_t:
     # The fast write path (engine/fast_write.pxi): end 0's owner may write a
