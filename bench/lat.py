@@ -21,11 +21,19 @@ Examples:
     python bench/lat.py --impl zmq --transport ipc --size 1KiB --json
     python bench/lat.py --impl mqcore --pattern reqrep --transport tcp
     python bench/lat.py --impl zmq --mechanism curve --transport tcp
+    python bench/lat.py --impl socket --transport tcp --size 1   # the floor
+
+`--impl socket` is the floor a messaging library is measured against: a
+plain Python TCP socket ping-pong (TCP_NODELAY, blocking sendall/recv) with
+the same process layout (the measuring side binds 127.0.0.1, an echo
+process connects) and the same timing loop. tcp only; --pattern is ignored.
+bench/latency.py runs it, pyzmq and mqcore in one run and prints ratios.
 """
 
 import argparse
 import math
 import os
+import socket
 import sys
 import time
 
@@ -63,6 +71,78 @@ def percentile(sorted_samples, fraction):
     """Nearest-rank percentile: a value that was actually observed."""
     index = max(0, min(len(sorted_samples) - 1, math.ceil(fraction * len(sorted_samples)) - 1))
     return sorted_samples[index]
+
+
+# ------------------------------------------------------- plain socket floor
+
+class RawSocket:
+    """A connected TCP socket with lat.py's send/recv: whole messages of a
+    fixed size (TCP is a byte stream, so recv loops until it has them)."""
+
+    def __init__(self, sock, size):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock, self.size = sock, size
+        self.send = sock.sendall
+        self._recv = sock.recv
+
+    def recv(self):
+        data = self._recv(self.size)
+        if not data:
+            raise common.BenchError("peer closed the connection")
+        while len(data) < self.size:
+            more = self._recv(self.size - len(data))
+            if not more:
+                raise common.BenchError("peer closed the connection")
+            data += more
+        return data
+
+
+def run_socket_case(transport, size, round_trips, warmup, io_timeout_ms, report):
+    """The plain-socket floor for one size: same layout and loop as run_case."""
+    case = {"bench": "lat", "impl": "socket", "pattern": "pair", "mechanism": "null",
+            "transport": transport, "size": size, "round_trips": round_trips}
+    if transport != "tcp":
+        report(dict(case, error="--impl socket is tcp only"))
+        raise common.BenchError("--impl socket is tcp only")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    peer = conn = None
+    try:
+        listener.settimeout(io_timeout_ms / 1e3)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        endpoint = "tcp://127.0.0.1:%d" % listener.getsockname()[1]
+        peer = common.Peer(os.path.abspath(__file__), [
+            "--role", "echo", "--impl", "socket", "--endpoint", endpoint, "--size", size,
+            "--total", warmup + round_trips, "--io-timeout", io_timeout_ms])
+        conn, _ = listener.accept()
+        conn.settimeout(io_timeout_ms / 1e3)
+        result = latency_stats(time_round_trips(RawSocket(conn, size), size, round_trips, warmup))
+        warning = peer.release()
+        peer = None
+        if warning:
+            result["warning"] = warning
+        report(dict(case, **result))
+    except Exception as exc:
+        report(dict(case, error=common.exception_text(exc)
+                    + ("; " + peer.describe_failure() if peer is not None else "")))
+        raise
+    finally:
+        if conn is not None:
+            conn.close()
+        listener.close()
+        if peer is not None:
+            peer.kill()
+
+
+def run_socket_echo_role(args):
+    """Child process of run_socket_case: connect, echo, wait for release."""
+    host, port = args.endpoint[len("tcp://"):].rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=args.io_timeout / 1e3)
+    try:
+        echo(RawSocket(sock, args.size[0]), args.total)
+        common.wait_for_release()
+    finally:
+        sock.close()
 
 
 # ----------------------------------------------------------------- one case
@@ -150,7 +230,8 @@ def format_result(result):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--impl", choices=common.IMPLS, default="zmq")
+    parser.add_argument("--impl", choices=common.IMPLS + ("socket",), default="zmq",
+                        help="socket: plain Python TCP ping-pong, the floor (tcp only)")
     parser.add_argument("--pattern", choices=sorted(common.LAT_PATTERNS), default="pair",
                         help="PAIR<->PAIR or REQ<->REP (default %(default)s)")
     parser.add_argument("--transport", action="append", choices=common.TRANSPORTS,
@@ -178,6 +259,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.impl == "socket":
+        return socket_main(args)
     zmq = common.load_impl(args.impl)
     if args.role == "echo":
         run_echo_role(zmq, args)
@@ -195,6 +278,22 @@ def main(argv=None):
                          args.warmup, args.io_timeout, report, args.mechanism)
             except Exception:
                 failures += 1  # already reported; go on with the next case
+    return 1 if failures else 0
+
+
+def socket_main(args):
+    if args.role == "echo":
+        run_socket_echo_role(args)
+        return 0
+    report = common.emit_json if args.json else (lambda r: print(format_result(r), flush=True))
+    round_trips = max(1, args.round_trips or common.lat_round_trips(args.quick))
+    failures = 0
+    for transport in args.transport or ("tcp",):
+        for size in args.size or common.LAT_SIZES:
+            try:
+                run_socket_case(transport, size, round_trips, args.warmup, args.io_timeout, report)
+            except Exception:
+                failures += 1
     return 1 if failures else 0
 
 

@@ -54,6 +54,16 @@ static inline int mq_int_xchg_sc(int *p, int v)
 static inline void mq_fence_sc(void)
 { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
+/* Inside a spin-wait loop: tells the CPU (and a hyperthread sibling). */
+static inline void mq_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* A counter one thread bumps and another reads: the load is seq_cst so it
  * can close a handshake; the store is a plain release (it runs per message)
  * and its side of a handshake is closed by mq_fence_sc(). */

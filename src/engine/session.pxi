@@ -59,6 +59,7 @@ cdef struct session_t:
     bint pipe_done              # the socket ended the pipe: flush, then finish
     bint skip_in                # dropping the rest of a message cut by a reconnect
     bint skip_out               # likewise, outbound
+    pipe_t *fast_pipe           # the pipe whose fast write path the engine opened, or NULL
     pipe_end_t *zap             # our end of the pipe to the ZAP handler while asking (zap.pxi)
     int groups                  # GROUPS_OUT (RADIO), GROUPS_IN (DISH), 0: no group framing
     msg_t group_half            # [groups] out: the body behind the group frame sent; in: the group frame read
@@ -233,7 +234,26 @@ cdef inline void session_drop_group_half(session_t *s) noexcept nogil:
         s.group_holding = False
 
 
+cdef void session_fast_on(session_t *s, stream_out_t *out) noexcept nogil:
+    """The engine is idle with nothing buffered: the socket's thread may
+    write to the fd itself (fast_write.pxi)."""
+    if s.pipe == NULL or s.h.fd < 0 or s.groups:
+        return      # RADIO/DISH sessions turn group messages into frames
+    if s.fast_pipe != NULL and s.fast_pipe != s.pipe.pipe:
+        session_fast_off(s)
+    s.fast_pipe = s.pipe.pipe
+    fastw_open(&s.fast_pipe.fw, s.h.fd, out)
+
+
+cdef inline void session_fast_off(session_t *s) noexcept nogil:
+    """Before the io thread touches the engine's out buffer or the fd."""
+    if s.fast_pipe != NULL:
+        fastw_close(&s.fast_pipe.fw)
+        s.fast_pipe = NULL
+
+
 cdef void session_close_fd(session_t *s) noexcept nogil:
+    session_fast_off(s)
     if s.h.fd >= 0:
         handle_forget(s.h.io, &s.h)
         close(s.h.fd)

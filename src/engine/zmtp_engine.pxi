@@ -77,6 +77,7 @@ cdef void zmtp_fini(session_t *s) noexcept nogil:
 
 cdef void zmtp_unplug(session_t *s) noexcept nogil:
     cdef zmtp_t *z = zmtp(s)
+    session_fast_off(s)
     if s.h.io != NULL:
         timer_cancel(&s.h.io.timers, &z.hb)
     z.greet_got = 0
@@ -139,6 +140,7 @@ cdef void zmtp_restart_input(session_t *s) noexcept nogil:
 
 
 cdef bint zmtp_has_output(session_t *s) noexcept nogil:
+    session_fast_off(s)     # the socket's thread may be filling the buffer
     return stream_out_pending(&zmtp(s).out)
 
 
@@ -546,6 +548,7 @@ cdef inline void zmtp_move_commands(session_t *s, zmtp_t *z) noexcept nogil:
 cdef void zmtp_queue_pong(session_t *s, zmtp_t *z, msg_t *ping) noexcept nogil:
     cdef unsigned char pong[PING_MAX]
     cdef size_t n = pong_build(pong, ping)
+    session_fast_off(s)     # the buffer is the io thread's again
     if z.mech.encode == NULL and not z.out.has_big and z.cmd_len == 0 and z.out.len + PING_MAX <= OUT_BUF:
         # Between frames with nothing held back: straight out, so that a
         # burst of PINGs is answered PING for PING while there is room.
@@ -641,6 +644,7 @@ cdef void zmtp_write(session_t *s) noexcept nogil:
     cdef ssize_t n
     cdef bint full
     cdef int rc
+    session_fast_off(s)     # the buffer may hold the rest of a short fast write
     while True:
         rc = zmtp_fill(s, z)
         if rc < 0:
@@ -665,6 +669,18 @@ cdef void zmtp_write(session_t *s) noexcept nogil:
         handle_want(s.h.io, &s.h, s.h.events & ~MQ_POLLOUT)
     if s.pipe_done and s.state == S_ACTIVE:
         session_destroy(s)
+    elif zmtp_can_write_fast(s, z):
+        session_fast_on(s, &z.out)
+
+
+cdef inline bint zmtp_can_write_fast(session_t *s, zmtp_t *z) noexcept nogil:
+    """Idle, and what the socket would hand us is plain framing: the socket
+    may write its next message itself (fast_write.pxi). out_idle says the
+    last look at the pipe found it empty."""
+    return (s.out_idle and s.state == S_ACTIVE and s.pipe != NULL and not s.pipe_done
+            and not s.skip_out and not s.terminating and s.h.fd >= 0
+            and z.mech.encode == NULL and z.cmd_len == 0 and not z.ping_pending
+            and not stream_out_pending(&z.out) and not conflating(&s.o))
 
 
 cdef engine_ops_t ZMTP_ENGINE

@@ -16,6 +16,7 @@ cdef extern from "mq_atomic.h" nogil:
     void mq_int_store_sc(int *p, int v)
     int mq_int_load_sc(int *p)
     int mq_int_xchg_sc(int *p, int v)
+    void mq_cpu_relax()
     void mq_fence_sc()
     uint64_t mq_u64_load(uint64_t *p)
     void mq_u64_store_release(uint64_t *p, uint64_t v)

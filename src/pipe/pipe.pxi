@@ -58,10 +58,19 @@ cdef struct pipe_end_t:
     unsigned int match_gen      # [owner] dist: matched the current message
     bint mb_reserved            # its owner's mailbox holds command slots for it
     chunk_t *meta               # [owner] properties of the messages now read (a ref), or NULL
+    unsigned long long fast_mark    # [owner] the owner's msgs_received when it last sent here (fast_write)
+
+cdef struct fastw_t:
+    # The fast write path (engine/fast_write.pxi): end 0's owner may write a
+    # message to the connection's fd itself while this is open.
+    int lock                    # [any] atomic spin flag: its holder owns the fields below
+    int fd                      # [lock] the connection's fd while open, -1 closed
+    void *out                   # [lock] stream_out_t*: the engine's (empty) out buffer
 
 cdef struct pipe_t:
     int refcnt                  # [any] atomic
     pipe_end_t ends[2]
+    fastw_t fw
 
 
 cdef inline int lwm_for(int hwm) noexcept nogil:
@@ -90,6 +99,7 @@ cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
         set_errno(ENOMEM)
         return NULL
     p.refcnt = 2
+    p.fw.fd = -1
     p.ends[0].pipe = p
     p.ends[1].pipe = p
     p.ends[0].peer = &p.ends[1]

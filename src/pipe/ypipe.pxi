@@ -222,3 +222,38 @@ cdef inline msg_t *ypipe_peek(ypipe_t *p) noexcept nogil:
     if not ypipe_check_read(p):
         return NULL
     return yq_front(p)
+
+
+cdef int ypipe_unflushed(ypipe_t *p, msg_t **out, int max) noexcept nogil:
+    """[writer] The items written but not flushed yet, oldest first, into
+    out; how many, or -1 when there are more than max. The reader cannot
+    see them, so the writer may still take them back (ypipe_unwrite_all)."""
+    cdef yq_chunk_t *chunk = p.back_chunk
+    cdef int pos = p.back_pos
+    cdef msg_t *cur = yq_back(p)
+    cdef int n = 0, i
+    cdef msg_t *t
+    # Walk back from the write position; every chunk passed lies after the
+    # one holding w, so the reader never touches its links meanwhile.
+    while cur != p.w:
+        if n == max:
+            return -1
+        if pos:
+            pos -= 1
+        else:
+            chunk = chunk.prev
+            pos = YQ_N - 1
+        cur = &chunk.values[pos]
+        out[n] = cur
+        n += 1
+    for i in range(n // 2):
+        t = out[i]
+        out[i] = out[n - 1 - i]
+        out[n - 1 - i] = t
+    return n
+
+
+cdef void ypipe_unwrite_all(ypipe_t *p) noexcept nogil:
+    """[writer] Drops every item not flushed yet, complete ones too."""
+    p.f = p.w
+    ypipe_rollback(p)

@@ -19,6 +19,8 @@ cdef struct sock_stats_t:
     unsigned long long msgs_dropped
     unsigned long long inproc_attached
     unsigned long long inproc_detached
+    unsigned long long msgs_direct      # written to the fd by the caller's thread (fast_write)
+    unsigned long long msgs_direct_part # ... in part, the io thread wrote the rest
 
 cdef struct held_msg_t:
     # a frame a type held back for the next recv (ROUTER's body behind its
@@ -284,7 +286,23 @@ cdef inline void sock_flush_pipe(sock_t *s, pipe_end_t *e) noexcept nogil:
     """Publishes what was written to e. Waking a sleeping reader is left
     for sock_send_wakes, which the Python layer calls without the GIL: the
     woken thread (often a Python thread of this process) may then run at
-    once instead of blocking on the GIL we would still hold."""
+    once instead of blocking on the GIL we would still hold. An idle
+    connection takes the message straight from this thread (fast_write)
+    when it is the first send on e since the socket received a message: a
+    request/reply rhythm, where the hop costs the round trip its latency.
+    A stream of sends goes through the io thread, which packs many into
+    one write (written one by one from here, a 64 B stream was 30-90%
+    slower)."""
+    cdef int fast = 0
+    if e.fast_mark != s.stats.msgs_received:
+        e.fast_mark = s.stats.msgs_received
+        fast = fastw_send(e)
+    if fast == 1:
+        s.stats.msgs_direct += 1
+        return
+    if fast == 2:
+        s.stats.msgs_direct_part += 1
+        return
     if ypipe_flush(e.outq):
         return
     if s.nwakes == 16:
