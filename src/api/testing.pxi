@@ -1177,3 +1177,10 @@ def _error_command(bytes reason):
     back = PyBytes_FromStringAndSize(<const char *>r, rlen)
     msg_close(&m)
     return body, back
+
+
+def _transport_rows():
+    """The transport table as (scheme, reported_by_has) pairs, for the test
+    that has() is derived from it."""
+    return [(TRANSPORTS[i].scheme.decode(), bool(TRANSPORTS[i].reported_by_has))
+            for i in range(NTRANSPORTS)]
