@@ -124,6 +124,7 @@ def _bind(lib):
         "zmq_has": ([c_char_p], c_int),
         "zmq_version": ([ctypes.POINTER(c_int)] * 3, None),
     }
+    sigs.update(_monitor_sigs())
     for name, (args, res) in sigs.items():
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, res
@@ -165,6 +166,13 @@ class Socket:
 
     def connect(self, endpoint):
         _check(_lib.zmq_connect(self.handle, endpoint.encode()))
+
+    def monitor(self, endpoint, events=0xFFFF):
+        """zmq_socket_monitor: events published on a PAIR bound at endpoint
+        (inproc, this context); read them with read_event from a PAIR
+        connected there. events: a mask of the version-1 events (ALL is
+        0xFFFF; libzmq refuses higher bits with EINVAL)."""
+        _check(_lib.zmq_socket_monitor(self.handle, endpoint.encode(), events))
 
     def connect_peer(self, endpoint) -> int:
         """PEER's connect: the routing id of the new peer."""
@@ -246,6 +254,20 @@ class Socket:
         while parts[-1].more:
             parts.append(self.recv(flags))
         return [p.data for p in parts]
+
+
+def _monitor_sigs():
+    return {"zmq_socket_monitor": ([ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int], ctypes.c_int)}
+
+
+def read_event(pair) -> tuple:
+    """One monitor event from a PAIR connected to a monitor endpoint:
+    (event, value, endpoint), as libzmq 4.x lays it out (u16 event and u32
+    value in the first frame, the endpoint in the second)."""
+    first, address = pair.recv_multipart()
+    event = int.from_bytes(first[:2], sys.byteorder)
+    value = int.from_bytes(first[2:6], sys.byteorder)
+    return event, value, address.decode()
 
 
 class Context:

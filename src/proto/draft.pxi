@@ -63,8 +63,13 @@ cdef int server_send(sock_t *s, msg_t *m) noexcept nogil:
     if m.flags & MSG_MORE:
         return EINVAL
     e = <pipe_end_t *>mq_idmap_get(route_state(s).ids, <unsigned char *>&rid, 4)
-    if e == NULL or e.closed or e.peer_gone:
+    if e == NULL or e.closed:
         return EHOSTUNREACH
+    if e.peer_gone:
+        # As libzmq: a peer that left keeps its id until what it sent
+        # before leaving has been read (its pipe is let go at the end
+        # mark); until then it is only a peer that takes nothing now.
+        return EAGAIN
     if not pipe_check_write(e):
         return EAGAIN
     m.routing_id = 0
