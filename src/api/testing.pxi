@@ -1218,6 +1218,8 @@ def _udp_encode(bytes group, bytes body):
         return PyBytes_FromStringAndSize(<const char *>out, n) if n else None
     finally:
         free(out)
+
+
 def _transport_rows():
     """The transport table as (scheme, reported_by_has) pairs, for the test
     that has() is derived from it."""
