@@ -299,6 +299,11 @@ cdef class Socket:
             rec.kind = EP_INPROC_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
+        elif rec.ep.tp.bind_connects:
+            # pgm/epgm: bind and connect both make the session (libzmq)
+            self._connect_session(endpoint, rec)
+            self._record(endpoint, rec)
+            self._last_endpoint = endpoint.encode()
         else:
             self._bind_listener(endpoint, rec)
 

@@ -30,6 +30,10 @@ cdef struct options_t:
     int heartbeat_timeout
     int connect_timeout
     int tcp_maxrt
+    int rate                    # multicast (pgm): kbit/s
+    int recovery_ivl            # ms
+    int multicast_hops
+    int multicast_maxtpdu
     int probe_router
     int router_mandatory
     int router_handover
@@ -153,6 +157,10 @@ _OPTION_FIELDS = {
     "heartbeat_timeout": (OPTK_INT, _off(&_layout.heartbeat_timeout)),
     "connect_timeout": (OPTK_INT, _off(&_layout.connect_timeout)),
     "tcp_maxrt": (OPTK_INT, _off(&_layout.tcp_maxrt)),
+    "rate": (OPTK_INT, _off(&_layout.rate)),
+    "recovery_ivl": (OPTK_INT, _off(&_layout.recovery_ivl)),
+    "multicast_hops": (OPTK_INT, _off(&_layout.multicast_hops)),
+    "multicast_maxtpdu": (OPTK_INT, _off(&_layout.multicast_maxtpdu)),
     "probe_router": (OPTK_INT, _off(&_layout.probe_router)),
     "router_mandatory": (OPTK_INT, _off(&_layout.router_mandatory)),
     "router_handover": (OPTK_INT, _off(&_layout.router_handover)),

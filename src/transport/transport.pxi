@@ -32,6 +32,7 @@ cdef struct transport_t:
     const char *scheme
     int engine_kind             # what speaks on its connections (ENGINE_*)
     bint in_process             # inproc: no fd; the context joins the pipes itself
+    bint bind_connects          # bind is connect (pgm, epgm: no listener, as libzmq)
     bint reported_by_has        # zmq.has(scheme) is True (libzmq names ipc, pgm, ...; not tcp, inproc)
     # Fills ep (addr, name = scheme://address, ...) from `address`, what
     # follows "scheme://"; for_bind allows wildcards. No fd, no file made.
