@@ -1177,3 +1177,22 @@ def _error_command(bytes reason):
     back = PyBytes_FromStringAndSize(<const char *>r, rlen)
     msg_close(&m)
     return body, back
+
+
+def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
+    """PGM loss on purpose (engine/pgm_engine.pxi), for sessions made after
+    this call: receivers drop the ODATA of the `drop` sequence numbers
+    (counted from the first one each hears) once, or with `forever` their
+    RDATA too; sources do not send the ODATA of the `skip` ones (from 0)
+    the first time. At most 16 of each."""
+    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip
+    drop = list(drop)[:16]
+    skip = list(skip)[:16]
+    for i, v in enumerate(drop):
+        g_pgm_drop[i] = v
+    for i, v in enumerate(skip):
+        g_pgm_skip[i] = v
+        g_pgm_skipped[i] = 0
+    g_pgm_ndrop = len(drop)
+    g_pgm_drop_forever = forever
+    g_pgm_nskip = len(skip)

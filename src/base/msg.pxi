@@ -16,6 +16,7 @@ cdef enum:
     MSG_IDENTITY = 8        # session -> ROUTER-like socket: the peer's routing id
     MSG_SUBSCRIBE = 16      # SUB/XSUB's own (un)subscription: a command to 3.1 peers
     MSG_METADATA = 32       # session -> socket: the properties of the messages that follow
+    MSG_SUBSCRIBE_ALL = 64  # session -> XPUB/PUB: put this pipe on every topic, silently (pgm)
 
 cdef struct chunk_t:
     chunk_t *next_free      # [any] link in the deferred-release stack; must stay first

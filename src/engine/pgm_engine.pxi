@@ -36,6 +36,11 @@ PGM_HEARTBEAT[:] = [100, 100, 100, 100, 1300, 7000, 16000, 25000, 30000]
 cdef uint32_t g_pgm_drop[16]
 cdef int g_pgm_ndrop = 0
 cdef bint g_pgm_drop_forever = False
+# ... and sources skip sending these ODATA once (sequence numbers from 0):
+# receivers must NAK them back.
+cdef uint32_t g_pgm_skip[16]
+cdef unsigned char g_pgm_skipped[16]
+cdef int g_pgm_nskip = 0
 
 cdef struct pgm_tslot_t:
     unsigned char *pkt          # the ODATA as sent (RDATA is made from it)
@@ -173,6 +178,7 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
         # to this pipe (libzmq attaches it subscribed to all).
         if s.pipe != NULL and msg_init_size(&m, 1) == 0:
             msg_data(&m)[0] = 1
+            m.flags |= MSG_SUBSCRIBE_ALL
             if session_push_msg(s, &m) == 0:
                 session_flush_in(s)
             else:
@@ -298,6 +304,15 @@ cdef bint pgm_rate_allows(session_t *s, pgm_t *g, size_t n) noexcept nogil:
     return False
 
 
+cdef bint pgm_test_skips(uint32_t sqn) noexcept nogil:
+    cdef int i
+    for i in range(g_pgm_nskip):
+        if g_pgm_skip[i] == sqn and not g_pgm_skipped[i]:
+            g_pgm_skipped[i] = 1
+            return True
+    return False
+
+
 cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
     cdef pgm_tslot_t *sl
     cdef unsigned char *apdu = g.buf + PGM_HEADER + PGM_DATA_HEADER
@@ -324,7 +339,8 @@ cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
                 return
         memcpy(sl.pkt, g.buf, g.pending_len)
         sl.len = g.pending_len
-        pgm_send_packet(s, g, g.buf, g.pending_len, g.addr.group.s_addr)
+        if not pgm_test_skips(g.next_sqn):
+            pgm_send_packet(s, g, g.buf, g.pending_len, g.addr.group.s_addr)
         g.pending_len = 0
         g.next_sqn += 1
         sent = True
