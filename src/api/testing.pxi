@@ -1196,3 +1196,16 @@ def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
     g_pgm_ndrop = len(drop)
     g_pgm_drop_forever = forever
     g_pgm_nskip = len(skip)
+
+
+def _pgm_test_counts(bint reset=False):
+    """What PGM sessions did since the last reset (engine/pgm_engine.pxi):
+    a dict of counters (losses are added when a receiver's session ends)."""
+    global g_pgm_counts
+    c = g_pgm_counts
+    out = {"dropped": c.dropped, "skipped": c.skipped, "naks_sent": c.naks_sent,
+           "ncfs_received": c.ncfs_received, "rdata_received": c.rdata_received,
+           "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses}
+    if reset:
+        memset(&g_pgm_counts, 0, sizeof(g_pgm_counts))
+    return out

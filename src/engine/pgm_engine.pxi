@@ -42,6 +42,21 @@ cdef uint32_t g_pgm_skip[16]
 cdef unsigned char g_pgm_skipped[16]
 cdef int g_pgm_nskip = 0
 
+# What PGM sessions did, for tests (api/testing.pxi _pgm_test_counts):
+# plain counters written by io threads, read once the sockets are closed.
+cdef struct pgm_counts_t:
+    long long dropped           # ODATA/RDATA the receive hook dropped
+    long long skipped           # ODATA the send hook did not send
+    long long naks_sent
+    long long ncfs_received
+    long long rdata_received    # repairs that filled a gap
+    long long naks_received
+    long long rdata_sent
+    long long losses            # messages given up (rx resets)
+
+cdef pgm_counts_t g_pgm_counts
+
+
 cdef struct pgm_tslot_t:
     unsigned char *pkt          # the ODATA as sent (RDATA is made from it)
     size_t len
@@ -96,6 +111,7 @@ cdef void pgm_free_window(pgm_t *g) noexcept nogil:
         free(g.txw)
         g.txw = NULL
     if g.rx_ready:
+        g_pgm_counts.losses += <long long>g.rx.losses
         pgm_rx_fini(&g.rx)
         g.rx_ready = False
     if g.has_cur:
@@ -309,6 +325,7 @@ cdef bint pgm_test_skips(uint32_t sqn) noexcept nogil:
     for i in range(g_pgm_nskip):
         if g_pgm_skip[i] == sqn and not g_pgm_skipped[i]:
             g_pgm_skipped[i] = 1
+            g_pgm_counts.skipped += 1
             return True
     return False
 
@@ -369,6 +386,7 @@ cdef void pgm_repair(session_t *s, pgm_t *g, uint32_t sqn, uint32_t group) noexc
     pgm_build_data(g.rbuf, PGM_RDATA, g.sport, g.addr.port, g.gsi, sqn, g.trail,
                    g.rbuf + PGM_HEADER + PGM_DATA_HEADER, n)
     pgm_send_packet(s, g, g.rbuf, sl.len, g.addr.group.s_addr)
+    g_pgm_counts.rdata_sent += 1
 
 
 cdef void pgm_on_upstream(session_t *s, pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
@@ -383,6 +401,7 @@ cdef void pgm_on_upstream(session_t *s, pgm_t *g, const pgm_pkt_t *pkt) noexcept
         return
     if pkt.nla != g.addr.iface.s_addr or pkt.group != g.addr.group.s_addr:
         return          # not for us as source (OpenPGM checks both too)
+    g_pgm_counts.naks_received += 1
     pgm_repair(s, g, pkt.sqn, pkt.group)
     for i in range(pkt.nak_count):
         if s.state != S_ACTIVE:
@@ -416,7 +435,10 @@ cdef bint pgm_test_drops(pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
         if g_pgm_drop[i] == rel:
             if pkt.type == PGM_ODATA and not g.dropped[i]:
                 g.dropped[i] = 1
+                g_pgm_counts.dropped += 1
                 return True
+            if g_pgm_drop_forever:
+                g_pgm_counts.dropped += 1
             return g_pgm_drop_forever
     return False
 
@@ -436,6 +458,7 @@ cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
                           g.addr.group.s_addr)
         if mq_pgm_sendto(s.h.fd, g.raw, dst, g.addr.port, pkt, n) < 0:
             break
+        g_pgm_counts.naks_sent += 1
     timer_cancel(session_timers(s), &g.timer)
     if due >= 0:
         timer_arm(session_timers(s), &g.timer, due)
@@ -472,8 +495,13 @@ cdef void pgm_on_packet(session_t *s, pgm_t *g, const unsigned char *p, size_t n
     if pkt.type == PGM_SPM:
         pgm_rx_on_spm(&g.rx, &pkt, now)
     elif pkt.type == PGM_NCF:
+        g_pgm_counts.ncfs_received += 1
         pgm_rx_on_ncf(&g.rx, pkt.sqn, now)
     elif not pgm_test_drops(g, &pkt):
+        if (pkt.type == PGM_RDATA and g.rx.started and not pgm_sqn_lt(pkt.sqn, g.rx.next)
+                and not pgm_sqn_lt(g.rx.lead, pkt.sqn)
+                and pgm_rx_slot(&g.rx, pkt.sqn).state == RS_MISSING):
+            g_pgm_counts.rdata_received += 1
         if pgm_rx_on_data(&g.rx, &pkt, from_addr, now) < 0:
             session_engine_error(s, False)
 

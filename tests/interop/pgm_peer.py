@@ -90,7 +90,8 @@ def scenario_ref_to_ours(ep, n=120, sub_kind=mqcore.SUB, drop=(), forever=False,
     sub.close(linger=0)
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got]}
+    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
+            "counts": _core._pgm_test_counts()}
 
 
 def scenario_ours_to_ref(ep, n=120, pub_kind=mqcore.PUB, skip=()):
@@ -116,7 +117,8 @@ def scenario_ours_to_ref(ep, n=120, pub_kind=mqcore.PUB, skip=()):
     sub.close()
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got], "xpub_saw": [str(e) for e in extra]}
+    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
+            "xpub_saw": [str(e) for e in extra], "counts": _core._pgm_test_counts()}
 
 
 def scenario_beyond_window(ep):
@@ -138,7 +140,8 @@ def scenario_beyond_window(ep):
     sub.close(linger=0)
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got]}
+    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
+            "counts": _core._pgm_test_counts()}
 
 
 def scenario_late_join(ep):
