@@ -598,7 +598,7 @@ cdef int pgm_init(session_t *s) noexcept nogil:
 
 
 cdef engine_ops_t PGM_ENGINE
-PGM_ENGINE.name = b"pgm"
+PGM_ENGINE.name = b"pgm-source-receiver"
 PGM_ENGINE.kind = ENGINE_PGM
 PGM_ENGINE.raw = False
 PGM_ENGINE.state_size = sizeof(pgm_t)
