@@ -479,31 +479,20 @@ cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
 cdef void pgm_on_packet(session_t *s, pgm_t *g, const unsigned char *p, size_t n,
                         uint32_t from_addr) noexcept nogil:
     cdef pgm_pkt_t pkt
-    cdef long long now
     if pgm_parse(p, n, &pkt) < 0:
         return          # malformed or not checksummed: dropped, as OpenPGM does
     if g.sender:
         pgm_on_upstream(s, g, &pkt)
         return
-    if pkt.dport != g.addr.port:
-        return
-    if pkt.type != PGM_ODATA and pkt.type != PGM_RDATA and pkt.type != PGM_SPM and pkt.type != PGM_NCF:
-        return
-    if not pgm_rx_same_source(&g.rx, &pkt):
-        return
-    now = mq_now_ms()
-    if pkt.type == PGM_SPM:
-        pgm_rx_on_spm(&g.rx, &pkt, now)
+    if pkt.type == PGM_ODATA or pkt.type == PGM_RDATA:
+        if pgm_test_drops(g, &pkt):
+            return
+        if pkt.type == PGM_RDATA and pgm_rx_fills_gap(&g.rx, &pkt):
+            g_pgm_counts.rdata_received += 1
     elif pkt.type == PGM_NCF:
         g_pgm_counts.ncfs_received += 1
-        pgm_rx_on_ncf(&g.rx, pkt.sqn, now)
-    elif not pgm_test_drops(g, &pkt):
-        if (pkt.type == PGM_RDATA and g.rx.started and not pgm_sqn_lt(pkt.sqn, g.rx.next)
-                and not pgm_sqn_lt(g.rx.lead, pkt.sqn)
-                and pgm_rx_slot(&g.rx, pkt.sqn).state == RS_MISSING):
-            g_pgm_counts.rdata_received += 1
-        if pgm_rx_on_data(&g.rx, &pkt, from_addr, now) < 0:
-            session_engine_error(s, False)
+    if pgm_rx_on_packet(&g.rx, &pkt, g.addr.port, from_addr, mq_now_ms()) < 0:
+        session_engine_error(s, False)
 
 
 cdef void pgm_receive(session_t *s, pgm_t *g) noexcept nogil:

@@ -447,3 +447,29 @@ cdef int pgm_rx_drain(pgm_rx_t *rx, pgm_deliver_fn deliver, pgm_drop_fn drop, vo
             rx.lead = rx.skip_to - 1
         rx.skip = False
     return RX_DONE
+
+
+cdef int pgm_rx_on_packet(pgm_rx_t *rx, const pgm_pkt_t *pkt, unsigned int port,
+                          uint32_t from_addr, long long now) noexcept nogil:
+    """A parsed packet heard on the group: what a receiver takes (ODATA,
+    RDATA, SPM, NCF of its source on its port) goes into the window; the
+    rest is ignored. 0, or -1 ENOMEM."""
+    if pkt.dport != port:
+        return 0
+    if pkt.type != PGM_ODATA and pkt.type != PGM_RDATA and pkt.type != PGM_SPM and pkt.type != PGM_NCF:
+        return 0
+    if not pgm_rx_same_source(rx, pkt):
+        return 0
+    if pkt.type == PGM_SPM:
+        pgm_rx_on_spm(rx, pkt, now)
+    elif pkt.type == PGM_NCF:
+        pgm_rx_on_ncf(rx, pkt.sqn, now)
+    else:
+        return pgm_rx_on_data(rx, pkt, from_addr, now)
+    return 0
+
+
+cdef bint pgm_rx_fills_gap(pgm_rx_t *rx, const pgm_pkt_t *pkt) noexcept nogil:
+    """pkt is data for a gap the window has."""
+    return (rx.started and not pgm_sqn_lt(pkt.sqn, rx.next) and not pgm_sqn_lt(rx.lead, pkt.sqn)
+            and pgm_rx_slot(rx, pkt.sqn).state == RS_MISSING)
