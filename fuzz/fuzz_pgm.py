@@ -185,5 +185,11 @@ def TestOneInput(data):
         stream_mode(mode, rest)
 
 
+if fuzzlib.atheris is not None:
+    # With an uninstrumented core, the branches of these checks are what
+    # guide the fuzzer (the instrumented build adds the core's own).
+    for _name in ("raw_mode", "stream_mode", "split_apdus", "shapes", "TestOneInput"):
+        globals()[_name] = fuzzlib.atheris.instrument_func(globals()[_name])
+
 if __name__ == "__main__":
     fuzzlib.main(TestOneInput, TARGET)

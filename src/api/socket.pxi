@@ -500,7 +500,7 @@ cdef class Socket:
         records = self._endpoints.get(endpoint)
         if not records:
             raise_errno(ENOENT)
-        keep = [rec for rec in records if rec.is_bind() != binds]
+        keep = [rec for rec in records if not rec.undone_by(binds)]
         if len(keep) == len(records):
             raise_errno(ENOENT)
         if keep:
@@ -510,7 +510,7 @@ cdef class Socket:
         for name in [n for n, r in self._endpoints.items() if not r]:
             del self._endpoints[name]
         for rec in records:
-            if rec.is_bind() != binds:
+            if not rec.undone_by(binds):
                 continue
             if rec.kind == EP_SESSION or rec.kind == EP_INPROC_CONNECTED:
                 # Leave the load-balancer now, as libzmq does, so no later
