@@ -1205,7 +1205,8 @@ def _pgm_test_counts(bint reset=False):
     c = g_pgm_counts
     out = {"dropped": c.dropped, "skipped": c.skipped, "naks_sent": c.naks_sent,
            "ncfs_received": c.ncfs_received, "rdata_received": c.rdata_received,
-           "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses}
+           "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses,
+           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits}
     if reset:
         memset(&g_pgm_counts, 0, sizeof(g_pgm_counts))
     return out

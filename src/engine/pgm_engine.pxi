@@ -24,6 +24,8 @@ cdef enum:
     PGM_TXW_MAX = 65536
     PGM_AMBIENT_SPM = 30000
     PGM_NAKS_PER_ROUND = 64
+    PGM_BURST_MS = 2
+    PGM_REPAIRS_MAX = 1024
     PGM_DATA_SOURCE_PORT = 0    # 0: a random source port (libzmq: OpenPGM's default)
 
 # OpenPGM's heartbeat SPM intervals after data, as libzmq sets them (ms)
@@ -53,6 +55,8 @@ cdef struct pgm_counts_t:
     long long naks_received
     long long rdata_sent
     long long losses            # messages given up (rx resets)
+    long long odata_sent
+    long long rate_waits        # times RATE held a packet back
 
 cdef pgm_counts_t g_pgm_counts
 
@@ -95,8 +99,10 @@ cdef struct pgm_t:
     double tokens               # bytes we may send now (RATE)
     long long refilled          # when tokens were last topped up
     double rate                 # bytes per ms
-    unsigned char *pending      # an ODATA the rate held back (in buf)
-    size_t pending_len
+    double burst                # the bucket's depth: a TPDU, or PGM_BURST_MS at RATE
+    size_t pending_len          # an ODATA the rate held back (in buf)
+    uint32_t repairs[PGM_REPAIRS_MAX]   # NAKed sequence numbers to send again
+    int nrepairs
 
 
 cdef inline pgm_t *pgm_state(session_t *s) noexcept nogil:
@@ -176,7 +182,10 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
         g.next_sqn = 0
         g.trail = 0
         g.rate = s.o.rate / 8.0      # kbit/s = bytes per ms x 8
-        g.tokens = s.o.multicast_maxtpdu
+        # The io thread's timers tick in ms: a bucket a TPDU deep would cap
+        # the rate at one TPDU a tick, whatever RATE says.
+        g.burst = max(<double>s.o.multicast_maxtpdu, g.rate * PGM_BURST_MS)
+        g.tokens = g.burst
         g.refilled = mq_now_ms()
         g.heartbeat = 0
     else:
@@ -305,17 +314,18 @@ cdef size_t pgm_fill_apdu(session_t *s, pgm_t *g, unsigned char *apdu) noexcept 
 
 
 cdef bint pgm_rate_allows(session_t *s, pgm_t *g, size_t n) noexcept nogil:
-    """RATE as a token bucket of one TPDU's depth: False arms the timer."""
+    """RATE as a token bucket (g.burst deep): False arms the timer."""
     cdef long long now = mq_now_ms()
     cdef double wait
     g.tokens += (now - g.refilled) * g.rate
     g.refilled = now
-    if g.tokens > s.o.multicast_maxtpdu:
-        g.tokens = s.o.multicast_maxtpdu
+    if g.tokens > g.burst:
+        g.tokens = g.burst
     if g.tokens >= n:
         g.tokens -= n
         return True
     wait = (n - g.tokens) / g.rate
+    g_pgm_counts.rate_waits += 1
     session_arm(s, &g.timer, <long long>wait + 1)
     return False
 
@@ -337,6 +347,8 @@ cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
     cdef bint sent = False
     if timer_armed(&g.timer):
         return          # the rate holds us back until it fires
+    if not pgm_send_repairs(s, g):
+        return
     while s.state == S_ACTIVE:
         if g.pending_len == 0:
             n = pgm_fill_apdu(s, g, apdu)
@@ -358,6 +370,7 @@ cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
         sl.len = g.pending_len
         if not pgm_test_skips(g.next_sqn):
             pgm_send_packet(s, g, g.buf, g.pending_len, g.addr.group.s_addr)
+            g_pgm_counts.odata_sent += 1
         g.pending_len = 0
         g.next_sqn += 1
         sent = True
@@ -370,23 +383,46 @@ cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
 
 
 cdef void pgm_repair(session_t *s, pgm_t *g, uint32_t sqn, uint32_t group) noexcept nogil:
-    """A NAK for sqn: NCF to the group, then RDATA if the window has it."""
-    cdef pgm_tslot_t *sl
+    """A NAK for sqn: NCF to the group at once, and RDATA queued (RATE
+    paces repairs too, ahead of new data, RFC 3208 5.2) if the window
+    still has it."""
     cdef unsigned char pkt[PGM_HEADER + PGM_NAK_BODY]
     cdef size_t n
+    cdef int i
     if pgm_sqn_lt(sqn, g.trail) or not pgm_sqn_lt(sqn, g.next_sqn):
         return          # gone (the receiver sees the trail move) or never sent
     n = pgm_build_nak(pkt, PGM_NCF, g.sport, g.addr.port, g.gsi, sqn, g.addr.iface.s_addr, group)
     pgm_send_packet(s, g, pkt, n, g.addr.group.s_addr)
-    if s.state != S_ACTIVE:
-        return
-    sl = &g.txw[sqn % g.txw_cap]
-    n = sl.len - PGM_HEADER - PGM_DATA_HEADER
-    memcpy(g.rbuf, sl.pkt, sl.len)
-    pgm_build_data(g.rbuf, PGM_RDATA, g.sport, g.addr.port, g.gsi, sqn, g.trail,
-                   g.rbuf + PGM_HEADER + PGM_DATA_HEADER, n)
-    pgm_send_packet(s, g, g.rbuf, sl.len, g.addr.group.s_addr)
-    g_pgm_counts.rdata_sent += 1
+    for i in range(g.nrepairs):
+        if g.repairs[i] == sqn:
+            return      # queued already
+    if g.nrepairs < PGM_REPAIRS_MAX:
+        g.repairs[g.nrepairs] = sqn
+        g.nrepairs += 1
+
+
+cdef bint pgm_send_repairs(session_t *s, pgm_t *g) noexcept nogil:
+    """RDATA for the queued NAKs, as RATE allows. False: held back."""
+    cdef pgm_tslot_t *sl
+    cdef uint32_t sqn
+    cdef size_t n
+    while g.nrepairs > 0 and s.state == S_ACTIVE:
+        sqn = g.repairs[0]
+        if pgm_sqn_lt(sqn, g.trail):
+            sl = NULL       # left the window meanwhile
+        else:
+            sl = &g.txw[sqn % g.txw_cap]
+            if not pgm_rate_allows(s, g, sl.len + PGM_IP_HEADER):
+                return False
+            n = sl.len - PGM_HEADER - PGM_DATA_HEADER
+            memcpy(g.rbuf, sl.pkt, sl.len)
+            pgm_build_data(g.rbuf, PGM_RDATA, g.sport, g.addr.port, g.gsi, sqn, g.trail,
+                           g.rbuf + PGM_HEADER + PGM_DATA_HEADER, n)
+            pgm_send_packet(s, g, g.rbuf, sl.len, g.addr.group.s_addr)
+            g_pgm_counts.rdata_sent += 1
+        g.nrepairs -= 1
+        memmove(g.repairs, g.repairs + 1, g.nrepairs * sizeof(uint32_t))
+    return True
 
 
 cdef void pgm_on_upstream(session_t *s, pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
@@ -571,7 +607,7 @@ cdef void pgm_restart_input(session_t *s) noexcept nogil:
 
 cdef bint pgm_has_output(session_t *s) noexcept nogil:
     cdef pgm_t *g = pgm_state(s)
-    return g.sender and (g.has_cur or g.pending_len != 0)
+    return g.sender and (g.has_cur or g.pending_len != 0 or g.nrepairs != 0)
 
 
 cdef int pgm_init(session_t *s) noexcept nogil:

@@ -173,7 +173,29 @@ def scenario_late_join(ep):
     return {"whole": ok, "n": len(got), "ordered": idx == sorted(idx) and len(set(idx)) == len(idx)}
 
 
+def scenario_ours_to_ours(ep):
+    """mqcore on both ends, with loss each way: the source skips some ODATA
+    and the receiver drops others; all come back through NAK/RDATA."""
+    _core._pgm_test_hooks(drop=[3, 9], skip=[4, 20])
+    ctx = mqcore.Context()
+    sub = our_sub(ctx, ep)
+    pub = ctx.socket(mqcore.PUB)
+    pub.setsockopt(mqcore.RATE, 100000)
+    pub.connect(ep)
+    time.sleep(0.4)
+    want = plan(120)
+    for m in want:
+        pub.send_multipart(m)
+    got = recv_all(sub.recv_multipart, len(want))
+    pub.close(linger=0)
+    sub.close(linger=0)
+    ctx.term()
+    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
+            "counts": _core._pgm_test_counts()}
+
+
 SCENARIOS = {
+    "ours_to_ours": scenario_ours_to_ours,
     "ref_to_ours": scenario_ref_to_ours,
     "ref_to_ours_xsub": lambda ep: scenario_ref_to_ours(ep, sub_kind=mqcore.XSUB),
     "ref_to_ours_loss": lambda ep: scenario_ref_to_ours(ep, drop=[2, 5, 6, 11, 30]),

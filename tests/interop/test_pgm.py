@@ -104,3 +104,12 @@ def test_loss_beyond_the_window_drops_the_whole_message_and_resumes():
 def test_late_joiner_starts_at_a_message_boundary():
     r = run("late_join")
     assert r == {"whole": True, "n": 30, "ordered": True}
+
+
+@pytest.mark.parametrize("scheme", ["epgm", "pgm"])
+def test_mqcore_to_mqcore_repairs_loss_both_ways(scheme):
+    r = run("ours_to_ours", scheme)
+    c = r["counts"]
+    assert r["got"] == r["want"]
+    assert c["skipped"] == 2 and c["dropped"] == 2
+    assert c["naks_received"] >= 1 and c["rdata_received"] >= 4 and c["losses"] == 0
