@@ -42,6 +42,7 @@ def case(src, dst, n, size, rate, port, lose):
     ep = f"epgm://127.0.0.1;239.192.99.{port % 250 + 1}:{port}"
     _core._pgm_test_hooks(drop=[50] if lose and dst == "mqcore" else [],
                           skip=[50] if lose and src == "mqcore" else [])
+    _core._pgm_test_counts(reset=True)
     rctx, ctx = libzmq_ref.Context(), mqcore.Context()
     if dst == "mqcore":
         sub = ctx.socket(mqcore.SUB)
@@ -89,6 +90,8 @@ def case(src, dst, n, size, rate, port, lose):
     rctx.term()
     ctx.term()
     if len(times) != 2 or not isinstance(times[1], float):
+        print(f"  {src} -> {dst}{' (loss)' if lose else ''} failed: {times[-1]!r}, "
+              f"counts {_core._pgm_test_counts()}", file=sys.stderr)
         return None
     return n / (times[1] - times[0])
 

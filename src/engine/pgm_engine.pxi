@@ -374,8 +374,10 @@ cdef void pgm_send_data(session_t *s, pgm_t *g) noexcept nogil:
         g.pending_len = 0
         g.next_sqn += 1
         sent = True
-    if sent and s.state == S_ACTIVE:
-        # Heartbeat SPMs after data (a lost last packet shows in them).
+    if sent and s.state == S_ACTIVE and (g.heartbeat != 0 or not timer_armed(&g.spm_timer)):
+        # Heartbeat SPMs after data (a lost last packet shows in them); an
+        # SPM due soon is left alone, so that a steady stream still carries
+        # one every PGM_HEARTBEAT[0] ms (receivers NAK to the NLA in it).
         g.heartbeat = 0
         session_arm(s, &g.spm_timer, PGM_HEARTBEAT[0])
     if s.pipe_done and s.state == S_ACTIVE and not g.has_cur:

@@ -24,7 +24,7 @@ cdef enum:
     PGM_NAK_RPT_IVL = 200
     PGM_NAK_RDATA_IVL = 200
     PGM_NAK_RETRIES = 50
-    PGM_RXW_MIN = 256
+    PGM_RXW_MIN = 4096          # a gap waits for its repair (back-off + RTT) while data keeps coming
     PGM_RXW_MAX = 65536
     PGM_APDU_MAX = 1 << 26      # an APDU larger than this is refused (a loss)
     # decoder stages (ZMTP/1.0 framing)
