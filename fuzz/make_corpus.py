@@ -354,6 +354,46 @@ def seeds_datagram():
     return out
 
 
+def seeds_pgm():
+    """[mode] + raw packets ([2-byte length][packet]) or a message stream
+    ([apdu size][n][shapes] + ops); see fuzz_pgm.py."""
+    import struct
+    import fuzz_pgm as P
+    out = {}
+
+    def raw(*pkts):
+        return b"".join(struct.pack(">H", len(p)) + p for p in pkts)
+    msgs = P.shapes(bytes(range(0, 250, 11)), 12)
+    ap = P.split_apdus(msgs, 40)
+    odata = [P.data_packet(i, 0, a) for i, a in enumerate(ap)]
+    out["raw-in-order"] = b"\x01" + raw(*odata)
+    out["raw-reversed"] = b"\x01" + raw(*reversed(odata))
+    out["raw-spm-first"] = b"\x01" + raw(P.spm(0, 0, len(odata) - 1), *odata)
+    out["raw-gap-then-spm-trail"] = b"\x01" + raw(odata[0], *odata[2:], P.spm(1, 2, len(odata) - 1))
+    out["raw-rdata-repair"] = b"\x01" + raw(odata[0], *odata[2:], P.data_packet(1, 0, ap[1], ptype=0x05))
+    out["raw-bad-checksum"] = b"\x01" + raw(odata[0][:6] + b"\x12\x34" + odata[0][8:])
+    out["raw-no-checksum"] = b"\x01" + raw(odata[0][:6] + b"\0\0" + odata[0][8:])
+    out["raw-truncated"] = b"\x03" + raw(*(p[:k] for p in odata[:3] for k in (3, 16, 20, 25)))
+    out["raw-bad-offset"] = b"\x01" + raw(P.data_packet(0, 0, b"\x00\x30abc"))
+    out["raw-zero-length-frame"] = b"\x01" + raw(P.data_packet(0, 0, b"\x00\x00\x00\x00"))
+    out["raw-huge-length"] = b"\x01" + raw(P.data_packet(0, 0, b"\x00\x00\xff" + b"\xff" * 8 + b"\x00"))
+    out["raw-fragments"] = b"\x01" + raw(*(P.data_packet(i, 0, ap[0][i * 4:i * 4 + 4], frag=(0, i * 4, len(ap[0])))
+                                           for i in range((len(ap[0]) + 3) // 4)))
+    out["raw-fragment-bad-offset"] = b"\x01" + raw(P.data_packet(0, 0, b"abcd", frag=(0, 8, 6)))
+    out["raw-nak-ncf-spmr"] = b"\x03" + raw(P.header(0x08, 0) + bytes(20), P.header(0x0a, 0) + bytes(20),
+                                            P.header(0x0c, 0))
+    out["raw-options-unterminated"] = b"\x03" + raw(P.header(0x04, 0, 1) + bytes(8) + b"\x00\x04\x00\x08\x01\x04\x00\x00")
+    out["raw-far-sqn"] = b"\x01" + raw(odata[0], P.data_packet(1 << 31, 0, ap[1]), P.data_packet(100000, 0, ap[1]))
+    out["raw-other-source"] = b"\x01" + raw(odata[0], odata[1][:8] + b"\x09" + odata[1][9:])
+    out["stream-in-order"] = b"\x00\x10\x08" + bytes(range(0, 80, 10))
+    out["stream-fragmented"] = b"\x04\x30\x06" + bytes([3, 200, 77, 64, 129, 255])
+    out["stream-drops"] = b"\x00\x05\x0a" + bytes(range(10)) + bytes([0, 5, 0, 0, 5, 0, 0])
+    out["stream-swaps-repeats"] = b"\x00\x07\x0a" + bytes(range(40, 50)) + bytes([6, 0, 7, 6, 15, 0, 23, 0])
+    out["stream-fragment-drops"] = b"\x04\x20\x05" + bytes([10, 50, 90, 130, 170]) + bytes([0, 0, 5, 0, 6, 0, 5])
+    out["stream-tiny-apdus"] = b"\x00\x00\x0c" + bytes(range(100, 112))
+    return out
+
+
 TARGETS = {
     "datagram": seeds_datagram,
     "greeting": seeds_greeting,
@@ -363,6 +403,7 @@ TARGETS = {
     "metadata": seeds_metadata,
     "plain": seeds_plain,
     "curve": seeds_curve,
+    "pgm": seeds_pgm,
 }
 
 

@@ -111,8 +111,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("ROUTING_ID", 5, "bytes", "routing_id", b"", 1, ID_MAX),
     Option("SUBSCRIBE", 6, "bytes", access="w", per_type=True, special=True),
     Option("UNSUBSCRIBE", 7, "bytes", access="w", per_type=True, special=True),
-    _absent("RATE", 8),  # multicast: a later issue
-    _absent("RECOVERY_IVL", 9),
+    _int("RATE", 8, "rate", 100, low=1),  # multicast (pgm): kbit/s
+    _int("RECOVERY_IVL", 9, "recovery_ivl", 10000, low=0),
     _int("SNDBUF", 11, "sndbuf", -1),
     _int("RCVBUF", 12, "rcvbuf", -1),
     _read_only("RCVMORE", 13),
@@ -187,7 +187,7 @@ OPTIONS: tuple[Option, ...] = (
     _int("CONNECT_TIMEOUT", 79, "connect_timeout", 0, low=0),
     _int("TCP_MAXRT", 80, "tcp_maxrt", 0, low=0),
     _read_only("THREAD_SAFE", 81),
-    _absent("MULTICAST_MAXTPDU", 84),
+    _int("MULTICAST_MAXTPDU", 84, "multicast_maxtpdu", 1500, low=1),
     _absent("VMCI_BUFFER_SIZE", 85, "int64"),
     _absent("VMCI_BUFFER_MIN_SIZE", 86, "int64"),
     _absent("VMCI_BUFFER_MAX_SIZE", 87, "int64"),

@@ -34,6 +34,11 @@ cdef class EndpointRecord:
     cdef inline bint is_bind(self):
         return self.kind == EP_LISTENER or self.kind == EP_INPROC_BOUND or self.kind == EP_SESSION_BOUND
 
+    cdef inline bint undone_by(self, bint unbind):
+        """unbind (True) or disconnect (False) undoes this record; both
+        undo a pgm/epgm bind, which is a connect (libzmq)."""
+        return self.is_bind() == unbind or self.ep.tp.bind_connects
+
     cdef inline bint in_process(self):
         return self.ep.tp.in_process
 

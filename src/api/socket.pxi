@@ -299,10 +299,12 @@ cdef class Socket:
             rec.kind = EP_INPROC_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
-        elif rec.ep.tp.datagram:
-            # No listener: the session's socket is bound (udp, DISH).
+        elif rec.ep.tp.datagram or rec.ep.tp.bind_connects:
+            # No listener: the bind makes the session (udp: DISH's socket
+            # is the bound one; pgm/epgm: a bind is a connect, as libzmq).
             self._connect_session(endpoint, rec)
-            rec.kind = EP_SESSION_BOUND
+            if rec.ep.tp.datagram:
+                rec.kind = EP_SESSION_BOUND
             self._record(endpoint, rec)
             self._last_endpoint = endpoint.encode()
         else:
@@ -505,7 +507,7 @@ cdef class Socket:
         records = self._endpoints.get(endpoint)
         if not records:
             raise_errno(ENOENT)
-        keep = [rec for rec in records if rec.is_bind() != binds]
+        keep = [rec for rec in records if not rec.undone_by(binds)]
         if len(keep) == len(records):
             raise_errno(ENOENT)
         if keep:
@@ -515,7 +517,7 @@ cdef class Socket:
         for name in [n for n, r in self._endpoints.items() if not r]:
             del self._endpoints[name]
         for rec in records:
-            if rec.is_bind() != binds:
+            if not rec.undone_by(binds):
                 continue
             if rec.kind == EP_SESSION or rec.kind == EP_SESSION_BOUND or rec.kind == EP_INPROC_CONNECTED:
                 # Leave the load-balancer now, as libzmq does, so no later

@@ -1225,3 +1225,109 @@ def _transport_rows():
     that has() is derived from it."""
     return [(TRANSPORTS[i].scheme.decode(), bool(TRANSPORTS[i].reported_by_has))
             for i in range(NTRANSPORTS)]
+
+
+def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
+    """PGM loss on purpose (engine/pgm_engine.pxi), for sessions made after
+    this call: receivers drop the ODATA of the `drop` sequence numbers
+    (counted from the first one each hears) once, or with `forever` their
+    RDATA too; sources do not send the ODATA of the `skip` ones (from 0)
+    the first time. At most 16 of each."""
+    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip
+    drop = list(drop)[:16]
+    skip = list(skip)[:16]
+    for i, v in enumerate(drop):
+        g_pgm_drop[i] = v
+    for i, v in enumerate(skip):
+        g_pgm_skip[i] = v
+        g_pgm_skipped[i] = 0
+    g_pgm_ndrop = len(drop)
+    g_pgm_drop_forever = forever
+    g_pgm_nskip = len(skip)
+
+
+def _pgm_test_counts(bint reset=False):
+    """What PGM sessions did since the last reset (engine/pgm_engine.pxi):
+    a dict of counters (losses are added when a receiver's session ends)."""
+    global g_pgm_counts
+    c = g_pgm_counts
+    out = {"dropped": c.dropped, "skipped": c.skipped, "naks_sent": c.naks_sent,
+           "ncfs_received": c.ncfs_received, "rdata_received": c.rdata_received,
+           "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses,
+           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits}
+    if reset:
+        memset(&g_pgm_counts, 0, sizeof(g_pgm_counts))
+    return out
+
+
+cdef int _fuzz_pgm_deliver(void *ctx, msg_t *m) noexcept nogil:
+    with gil:
+        (<_FuzzPgmReceiver>ctx)._frame((<char *>msg_data(m))[:m.size], (m.flags & MSG_MORE) != 0)
+    msg_close(m)
+    return 0
+
+
+cdef void _fuzz_pgm_drop(void *ctx) noexcept nogil:
+    with gil:
+        (<_FuzzPgmReceiver>ctx).partial = []
+
+
+cdef class _FuzzPgmReceiver:
+    """The receive side of a PGM session without the socket (fuzz/fuzz_pgm.py):
+    packets go through pgm_parse and the window (wire/pgm_rx.pxi) as the
+    engine sends them; whole messages collect in `messages`, a cut one's
+    frames are taken back as the pipe takes them back."""
+    cdef pgm_rx_t rx
+    cdef bint ready
+    cdef unsigned int port
+    cdef public list messages
+    cdef public list partial
+
+    def __cinit__(self, unsigned int port=5555, long long sqns=256, long long maxmsgsize=-1):
+        if pgm_rx_init(&self.rx, sqns, maxmsgsize) < 0:
+            raise MemoryError()
+        self.ready = True
+        self.port = port
+        self.messages = []
+        self.partial = []
+
+    def __dealloc__(self):
+        if self.ready:
+            pgm_rx_fini(&self.rx)
+
+    def _frame(self, bytes data, bint more):
+        self.partial.append(data)
+        if not more:
+            self.messages.append(self.partial)
+            self.partial = []
+
+    def feed(self, bytes packet, long long now=0):
+        """One packet as heard on the group: False when pgm_parse refuses it."""
+        cdef pgm_pkt_t pkt
+        cdef const unsigned char *p = packet
+        if pgm_parse(p, len(packet), &pkt) < 0:
+            return False
+        if pgm_rx_on_packet(&self.rx, &pkt, self.port, 0x0100007f, now) < 0:
+            raise MemoryError()
+        if pgm_rx_drain(&self.rx, _fuzz_pgm_deliver, _fuzz_pgm_drop, <void *>self) != RX_DONE:
+            raise MemoryError()
+        return True
+
+    def due_naks(self, long long now):
+        cdef uint32_t out[64]
+        cdef long long due
+        cdef int n = pgm_rx_due_naks(&self.rx, now, out, 64, &due)
+        return [out[i] for i in range(n)], due
+
+    @property
+    def losses(self):
+        return self.rx.losses
+
+    @property
+    def window(self):
+        return (self.rx.next, self.rx.lead) if self.rx.started else None
+
+
+def _pgm_checksum(bytes packet, size_t skip=6):
+    """pgm_checksum (the codec's), for building packets in tests."""
+    return pgm_checksum(packet, len(packet), skip)

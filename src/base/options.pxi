@@ -30,6 +30,10 @@ cdef struct options_t:
     int heartbeat_timeout
     int connect_timeout
     int tcp_maxrt
+    int rate                    # multicast (pgm): kbit/s
+    int recovery_ivl            # ms
+    int multicast_hops          # udp, pgm: TTL of what is sent
+    int multicast_maxtpdu
     int probe_router
     int router_mandatory
     int router_handover
@@ -42,7 +46,6 @@ cdef struct options_t:
     int xpub_nodrop
     int only_first_subscribe
     int xsub_verbose_unsubscribe
-    int multicast_hops          # udp (and multicast transports): TTL of what is sent
     int multicast_loop          # udp: multicast sent is heard on this host too
     int stream_notify
     unsigned char routing_id[256]
@@ -155,6 +158,10 @@ _OPTION_FIELDS = {
     "heartbeat_timeout": (OPTK_INT, _off(&_layout.heartbeat_timeout)),
     "connect_timeout": (OPTK_INT, _off(&_layout.connect_timeout)),
     "tcp_maxrt": (OPTK_INT, _off(&_layout.tcp_maxrt)),
+    "rate": (OPTK_INT, _off(&_layout.rate)),
+    "recovery_ivl": (OPTK_INT, _off(&_layout.recovery_ivl)),
+    "multicast_hops": (OPTK_INT, _off(&_layout.multicast_hops)),
+    "multicast_maxtpdu": (OPTK_INT, _off(&_layout.multicast_maxtpdu)),
     "probe_router": (OPTK_INT, _off(&_layout.probe_router)),
     "router_mandatory": (OPTK_INT, _off(&_layout.router_mandatory)),
     "router_handover": (OPTK_INT, _off(&_layout.router_handover)),
@@ -168,7 +175,6 @@ _OPTION_FIELDS = {
     "only_first_subscribe": (OPTK_INT, _off(&_layout.only_first_subscribe)),
     "xsub_verbose_unsubscribe": (OPTK_INT, _off(&_layout.xsub_verbose_unsubscribe)),
     "stream_notify": (OPTK_INT, _off(&_layout.stream_notify)),
-    "multicast_hops": (OPTK_INT, _off(&_layout.multicast_hops)),
     "multicast_loop": (OPTK_INT, _off(&_layout.multicast_loop)),
     "routing_id": (OPTK_BYTES, _off(&_layout.routing_id), _off(&_layout.routing_id_len), sizeof(_layout.routing_id)),
     "zap_enforce_domain": (OPTK_INT, _off(&_layout.zap_enforce_domain)),

@@ -224,6 +224,11 @@ cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept no
     cdef unsigned char *p = msg_data(m)
     cdef int rc
     cdef pubsub_state_t *ps = pubsub_state(s)
+    if m.flags & MSG_SUBSCRIBE_ALL:
+        # A transport without subscriptions (pgm): as libzmq attaches such
+        # a pipe subscribed to all, nobody is told.
+        mtrie_add(ps.subs, p + 1, 0, e)
+        return
     if s.o.xpub_manual:
         # The user decides; it applies them with setsockopt on this pipe.
         ps.last_sub_pipe = e

@@ -37,6 +37,7 @@ cdef struct transport_t:
     const char *scheme
     int engine_kind             # what speaks on its connections (ENGINE_*)
     bint in_process             # inproc: no fd; the context joins the pipes itself
+    bint bind_connects          # bind is connect (pgm, epgm: no listener, as libzmq)
     bint reported_by_has        # zmq.has(scheme) is True (libzmq names ipc, pgm, ...; not tcp, inproc)
     bint datagram               # udp: bind and connect both make a session (connect_start opens
                                 # the socket; no listener), for the types that take groups only

@@ -84,11 +84,28 @@ def test_an_option_not_built_is_refused_not_stored(ctx, opt):
         s.close(linger=0)
 
 
-@pytest.mark.parametrize("name", ["USE_FD", "RATE", "RECOVERY_IVL", "MULTICAST_MAXTPDU"])
-def test_multicast_and_use_fd_are_refused(ctx, name):
+def test_use_fd_is_refused(ctx):
     s = ctx.socket(mqcore.PUB)
     try:
-        assert einval(s.set, getattr(mqcore, name), 1)
+        assert einval(s.set, mqcore.USE_FD, 1)
+    finally:
+        s.close(linger=0)
+
+
+@pytest.mark.parametrize("name, default, lowest", [
+    ("RATE", 100, 1), ("RECOVERY_IVL", 10000, 0), ("MULTICAST_HOPS", 1, 1), ("MULTICAST_MAXTPDU", 1500, 1)])
+def test_multicast_options_as_libzmq(ctx, name, default, lowest):
+    """The PGM transport reads them (engine/pgm_engine.pxi): libzmq's
+    defaults and lower bounds."""
+    s = ctx.socket(mqcore.PUB)
+    opt = getattr(mqcore, name)
+    try:
+        assert s.get(opt) == default
+        s.set(opt, lowest)
+        assert s.get(opt) == lowest
+        s.set(opt, 4000)
+        assert s.get(opt) == 4000
+        assert einval(s.set, opt, lowest - 1)
     finally:
         s.close(linger=0)
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "fuzz")
-TARGETS = ["greeting", "frames", "commands", "handshake", "metadata", "plain", "curve", "datagram"]
+TARGETS = ["greeting", "frames", "commands", "handshake", "metadata", "plain", "curve", "datagram", "pgm"]
 RUNS = int(os.environ.get("MQCORE_FUZZ_RUNS", "30000"))
 SECONDS = int(os.environ.get("MQCORE_FUZZ_SECONDS", "12"))
 # AddressSanitizer's shadow memory counts in the RSS libFuzzer watches.
