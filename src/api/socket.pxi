@@ -45,6 +45,7 @@ cdef class Socket:
     cdef Socket _origin             # the socket a shadow works on; None for a real one
     cdef object _shadows            # [real socket] WeakSet of its shadows, or None
     cdef public Py_ssize_t copy_threshold   # smaller zero-copy sends are copied (pyzmq's)
+    cdef chunk_t *_last_group       # the last send's group chunk, shared by the next to that group
     cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
@@ -52,6 +53,7 @@ cdef class Socket:
         self.s = NULL
         self._closed = True
         self.copy_threshold = ZERO_COPY_MIN
+        self._last_group = NULL
 
     def __init__(self, context=None, socket_type=-1, *, shadow=0, copy_threshold=None):
         """A socket of socket_type on context; or, with shadow (a Socket, or
@@ -138,6 +140,8 @@ cdef class Socket:
         # context's weak set dropped it already; it must not see it again.
         if not self._closed and self.s != NULL and self._origin is None:
             self._close_core(True)
+        if self._last_group != NULL:
+            chunk_decref(self._last_group)
 
     @property
     def closed(self):
@@ -639,7 +643,8 @@ cdef class Socket:
         if flags & 2:
             m.flags = MSG_MORE
         m.routing_id = rid
-        if group is not None and msg_set_group(&m, <const unsigned char *><char *>group, len(group)) != 0:
+        if group is not None and msg_set_group_shared(&m, <const unsigned char *><char *>group, len(group),
+                                                      &self._last_group) != 0:
             self._drop_unsent(&m, None)
             raise_errno(ENOMEM)
         tracker = self._tracker_for_send(&m, data, copy, track)

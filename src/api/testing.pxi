@@ -1185,8 +1185,11 @@ def _udp_decode(bytes datagram):
     cdef msg_t m
     cdef size_t glen
     cdef const unsigned char *g
+    cdef chunk_t *last_group = NULL
     msg_init(&m)
-    rc = udp_decode(<const unsigned char *>PyBytes_AS_STRING(datagram), len(datagram), &m)
+    rc = udp_decode(<const unsigned char *>PyBytes_AS_STRING(datagram), len(datagram), &m, &last_group)
+    if last_group != NULL:
+        chunk_decref(last_group)    # m holds its own reference
     if rc < 0:
         return None
     if rc != 0:

@@ -161,6 +161,31 @@ cdef int msg_set_group(msg_t *m, const unsigned char *p, size_t n) noexcept nogi
     return 0
 
 
+cdef int msg_set_group_shared(msg_t *m, const unsigned char *p, size_t n, chunk_t **last) noexcept nogil:
+    """msg_set_group sharing *last, the previous message's group chunk,
+    when it holds the same bytes: a stream to one group then costs no
+    allocation a message (group chunks are never written after they are
+    made, so sharing one is safe). *last then holds a reference to m's
+    group (or stays as it was for no group). Same errors, m unchanged then."""
+    cdef chunk_t *c
+    if n == 0 or n > GROUP_MAX:
+        return msg_set_group(m, p, n)
+    c = last[0]
+    if c == NULL or c.size != n or memcmp(c.data, p, n) != 0:
+        c = chunk_new(n)
+        if c == NULL:
+            return ENOMEM
+        memcpy(c.data, p, n)
+        if last[0] != NULL:
+            chunk_decref(last[0])
+        last[0] = c                     # the cache's own reference
+    mq_int_add(&c.refcnt, 1)
+    if m.group != NULL:
+        chunk_decref(m.group)
+    m.group = c
+    return 0
+
+
 cdef inline const unsigned char *msg_group(msg_t *m, size_t *n) noexcept nogil:
     """m's group and its length (0 for none)."""
     if m.group == NULL:

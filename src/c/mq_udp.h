@@ -233,32 +233,54 @@ static inline void mq_udp_tune(int fd, int sndbuf, int rcvbuf, int loop, int hop
     }
 }
 
-/* One datagram into buf; *truncated when it was longer than cap. -1 with
- * errno (EAGAIN: none waiting). */
-static inline ssize_t mq_udp_recv(int fd, void *buf, size_t cap, int *truncated)
+/* Up to count datagrams in one call (recvmmsg), datagram i into
+ * bufs + i * cap; its length in lens[i], truncated[i] when it was longer
+ * than cap. How many; -1 with errno (EAGAIN: none waiting). */
+static inline int mq_udp_recv_batch(int fd, unsigned char *bufs, size_t cap, int count,
+                                    size_t *lens, int *truncated)
 {
-    struct iovec iov;
-    struct msghdr mh;
-    ssize_t n;
-    iov.iov_base = buf;
-    iov.iov_len = cap;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
+    struct mmsghdr mm[count];
+    struct iovec iov[count];
+    int i, n;
+    memset(mm, 0, sizeof mm);
+    for (i = 0; i < count; i++) {
+        iov[i].iov_base = bufs + (size_t)i * cap;
+        iov[i].iov_len = cap;
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
     do {
-        n = recvmsg(fd, &mh, 0);
+        n = recvmmsg(fd, mm, (unsigned)count, 0, NULL);
     } while (n < 0 && errno == EINTR);
-    *truncated = n >= 0 && (mh.msg_flags & MSG_TRUNC) != 0;
+    for (i = 0; i < n; i++) {
+        lens[i] = mm[i].msg_len;
+        truncated[i] = (mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    }
     return n;
 }
 
-static inline ssize_t mq_udp_send(int fd, const void *buf, size_t n, const mq_addr_t *to)
+/* Datagrams area + offs[i] (lens[i] bytes), i < count, to `to` in one call
+ * (sendmmsg), in order. How many went; -1 with errno when the first did not
+ * (EAGAIN/ENOBUFS: no room now). */
+static inline int mq_udp_send_batch(int fd, const unsigned char *area, const size_t *offs,
+                                    const size_t *lens, int count, const mq_addr_t *to)
 {
-    ssize_t rc;
+    struct mmsghdr mm[count];
+    struct iovec iov[count];
+    int i, n;
+    memset(mm, 0, sizeof mm);
+    for (i = 0; i < count; i++) {
+        iov[i].iov_base = (void *)(area + offs[i]);
+        iov[i].iov_len = lens[i];
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+        mm[i].msg_hdr.msg_name = (void *)&to->ss;
+        mm[i].msg_hdr.msg_namelen = to->len;
+    }
     do {
-        rc = sendto(fd, buf, n, MSG_NOSIGNAL, (const struct sockaddr *)&to->ss, to->len);
-    } while (rc < 0 && errno == EINTR);
-    return rc;
+        n = sendmmsg(fd, mm, (unsigned)count, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
 }
 
 #endif

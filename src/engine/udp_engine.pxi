@@ -9,23 +9,36 @@
 
 cdef enum:
     UDP_MAX = 8192              # libzmq's MAX_UDP_MSG: its buffers, both ways
+    UDP_BATCH = 16              # datagrams a recvmmsg/sendmmsg call moves at most
+    UDP_OUT_AREA = 2 * UDP_MAX  # RADIO's encoded datagrams, packed; one more is
+                                # pulled only while UDP_MAX bytes are free
     UDP_READS_PER_EVENT = 64    # then let the other sessions of the io thread run
 
 cdef struct udp_t:
     msg_t pending_in            # a datagram's message the full pipe did not take yet
     bint has_pending_in
-    size_t out_len              # a datagram that waits for room in the socket
-    unsigned char inbuf[UDP_MAX]
-    unsigned char outbuf[UDP_MAX]
+    chunk_t *in_group           # the last datagram's group, shared by the next of that group
+    int in_next                 # inbuf's datagrams in_next..in_count-1: received,
+    int in_count                # not yet decoded (the pipe filled up before them)
+    size_t in_len[UDP_BATCH]
+    int in_trunc[UDP_BATCH]
+    int out_first               # outbuf's datagrams out_first..out_count-1 wait
+    int out_count               # for room in the socket, in order
+    size_t out_used
+    size_t out_off[UDP_BATCH]
+    size_t out_len[UDP_BATCH]
+    unsigned char inbuf[UDP_BATCH * UDP_MAX]
+    unsigned char outbuf[UDP_OUT_AREA]
 
 
 cdef inline udp_t *udp(session_t *s) noexcept nogil:
     return <udp_t *>s.eng
 
 
-cdef int udp_decode(const unsigned char *p, size_t n, msg_t *m) noexcept nogil:
-    """The datagram p[:n] as a message with its group in *m. 0; -1 when it
-    is malformed (empty, or its group runs past its end: *m untouched);
+cdef int udp_decode(const unsigned char *p, size_t n, msg_t *m, chunk_t **last_group) noexcept nogil:
+    """The datagram p[:n] as a message with its group in *m (sharing
+    *last_group's chunk when it is the same group). 0; -1 when it is
+    malformed (empty, or its group runs past its end: *m untouched);
     ENOMEM (*m closed)."""
     cdef size_t glen
     if n < 1:
@@ -37,7 +50,7 @@ cdef int udp_decode(const unsigned char *p, size_t n, msg_t *m) noexcept nogil:
         return ENOMEM
     if m.size:
         memcpy(msg_data(m), p + 1 + glen, m.size)
-    if msg_set_group(m, p + 1, glen) != 0:
+    if msg_set_group_shared(m, p + 1, glen, last_group) != 0:
         msg_close(m)
         return ENOMEM
     return 0
@@ -58,7 +71,12 @@ cdef size_t udp_encode(msg_t *m, unsigned char *out, size_t cap) noexcept nogil:
 
 
 cdef int udp_init(session_t *s) noexcept nogil:
-    msg_init(&udp(s).pending_in)
+    cdef udp_t *u = udp(s)
+    msg_init(&u.pending_in)
+    u.in_group = NULL
+    u.in_next = u.in_count = 0
+    u.out_first = u.out_count = 0
+    u.out_used = 0
     return 0
 
 
@@ -67,7 +85,12 @@ cdef void udp_unplug(session_t *s) noexcept nogil:
     if u.has_pending_in:
         msg_close(&u.pending_in)
         u.has_pending_in = False
-    u.out_len = 0
+    if u.in_group != NULL:
+        chunk_decref(u.in_group)
+        u.in_group = NULL
+    u.in_next = u.in_count = 0
+    u.out_first = u.out_count = 0
+    u.out_used = 0
 
 
 cdef void udp_fini(session_t *s) noexcept nogil:
@@ -102,13 +125,31 @@ cdef bint udp_deliver(session_t *s, udp_t *u, msg_t *m) noexcept nogil:
     return False
 
 
+cdef bint udp_deliver_received(session_t *s, udp_t *u) noexcept nogil:
+    """Decodes and hands on the datagrams of inbuf not yet taken, in
+    order; False when the pipe filled up (the rest wait in inbuf, the one
+    it refused in pending_in) or the session ended."""
+    cdef msg_t m
+    cdef int i
+    cdef bint receiving = s.groups == GROUPS_IN
+    while u.in_next < u.in_count:
+        i = u.in_next
+        u.in_next += 1
+        if u.in_trunc[i] or not receiving:
+            continue        # longer than any sender of this layout makes; RADIO hears nothing
+        msg_init(&m)
+        if udp_decode(u.inbuf + <size_t>i * UDP_MAX, u.in_len[i], &m, &u.in_group) != 0:
+            continue        # malformed, or no memory for it: dropped whole
+        if not udp_deliver(s, u, &m):
+            return False
+    return True
+
+
 cdef void udp_read(session_t *s) noexcept nogil:
     cdef udp_t *u = udp(s)
     cdef msg_t m
-    cdef ssize_t n
-    cdef int truncated
-    cdef int i
-    cdef bint receiving = s.groups == GROUPS_IN
+    cdef int n
+    cdef int taken = 0
     if s.state != S_ACTIVE or s.h.fd < 0:
         return
     if u.has_pending_in:
@@ -117,41 +158,55 @@ cdef void udp_read(session_t *s) noexcept nogil:
         msg_init(&u.pending_in)
         if not udp_deliver(s, u, &m):
             return
-    for i in range(UDP_READS_PER_EVENT):
-        n = mq_udp_recv(s.h.fd, u.inbuf, UDP_MAX, &truncated)
-        if n < 0:
+    while udp_deliver_received(s, u) and taken < UDP_READS_PER_EVENT:
+        n = mq_udp_recv_batch(s.h.fd, u.inbuf, UDP_MAX, UDP_BATCH, u.in_len, u.in_trunc)
+        if n <= 0:
             break           # EAGAIN, or an error a datagram socket reports (ICMP): go on later
-        if truncated or not receiving:
-            continue        # longer than any sender of this layout makes; RADIO hears nothing
-        msg_init(&m)
-        if udp_decode(u.inbuf, <size_t>n, &m) != 0:
-            continue        # malformed, or no memory for it: dropped whole
-        if not udp_deliver(s, u, &m):
-            break
+        u.in_next = 0
+        u.in_count = n
+        taken += n
     session_flush_in(s)
+
+
+cdef void udp_fill_out(session_t *s, udp_t *u) noexcept nogil:
+    """Encodes queued messages after the datagrams waiting in outbuf, while
+    there are slots and room for the largest datagram."""
+    cdef msg_t m
+    cdef size_t n
+    if u.out_first == u.out_count:
+        u.out_first = u.out_count = 0
+        u.out_used = 0
+    while u.out_count < UDP_BATCH and UDP_OUT_AREA - u.out_used >= UDP_MAX:
+        msg_init(&m)
+        if session_pull_plain(s, &m) <= 0:
+            return
+        if s.groups == GROUPS_OUT:
+            n = udp_encode(&m, u.outbuf + u.out_used, UDP_MAX)
+            if n:           # (one past UDP_MAX is dropped, as it would overrun libzmq's buffer)
+                u.out_off[u.out_count] = u.out_used
+                u.out_len[u.out_count] = n
+                u.out_used += n
+                u.out_count += 1
+        msg_close(&m)       # (DISH's JOINs: udp has no commands; its group is the address)
 
 
 cdef void udp_write(session_t *s) noexcept nogil:
     cdef udp_t *u = udp(s)
-    cdef msg_t m
-    cdef ssize_t n
-    cdef int rc
+    cdef int n
     if s.state != S_ACTIVE or s.h.fd < 0:
         return
     while True:
-        if u.out_len:
-            n = mq_udp_send(s.h.fd, u.outbuf, u.out_len, &s.ep.addr)
-            if n < 0 and (errno == EAGAIN or errno == ENOBUFS):
-                handle_want(s.h.io, &s.h, s.h.events | MQ_POLLOUT)
-                return
-            u.out_len = 0   # sent, or refused for good (unreachable...): datagrams may be lost
-        msg_init(&m)
-        rc = session_pull_plain(s, &m)
-        if rc <= 0:
+        udp_fill_out(s, u)
+        if u.out_first == u.out_count:
             break
-        if s.groups == GROUPS_OUT:
-            u.out_len = udp_encode(&m, u.outbuf, UDP_MAX)
-        msg_close(&m)       # (DISH's JOINs: udp has no commands; its group is the address)
+        n = mq_udp_send_batch(s.h.fd, u.outbuf, u.out_off + u.out_first, u.out_len + u.out_first,
+                              u.out_count - u.out_first, &s.ep.addr)
+        if n < 0 and (errno == EAGAIN or errno == ENOBUFS):
+            handle_want(s.h.io, &s.h, s.h.events | MQ_POLLOUT)
+            return
+        if n < 0:
+            n = 1           # refused for good (unreachable...): that datagram is lost
+        u.out_first += n
     handle_want(s.h.io, &s.h, s.h.events & ~MQ_POLLOUT)
     if s.pipe_done and s.state == S_ACTIVE:
         session_destroy(s)
@@ -171,7 +226,7 @@ cdef void udp_restart_input(session_t *s) noexcept nogil:
 
 
 cdef bint udp_has_output(session_t *s) noexcept nogil:
-    return udp(s).out_len > 0
+    return udp(s).out_first < udp(s).out_count
 
 
 cdef engine_ops_t UDP_ENGINE

@@ -17,8 +17,9 @@ cdef extern from "mq_udp.h" nogil:
     int mq_udp_resolve(const char *address, int for_bind, int ipv6, mq_udp_addr_t *out)
     int mq_udp_open_recv(const mq_udp_addr_t *a, int rcvbuf)
     int mq_udp_open_send(const mq_udp_addr_t *a, int loop, int hops, int sndbuf)
-    ssize_t mq_udp_recv(int fd, void *buf, size_t cap, int *truncated)
-    ssize_t mq_udp_send(int fd, const void *buf, size_t n, const mq_addr_t *to)
+    int mq_udp_recv_batch(int fd, unsigned char *bufs, size_t cap, int count, size_t *lens, int *truncated)
+    int mq_udp_send_batch(int fd, const unsigned char *area, const size_t *offs, const size_t *lens,
+                          int count, const mq_addr_t *to)
     void mq_udp_tune(int fd, int sndbuf, int rcvbuf, int loop, int hops)
 
 cdef extern from "<errno.h>" nogil:

@@ -230,6 +230,86 @@ def test_udp_drops_malformed_datagrams_and_keeps_the_rest(zmq, sock):
     assert not dish.poll(200)
 
 
+def raw_to_dish(zmq, sock, groups, rcvhwm=None):
+    """A DISH bound to udp, joined to groups, and a raw udp socket that
+    reaches it (probed until the bind is there; the probes are consumed)."""
+    port = free_udp_port()
+    dish = sock(zmq.DISH)
+    if rcvhwm is not None:
+        dish.rcvhwm = rcvhwm
+    dish.bind(f"udp://127.0.0.1:{port}")
+    for g in groups:
+        dish.join(g)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    deadline = time.monotonic() + 5
+    while True:
+        raw.sendto(b"\x01" + groups[0].encode() + b"probe", ("127.0.0.1", port))
+        if dish.poll(50):
+            break
+        assert time.monotonic() < deadline
+    while dish.poll(50):
+        dish.recv()
+    return dish, raw, ("127.0.0.1", port)
+
+
+def test_udp_batch_keeps_order_groups_and_drops_only_the_bad(zmq, sock):
+    """Datagrams sent in one burst are read in batches (recvmmsg): a
+    truncated or malformed one between good ones is dropped alone, and each
+    good one keeps its own group, also when the group changes from one
+    datagram to the next (a group is shared with the next of that group)."""
+    dish, raw, to = raw_to_dish(zmq, sock, ["g", "hh"])
+    with raw:
+        sent = []
+        for i in range(40):
+            g = [b"g", b"hh", b"other"][i % 3]
+            raw.sendto(bytes([len(g)]) + g + b"%d" % i, to)
+            if g != b"other":
+                sent.append((b"%d" % i, g.decode()))
+            if i % 5 == 2:
+                raw.sendto(b"\x01g" + b"L" * 9000, to)     # cut by the kernel: dropped
+            if i % 7 == 3:
+                raw.sendto(b"\x09g", to)                   # group past its end: dropped
+    got = [recv_frame(dish) for _ in sent]
+    assert got == sent
+    assert not dish.poll(200)
+
+
+def test_udp_full_pipe_in_a_batch_loses_and_reorders_nothing(zmq, sock):
+    """A DISH whose pipe fills up in the middle of a batch keeps the rest
+    of the batch (and the kernel's queue) until the application reads:
+    every datagram arrives, in order."""
+    dish, raw, to = raw_to_dish(zmq, sock, ["g"], rcvhwm=3)
+    with raw:
+        for i in range(60):
+            raw.sendto(b"\x01g%d" % i, to)
+    time.sleep(0.2)         # the io thread meets the full pipe
+    got = [recv_frame(dish) for _ in range(60)]
+    assert got == [(b"%d" % i, "g") for i in range(60)]
+    assert not dish.poll(200)
+
+
+def test_udp_radio_sends_a_burst_whole_and_in_order(zmq, sock):
+    """More messages than one sendmmsg batch, of several sizes and groups:
+    each is one datagram, in the order sent."""
+    port = free_udp_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
+        raw.bind(("127.0.0.1", port))
+        raw.settimeout(5)
+        radio = sock(zmq.RADIO)
+        radio.sndhwm = 0
+        radio.connect(f"udp://127.0.0.1:{port}")
+        expected = []
+        for i in range(100):
+            g = [b"a", b"bb", b"a"][i % 3]
+            body = b"%d:" % i + b"x" * (i * 37 % 500)
+            if i == 50:
+                body = b"y" * 8190      # 8192 with a 1-byte group: a batch of its own
+                g = b"a"
+            radio.send(body, group=g)
+            expected.append(bytes([len(g)]) + g + body)
+        assert [raw.recv(65536) for _ in expected] == expected
+
+
 def test_udp_radio_drops_what_does_not_fit_a_datagram(zmq, sock):
     """libzmq's datagrams are 8192 bytes: a larger message is dropped whole
     (libzmq would overrun its buffer), the next one still goes."""
