@@ -210,13 +210,15 @@ static inline unsigned long long mq_file_id(const char *path)
 }
 
 /* Binds fd to a and listens; closes fd on failure. */
-/* SNDBUF/RCVBUF (-1: the system's). Only on a socket that has not yet
+/* SNDBUF/RCVBUF (-1: the system's). TCP: only on a socket that has not yet
  * connected or listened (accepted ones inherit the listener's): TCP sizes
  * its window (scale, clamp) and the peer its segments from the buffer at
  * the handshake. A buffer shrunk afterwards is smaller than the window
  * already offered and than one segment (64 KiB on loopback): the receiver
  * then advertises a zero window and the sender moves one probe at a time,
- * every 200 ms or more -- a near stall. Stream sockets only (UDP: mq_udp.h). */
+ * every 200 ms or more -- a near stall. Unix sockets have no window, and an
+ * accepted one does not inherit the listener's buffers: set them on the
+ * connection. UDP: mq_udp.h. */
 static inline void mq_set_buffers(int fd, int sndbuf, int rcvbuf)
 {
     if (sndbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -266,11 +268,10 @@ static inline int mq_connect_fd(int fd, const mq_addr_t *a)
 }
 
 /* Returns 0 when connected at once, 1 when in progress, -1 on error. */
-static inline int mq_connect_start(const mq_addr_t *a, int sndbuf, int rcvbuf, int *fd_out)
+static inline int mq_connect_start(const mq_addr_t *a, int *fd_out)
 {
     int fd = mq_socket(a->ss.ss_family, SOCK_STREAM);
     if (fd < 0) return -1;
-    mq_set_buffers(fd, sndbuf, rcvbuf);
     int rc = mq_connect_fd(fd, a);
     *fd_out = rc < 0 ? -1 : fd;
     return rc;

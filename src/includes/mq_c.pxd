@@ -98,7 +98,7 @@ cdef extern from "mq_net.h" nogil:
     int mq_local_addr(int fd, mq_addr_t *out)
     int mq_ip_endpoint(const char *scheme, const mq_addr_t *a, char *buf, size_t n)
     int mq_connect_fd(int fd, const mq_addr_t *a)
-    int mq_connect_start(const mq_addr_t *a, int sndbuf, int rcvbuf, int *fd_out)
+    int mq_connect_start(const mq_addr_t *a, int *fd_out)
     int mq_connect_finish(int fd)
     int mq_accept(int lfd)
     void mq_set_buffers(int fd, int sndbuf, int rcvbuf)

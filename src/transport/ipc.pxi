@@ -41,8 +41,6 @@ cdef int ipc_listen(endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     if path[0] != c'@':
         unlink(path)            # a file left by an earlier run would make bind fail
     s = mq_socket(AF_UNIX, SOCK_STREAM)
-    if s >= 0:
-        mq_set_buffers(s, o.sndbuf, o.rcvbuf)   # accepted connections inherit them
     if s < 0 or mq_bind_listen(s, &ep.addr, o.backlog) < 0:
         err = errno
         if ep.temp_dir:
@@ -75,7 +73,9 @@ cdef void ipc_unbound(const endpoint_t *ep) noexcept nogil:
 
 
 cdef void ipc_tune(int fd, const options_t *o) noexcept nogil:
-    pass        # the buffers were set by listen / connect_start
+    # On the connection: a unix socket has no window to size at connect, and
+    # an accepted one does not inherit the listener's buffers (unlike tcp).
+    mq_set_buffers(fd, o.sndbuf, o.rcvbuf)
 
 
 IPC_TRANSPORT.scheme = b"ipc"

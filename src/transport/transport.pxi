@@ -53,8 +53,8 @@ cdef struct transport_t:
     # Options that must precede the handshake (buffers, TOS) are set here.
     int (*connect_start)(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil
     int (*connect_finish)(int fd) noexcept nogil
-    # per-connection socket options (keepalive, ...; stream buffers are
-    # set by listen and connect_start, before the handshake)
+    # per-connection socket options (keepalive, ...; tcp's buffers are set
+    # by listen and connect_start, before the handshake: mq_set_buffers)
     void (*tune)(int fd, const options_t *o) noexcept nogil
     # The socket's thread closed a listener made by listen: clean up what
     # listen left outside the fd (ipc: its file, if still the one it made)
@@ -95,4 +95,4 @@ cdef int stream_accept(int lfd) noexcept nogil:
 
 
 cdef int stream_connect_start(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
-    return mq_connect_start(&ep.addr, o.sndbuf, o.rcvbuf, fd)
+    return mq_connect_start(&ep.addr, fd)

@@ -9,6 +9,9 @@ buffer cannot hold, and the sender then advances one persist-timer probe at
 a time (~200 ms each). The interop variant (pyzmq on one side) is in
 tests/interop/test_small_buffers_interop.py.
 """
+import os
+import socket
+
 import pytest
 
 from pattern_helpers import assert_all_arrive_in_order
@@ -48,3 +51,61 @@ def test_all_messages_arrive_with_curve(zmq, sock, endpoint, pull_binds):
     binder, connecter = (pull, push) if pull_binds else (push, pull)
     connecter.connect(endpoint.bind(binder, "tcp"))
     assert_all_arrive_in_order(push, pull)
+
+
+def connection_fds(address):
+    """This process's connected sockets whose local or peer address is
+    `address` (("127.0.0.1", port) or an ipc path): both ends of each
+    connection to it, not its listener."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            s = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        with s:
+            try:
+                ends = (s.getsockname(), s.getpeername())
+            except OSError:
+                continue        # a listener (or not connected)
+            if address in ends:
+                found.append((s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                              s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)))
+    return found
+
+
+def kernel_size(family, size):
+    """What the kernel makes of SO_RCVBUF = size (Linux doubles it)."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        return s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("binder_is_pull", [True, False], ids=["pull-binds", "push-binds"])
+@pytest.mark.parametrize("transport", [
+    "tcp",
+    # libzmq 4.3 leaves ipc connections at the system's buffers; mqcore
+    # applies the options there too (and so must on both ends).
+    pytest.param("ipc", marks=pytest.mark.skipif(
+        (os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") == "zmq",
+        reason="libzmq does not apply SNDBUF/RCVBUF to ipc")),
+])
+def test_both_ends_have_the_buffers_asked(zmq, sock, endpoint, transport, binder_is_pull):
+    # The accepted end too: a tcp one inherits the listener's buffers, a
+    # unix one does not (each must get them its own way).
+    pull = sock(zmq.PULL, rcvbuf=4096, sndbuf=4096)
+    push = sock(zmq.PUSH, rcvbuf=4096, sndbuf=4096)
+    binder, connecter = (pull, push) if binder_is_pull else (push, pull)
+    addr = endpoint.bind(binder, transport)
+    connecter.connect(addr)
+    push.send(b"up")
+    assert pull.recv() == b"up"
+    if transport == "tcp":
+        family, address = socket.AF_INET, ("127.0.0.1", int(addr.rsplit(":", 1)[1]))
+    else:
+        family, address = socket.AF_UNIX, addr[len("ipc://"):]
+    want = kernel_size(family, 4096)
+    assert connection_fds(address) == [(want, want)] * 2
