@@ -209,7 +209,6 @@ static inline unsigned long long mq_file_id(const char *path)
     return (unsigned long long)st.st_ino;
 }
 
-/* Binds fd to a and listens; closes fd on failure. */
 /* SNDBUF/RCVBUF (-1: the system's). TCP: only on a socket that has not yet
  * connected or listened (accepted ones inherit the listener's): TCP sizes
  * its window (scale, clamp) and the peer its segments from the buffer at
@@ -225,6 +224,7 @@ static inline void mq_set_buffers(int fd, int sndbuf, int rcvbuf)
     if (rcvbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 }
 
+/* Binds fd to a and listens; closes fd on failure. */
 static inline int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
 {
     int family = a->ss.ss_family;
