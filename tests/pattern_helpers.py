@@ -209,3 +209,47 @@ def wait_raw_closed(conn, stream, timeout=5.0):
         except socket.timeout:  # TimeoutError from Python 3.10 on
             continue
     pytest.fail("connection not closed")
+
+
+# --------------------------------------------------------------------------
+# Small kernel buffers (SNDBUF/RCVBUF): everything arrives, intact, in order.
+
+# Sizes on both sides of the engine's thresholds (src/engine/stream_out.pxi:
+# the 8 KiB copy limit, the 16 KiB direct-read limit, the 64 KiB batches) and
+# of kernel buffers of 1..64 KiB, up to 1 MiB; there and back: ~2.9 MB.
+_SIZES_UP = (1, 100, 1023, 1024, 1025, 4095, 4096, 4097, 8191, 8192, 8193,
+             16383, 16384, 16385, 65535, 65536, 65537, 262144, 1 << 20)
+BUFFER_TEST_SIZES = _SIZES_UP + tuple(reversed(_SIZES_UP))
+
+# Generous: the whole sequence takes milliseconds on loopback. A connection
+# whose TCP window does not fit its buffer moves ~40 KB/s (one segment per
+# persist-timer probe, ~200 ms): about a minute for the sequence.
+DELIVERY_TIMEOUT_S = 10.0
+
+
+def numbered_payload(i, size):
+    """Message i of `size` bytes: its number first, then a byte that
+    changes with i (a lost, doubled or shifted chunk shows)."""
+    head = b"%08d:" % i
+    return (head + bytes([i % 251]) * size)[:size]
+
+
+def assert_all_arrive_in_order(push, pull, sizes=BUFFER_TEST_SIZES,
+                               timeout_s=DELIVERY_TIMEOUT_S):
+    """Sends one message of each size in `sizes` on push, then receives on
+    pull until all came (each intact and in order) or timeout_s passed."""
+    for i, size in enumerate(sizes):
+        push.send(numbered_payload(i, size))
+    deadline = time.monotonic() + timeout_s
+    for i, size in enumerate(sizes):
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms <= 0:
+            pytest.fail(f"only {i} of {len(sizes)} messages in {timeout_s} s (a stall)")
+        pull.setsockopt(RCVTIMEO, left_ms)
+        try:
+            got = pull.recv()
+        except Exception as exc:  # noqa: BLE001 - EAGAIN of either library
+            pytest.fail(f"only {i} of {len(sizes)} messages in {timeout_s} s ({exc!r})")
+        if got != numbered_payload(i, size):
+            pytest.fail(f"message {i}: {len(got)} bytes starting {got[:12]!r}, "
+                        f"expected {size} bytes starting {numbered_payload(i, size)[:12]!r}")

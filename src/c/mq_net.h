@@ -209,6 +209,21 @@ static inline unsigned long long mq_file_id(const char *path)
     return (unsigned long long)st.st_ino;
 }
 
+/* SNDBUF/RCVBUF (-1: the system's). TCP: only on a socket that has not yet
+ * connected or listened (accepted ones inherit the listener's): TCP sizes
+ * its window (scale, clamp) and the peer its segments from the buffer at
+ * the handshake. A buffer shrunk afterwards is smaller than the window
+ * already offered and than one segment (64 KiB on loopback): the receiver
+ * then advertises a zero window and the sender moves one probe at a time,
+ * every 200 ms or more -- a near stall. Unix sockets have no window, and an
+ * accepted one does not inherit the listener's buffers: set them on the
+ * connection. UDP: mq_udp.h. */
+static inline void mq_set_buffers(int fd, int sndbuf, int rcvbuf)
+{
+    if (sndbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    if (rcvbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+}
+
 /* Binds fd to a and listens; closes fd on failure. */
 static inline int mq_bind_listen(int fd, const mq_addr_t *a, int backlog)
 {
@@ -280,12 +295,10 @@ static inline int mq_accept(int lfd)
     return mq__prepare_fd(fd);
 }
 
-static inline void mq_tune_stream(int fd, int is_tcp, int sndbuf, int rcvbuf)
+static inline void mq_tune_stream(int fd, int is_tcp)
 {
     int one = 1;
     if (is_tcp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (sndbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (rcvbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 }
 
 static inline void mq_tcp_keepalive(int fd, int on, int cnt, int idle, int intvl)

@@ -351,7 +351,7 @@ cdef int reconnect_ivl_next(session_t *s) noexcept nogil:
 
 cdef void session_connect(session_t *s) noexcept nogil:
     cdef int fd = -1
-    cdef int rc = s.ep.tp.connect_start(&s.ep, &fd)
+    cdef int rc = s.ep.tp.connect_start(&s.ep, &s.o, &fd)
     timer_cancel(session_timers(s), &s.timer)
     if rc < 0:
         session_schedule_reconnect(s)

@@ -73,7 +73,9 @@ cdef void ipc_unbound(const endpoint_t *ep) noexcept nogil:
 
 
 cdef void ipc_tune(int fd, const options_t *o) noexcept nogil:
-    mq_tune_stream(fd, False, o.sndbuf, o.rcvbuf)
+    # On the connection: a unix socket has no window to size at connect, and
+    # an accepted one does not inherit the listener's buffers (unlike tcp).
+    mq_set_buffers(fd, o.sndbuf, o.rcvbuf)
 
 
 IPC_TRANSPORT.scheme = b"ipc"

@@ -44,6 +44,7 @@ cdef int tcp_listen(endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
         return -1
     if o.tos:
         mq_set_tos(s, o.tos)        # accepted connections start with it too
+    mq_set_buffers(s, o.sndbuf, o.rcvbuf)   # and with these (see mq_set_buffers)
     if mq_bind_listen(s, &ep.addr, o.backlog) < 0:
         return -1
     # The name says the port the system picked for "*" / 0.
@@ -53,11 +54,12 @@ cdef int tcp_listen(endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     return 0
 
 
-cdef int tcp_connect_start(const endpoint_t *ep, int *fd) noexcept nogil:
+cdef int tcp_connect_start(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     cdef int s = mq_socket(mq_addr_family(&ep.addr), SOCK_STREAM)
     cdef int rc
     if s < 0:
         return -1
+    mq_set_buffers(s, o.sndbuf, o.rcvbuf)   # before the SYN (see mq_set_buffers)
     if ep.tos:
         mq_set_tos(s, ep.tos)       # before connect: the SYN carries it
     rc = mq_connect_fd(s, &ep.addr)
@@ -66,7 +68,7 @@ cdef int tcp_connect_start(const endpoint_t *ep, int *fd) noexcept nogil:
 
 
 cdef void tcp_tune(int fd, const options_t *o) noexcept nogil:
-    mq_tune_stream(fd, True, o.sndbuf, o.rcvbuf)
+    mq_tune_stream(fd, True)
     mq_tcp_keepalive(fd, o.tcp_keepalive, o.tcp_keepalive_cnt, o.tcp_keepalive_idle, o.tcp_keepalive_intvl)
     if o.tos:
         mq_set_tos(fd, o.tos)

@@ -50,10 +50,12 @@ cdef struct transport_t:
     int (*listen)(endpoint_t *ep, const options_t *o, int *fd) noexcept nogil
     # an accepted fd, or -1 with errno (EAGAIN: none pending)
     int (*accept)(int lfd) noexcept nogil
-    # 0: connected; 1: in progress (poll for POLLOUT, then connect_finish); -1 errno
-    int (*connect_start)(const endpoint_t *ep, int *fd) noexcept nogil
+    # 0: connected; 1: in progress (poll for POLLOUT, then connect_finish); -1 errno.
+    # Options that must precede the handshake (buffers, TOS) are set here.
+    int (*connect_start)(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil
     int (*connect_finish)(int fd) noexcept nogil
-    # per-connection socket options (buffers, keepalive, ...)
+    # per-connection socket options (keepalive, ...; tcp's buffers are set
+    # by listen and connect_start, before the handshake: mq_set_buffers)
     void (*tune)(int fd, const options_t *o) noexcept nogil
     # The socket's thread closed a listener made by listen: clean up what
     # listen left outside the fd (ipc: its file, if still the one it made)
@@ -93,5 +95,5 @@ cdef int stream_accept(int lfd) noexcept nogil:
     return mq_accept(lfd)
 
 
-cdef int stream_connect_start(const endpoint_t *ep, int *fd) noexcept nogil:
+cdef int stream_connect_start(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     return mq_connect_start(&ep.addr, fd)

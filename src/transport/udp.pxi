@@ -42,7 +42,7 @@ cdef int udp_resolve(endpoint_t *ep, const char *address, const options_t *o,
     return 0
 
 
-cdef int udp_open(const endpoint_t *ep, int *fd) noexcept nogil:
+cdef int udp_open(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     """The datagram socket of a session: bound (and in its multicast group)
     for a bind, unbound for a connect; the options follow in udp_tune.
     0, or -1 with errno (the session tries again later, as libzmq's)."""
