@@ -70,7 +70,7 @@ cdef int pgm_no_accept(int lfd) noexcept nogil:
     return -1
 
 
-cdef int pgm_connect_start(const endpoint_t *ep, int *fd) noexcept nogil:
+cdef int pgm_connect_start(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     cdef mq_pgm_ep_t *pe = mq_pgm_ep_of(&ep.addr)
     cdef int s = mq_pgm_open(&pe.a, pe.raw, pe.sender, pe.hops, pe.sndbuf, pe.rcvbuf)
     fd[0] = s
