@@ -1227,13 +1227,14 @@ def _transport_rows():
             for i in range(NTRANSPORTS)]
 
 
-def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
+def _pgm_test_hooks(drop=(), bint forever=False, skip=(), bint quiet_source=False):
     """PGM loss on purpose (engine/pgm_engine.pxi), for sessions made after
     this call: receivers drop the ODATA of the `drop` sequence numbers
     (counted from the first one each hears) once, or with `forever` their
     RDATA too; sources do not send the ODATA of the `skip` ones (from 0)
-    the first time. At most 16 of each."""
-    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip
+    the first time. At most 16 of each. `quiet_source`: sources send SPMs
+    only in answer to SPMRs (receivers learn the NLA by asking)."""
+    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip, g_pgm_quiet_source
     drop = list(drop)[:16]
     skip = list(skip)[:16]
     for i, v in enumerate(drop):
@@ -1244,6 +1245,7 @@ def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
     g_pgm_ndrop = len(drop)
     g_pgm_drop_forever = forever
     g_pgm_nskip = len(skip)
+    g_pgm_quiet_source = quiet_source
 
 
 def _pgm_test_counts(bint reset=False):
@@ -1254,7 +1256,9 @@ def _pgm_test_counts(bint reset=False):
     out = {"dropped": c.dropped, "skipped": c.skipped, "naks_sent": c.naks_sent,
            "ncfs_received": c.ncfs_received, "rdata_received": c.rdata_received,
            "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses,
-           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits}
+           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits, "spmrs_sent": c.spmrs_sent,
+           "spmrs_received": c.spmrs_received,
+           "sources": c.sources, "sources_refused": c.sources_refused}
     if reset:
         memset(&g_pgm_counts, 0, sizeof(g_pgm_counts))
     return out

@@ -12,10 +12,13 @@
 # with an NCF and RDATA. SPMs tell receivers where to NAK: after data on
 # OpenPGM's heartbeat schedule (the one libzmq sets), and every 30 s.
 #
-# Receiver: wire/pgm_rx.pxi keeps the window; here packets are read,
-# checked (pgm_parse), and NAKs sent to the source's NLA (learnt from its
-# SPMs) when rx says. SUB's subscriptions coming down the pipe are dropped:
-# PGM carries everything and SUB filters, as with libzmq.
+# Receiver: one window and decoder (wire/pgm_rx.pxi) for each source heard
+# on the group, by TSI, as libzmq keeps one decoder a TSI; their messages
+# reach the pipe whole, one source's at a time. Here packets are read,
+# checked (pgm_parse), and NAKs sent to each source's NLA once an SPM gave
+# it; until then an SPMR asks the source for one (RFC 3208 13.6, OpenPGM's
+# spmr_expiry as libzmq sets it). SUB's subscriptions coming down the pipe
+# are dropped: PGM carries everything and SUB filters, as with libzmq.
 
 cdef enum:
     PGM_RECV_BUF = 65536
@@ -27,6 +30,11 @@ cdef enum:
     PGM_BURST_MS = 2
     PGM_REPAIRS_MAX = 1024
     PGM_DATA_SOURCE_PORT = 0    # 0: a random source port (libzmq: OpenPGM's default)
+    # receivers (libzmq's OpenPGM settings, ms)
+    PGM_SPMR_EXPIRY = 25        # data before any SPM: ask for one this late
+    PGM_SPMR_REPEAT = 1000      # ... and again while none comes
+    PGM_PEER_EXPIRY = 300000    # a source silent this long may give way to a new one
+    PGM_SOURCES_MAX = 16        # windows a receiver keeps (peers pick their TSIs)
 
 # OpenPGM's heartbeat SPM intervals after data, as libzmq sets them (ms)
 cdef int PGM_HEARTBEAT[9]
@@ -43,6 +51,8 @@ cdef bint g_pgm_drop_forever = False
 cdef uint32_t g_pgm_skip[16]
 cdef unsigned char g_pgm_skipped[16]
 cdef int g_pgm_nskip = 0
+# ... and sources send SPMs only when an SPMR asks for one.
+cdef bint g_pgm_quiet_source = False
 
 # What PGM sessions did, for tests (api/testing.pxi _pgm_test_counts):
 # plain counters written by io threads, read once the sockets are closed.
@@ -57,8 +67,21 @@ cdef struct pgm_counts_t:
     long long losses            # messages given up (rx resets)
     long long odata_sent
     long long rate_waits        # times RATE held a packet back
+    long long spmrs_sent
+    long long spmrs_received    # for a source of ours
+    long long sources           # sources receivers followed
+    long long sources_refused   # new sources heard with every slot taken
 
 cdef pgm_counts_t g_pgm_counts
+
+
+cdef struct pgm_src_t:
+    pgm_rx_t rx
+    long long spmr_due          # when to ask for an SPM; -1: one came
+    long long heard             # the last packet from it
+    bint first_seen             # the test hook's origin is known
+    uint32_t first_sqn
+    unsigned char dropped[16]   # test hook: which were dropped once
 
 
 cdef struct pgm_tslot_t:
@@ -76,11 +99,10 @@ cdef struct pgm_t:
     timer_t timer               # source: rate and SPMs; receiver: NAKs
     timer_t spm_timer
     # receiver
-    pgm_rx_t rx
-    bint rx_ready
-    bint first_seen             # the test hook's origin is known
-    uint32_t first_sqn
-    unsigned char dropped[16]         # test hook: which were dropped once
+    pgm_src_t *srcs[PGM_SOURCES_MAX]
+    int nsrcs
+    int cur_src                 # the source whose message is half delivered, or -1
+    int turn                    # the source drained first next time
     # source
     pgm_tslot_t *txw
     uint32_t txw_cap
@@ -116,13 +138,20 @@ cdef void pgm_free_window(pgm_t *g) noexcept nogil:
             free(g.txw[i].pkt)
         free(g.txw)
         g.txw = NULL
-    if g.rx_ready:
-        g_pgm_counts.losses += <long long>g.rx.losses
-        pgm_rx_fini(&g.rx)
-        g.rx_ready = False
+    while g.nsrcs > 0:
+        g.nsrcs -= 1
+        pgm_free_source(g.srcs[g.nsrcs])
+        g.srcs[g.nsrcs] = NULL
+    g.cur_src = -1
     if g.has_cur:
         msg_close(&g.cur)
         g.has_cur = False
+
+
+cdef void pgm_free_source(pgm_src_t *src) noexcept nogil:
+    g_pgm_counts.losses += <long long>src.rx.losses
+    pgm_rx_fini(&src.rx)
+    free(src)
 
 
 cdef void pgm_fini(session_t *s) noexcept nogil:
@@ -189,12 +218,9 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
         g.refilled = mq_now_ms()
         g.heartbeat = 0
     else:
-        if pgm_rx_init(&g.rx, sqns, s.o.maxmsgsize) < 0:
-            session_engine_error(s, False)
-            return
-        g.rx_ready = True
-        g.first_seen = False
-        memset(g.dropped, 0, sizeof(g.dropped))
+        g.nsrcs = 0
+        g.cur_src = -1
+        g.turn = 0
     session_engine_ready(s, NULL, 0, NULL)
     if s.state != S_ACTIVE:
         return
@@ -208,7 +234,8 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
                 session_flush_in(s)
             else:
                 msg_close(&m)
-        pgm_send_spm(s, g)
+        if not g_pgm_quiet_source:
+            pgm_send_spm(s, g)
         session_arm(s, &g.spm_timer, PGM_HEARTBEAT[0])
         pgm_send_data(s, g)
     else:
@@ -238,7 +265,8 @@ cdef void pgm_on_spm_timer(timer_t *t, long long now) noexcept nogil:
     cdef pgm_t *g = pgm_state(s)
     if s.state != S_ACTIVE:
         return
-    pgm_send_spm(s, g)
+    if not g_pgm_quiet_source:
+        pgm_send_spm(s, g)
     if s.state != S_ACTIVE:
         return
     if g.heartbeat >= 0 and g.heartbeat + 1 < 9:
@@ -433,6 +461,7 @@ cdef void pgm_on_upstream(session_t *s, pgm_t *g, const pgm_pkt_t *pkt) noexcept
     if pkt.dport != g.sport or pkt.sport != g.addr.port or memcmp(pkt.gsi, g.gsi, 6) != 0:
         return
     if pkt.type == PGM_SPMR:
+        g_pgm_counts.spmrs_received += 1
         pgm_send_spm(s, g)
         return
     if pkt.type != PGM_NAK:
@@ -460,19 +489,19 @@ cdef void pgm_sink_drop(void *ctx) noexcept nogil:
         pipe_unwrite(s.pipe)
 
 
-cdef bint pgm_test_drops(pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
+cdef bint pgm_test_drops(pgm_src_t *src, const pgm_pkt_t *pkt) noexcept nogil:
     cdef int i
     cdef uint32_t rel
     if g_pgm_ndrop == 0:
         return False
-    if not g.first_seen:
-        g.first_seen = True
-        g.first_sqn = pkt.sqn
-    rel = pkt.sqn - g.first_sqn
+    if not src.first_seen:
+        src.first_seen = True
+        src.first_sqn = pkt.sqn
+    rel = pkt.sqn - src.first_sqn
     for i in range(g_pgm_ndrop):
         if g_pgm_drop[i] == rel:
-            if pkt.type == PGM_ODATA and not g.dropped[i]:
-                g.dropped[i] = 1
+            if pkt.type == PGM_ODATA and not src.dropped[i]:
+                src.dropped[i] = 1
                 g_pgm_counts.dropped += 1
                 return True
             if g_pgm_drop_forever:
@@ -481,29 +510,147 @@ cdef bint pgm_test_drops(pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
     return False
 
 
-cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
+cdef int pgm_find_source(pgm_t *g, const unsigned char *gsi, unsigned int sport) noexcept nogil:
+    cdef int i
+    for i in range(g.nsrcs):
+        if pgm_rx_is_source(&g.srcs[i].rx, gsi, sport):
+            return i
+    return -1
+
+
+cdef bint pgm_make_room(pgm_t *g, long long now) noexcept nogil:
+    """A slot for a new source: one silent for PGM_PEER_EXPIRY gives way."""
+    cdef int i
+    if g.nsrcs < PGM_SOURCES_MAX:
+        return True
+    for i in range(g.nsrcs):
+        if i != g.cur_src and now - g.srcs[i].heard > PGM_PEER_EXPIRY:
+            pgm_free_source(g.srcs[i])
+            g.nsrcs -= 1
+            g.srcs[i] = g.srcs[g.nsrcs]
+            g.srcs[g.nsrcs] = NULL
+            if g.cur_src == g.nsrcs:
+                g.cur_src = i
+            return True
+    return False
+
+
+cdef pgm_src_t *pgm_source_of(session_t *s, pgm_t *g, const pgm_pkt_t *pkt, long long now) noexcept nogil:
+    """The window for the source of a packet sent downstream on our port;
+    a new one for data or an SPM of a source not heard before. NULL: not
+    for a receiver, no room, or ENOMEM (the packet is ignored)."""
+    cdef int i
+    cdef pgm_src_t *src
+    if pkt.dport != g.addr.port:
+        return NULL
+    if pkt.type != PGM_ODATA and pkt.type != PGM_RDATA and pkt.type != PGM_SPM and pkt.type != PGM_NCF:
+        return NULL
+    i = pgm_find_source(g, pkt.gsi, pkt.sport)
+    if i >= 0:
+        return g.srcs[i]
+    if pkt.type == PGM_NCF:
+        return NULL
+    if not pgm_make_room(g, now):
+        g_pgm_counts.sources_refused += 1
+        return NULL
+    src = <pgm_src_t *>mq_calloc(1, sizeof(pgm_src_t))
+    if src == NULL:
+        return NULL
+    if pgm_rx_init(&src.rx, pgm_window_sqns(&s.o), s.o.maxmsgsize) < 0:
+        free(src)
+        return NULL
+    src.spmr_due = now + PGM_SPMR_EXPIRY
+    g.srcs[g.nsrcs] = src
+    g.nsrcs += 1
+    g_pgm_counts.sources += 1
+    return src
+
+
+cdef void pgm_on_peer_spmr(pgm_t *g, const pgm_pkt_t *pkt, long long now) noexcept nogil:
+    """Another receiver asked a source for an SPM (OpenPGM multicasts its
+    SPMRs): the answer reaches us too, so ours waits (RFC 3208 13.6)."""
+    cdef int i
+    if pkt.sport != g.addr.port:
+        return
+    i = pgm_find_source(g, pkt.gsi, pkt.dport)
+    if i >= 0 and g.srcs[i].spmr_due >= 0:
+        g.srcs[i].spmr_due = now + PGM_SPMR_REPEAT
+
+
+cdef void pgm_send_spmr(session_t *s, pgm_t *g, pgm_src_t *src) noexcept nogil:
+    """SPMR to the address the source's data came from (ports reversed)."""
+    cdef unsigned char pkt[PGM_HEADER]
+    cdef in_addr dst
+    cdef size_t n = pgm_build_spmr(pkt, g.addr.port, src.rx.sport, src.rx.gsi)
+    dst.s_addr = src.rx.data_from
+    if mq_pgm_sendto(s.h.fd, g.raw, dst, g.addr.port, pkt, n) == 0:
+        g_pgm_counts.spmrs_sent += 1
+
+
+cdef long long pgm_source_naks(session_t *s, pgm_t *g, pgm_src_t *src, long long now) noexcept nogil:
+    """NAKs (or an SPMR) due for one source: when it next wants a turn, -1 never."""
     cdef uint32_t sqns[PGM_NAKS_PER_ROUND]
     cdef long long due
-    cdef long long now = mq_now_ms()
     cdef unsigned char pkt[PGM_HEADER + PGM_NAK_BODY]
     cdef size_t n
     cdef int i
-    cdef int k = pgm_rx_due_naks(&g.rx, now, sqns, PGM_NAKS_PER_ROUND, &due)
+    cdef int k
     cdef in_addr dst
-    dst.s_addr = g.rx.nla
+    if not src.rx.have_nla:
+        # Gaps wait for the NLA (their NAK tries are not spent meanwhile).
+        if src.spmr_due < 0 or not src.rx.started:
+            return src.spmr_due
+        if src.spmr_due <= now:
+            pgm_send_spmr(s, g, src)
+            src.spmr_due = now + PGM_SPMR_REPEAT
+        return src.spmr_due
+    src.spmr_due = -1
+    k = pgm_rx_due_naks(&src.rx, now, sqns, PGM_NAKS_PER_ROUND, &due)
+    dst.s_addr = src.rx.nla
     for i in range(k):
-        n = pgm_build_nak(pkt, PGM_NAK, g.addr.port, g.rx.sport, g.rx.gsi, sqns[i], g.rx.nla,
+        n = pgm_build_nak(pkt, PGM_NAK, g.addr.port, src.rx.sport, src.rx.gsi, sqns[i], src.rx.nla,
                           g.addr.group.s_addr)
         if mq_pgm_sendto(s.h.fd, g.raw, dst, g.addr.port, pkt, n) < 0:
             break
         g_pgm_counts.naks_sent += 1
+    return due
+
+
+cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
+    cdef long long now = mq_now_ms()
+    cdef long long due
+    cdef long long first = -1
+    cdef int i
+    for i in range(g.nsrcs):
+        due = pgm_source_naks(s, g, g.srcs[i], now)
+        if due >= 0 and (first < 0 or due < first):
+            first = due
     timer_cancel(session_timers(s), &g.timer)
-    if due >= 0:
-        timer_arm(session_timers(s), &g.timer, due)
+    if first >= 0:
+        timer_arm(session_timers(s), &g.timer, first)
+
+
+cdef int pgm_drain_source(session_t *s, pgm_t *g, int i) noexcept nogil:
+    """What source i has in order to the pipe; it keeps the pipe (cur_src)
+    while its message is half delivered, so messages never interleave."""
+    cdef pgm_rx_t *rx = &g.srcs[i].rx
+    cdef int rc = pgm_rx_drain(rx, pgm_sink_deliver, pgm_sink_drop, s)
+    g.cur_src = i if (rx.in_message or rx.frame_ready) else -1
+    return rc
 
 
 cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
-    cdef int rc = pgm_rx_drain(&g.rx, pgm_sink_deliver, pgm_sink_drop, s)
+    cdef int rc = RX_DONE
+    cdef int k
+    if g.cur_src >= 0:
+        rc = pgm_drain_source(s, g, g.cur_src)
+    if rc == RX_DONE and g.cur_src < 0 and g.nsrcs > 0:
+        # Round robin from a turn that moves, so no source starves another.
+        for k in range(g.nsrcs):
+            rc = pgm_drain_source(s, g, (g.turn + k) % g.nsrcs)
+            if rc != RX_DONE or g.cur_src >= 0 or s.state != S_ACTIVE:
+                break
+        g.turn = (g.turn + 1) % g.nsrcs
     if s.state != S_ACTIVE:
         return
     if rc == RX_FATAL:
@@ -517,19 +664,29 @@ cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
 cdef void pgm_on_packet(session_t *s, pgm_t *g, const unsigned char *p, size_t n,
                         uint32_t from_addr) noexcept nogil:
     cdef pgm_pkt_t pkt
+    cdef pgm_src_t *src
+    cdef long long now
     if pgm_parse(p, n, &pkt) < 0:
         return          # malformed or not checksummed: dropped, as OpenPGM does
     if g.sender:
         pgm_on_upstream(s, g, &pkt)
         return
+    now = mq_now_ms()
+    if pkt.type == PGM_SPMR:
+        pgm_on_peer_spmr(g, &pkt, now)
+        return
+    src = pgm_source_of(s, g, &pkt, now)
+    if src == NULL:
+        return
+    src.heard = now
     if pkt.type == PGM_ODATA or pkt.type == PGM_RDATA:
-        if pgm_test_drops(g, &pkt):
+        if pgm_test_drops(src, &pkt):
             return
-        if pkt.type == PGM_RDATA and pgm_rx_fills_gap(&g.rx, &pkt):
+        if pkt.type == PGM_RDATA and pgm_rx_fills_gap(&src.rx, &pkt):
             g_pgm_counts.rdata_received += 1
     elif pkt.type == PGM_NCF:
         g_pgm_counts.ncfs_received += 1
-    if pgm_rx_on_packet(&g.rx, &pkt, g.addr.port, from_addr, mq_now_ms()) < 0:
+    if pgm_rx_on_packet(&src.rx, &pkt, g.addr.port, from_addr, now) < 0:
         session_engine_error(s, False)
 
 
