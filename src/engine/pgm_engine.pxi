@@ -30,11 +30,6 @@ cdef enum:
     PGM_BURST_MS = 2
     PGM_REPAIRS_MAX = 1024
     PGM_DATA_SOURCE_PORT = 0    # 0: a random source port (libzmq: OpenPGM's default)
-    # receivers (libzmq's OpenPGM settings, ms)
-    PGM_SPMR_EXPIRY = 25        # data before any SPM: ask for one this late
-    PGM_SPMR_REPEAT = 1000      # ... and again while none comes
-    PGM_PEER_EXPIRY = 300000    # a source silent this long may give way to a new one
-    PGM_SOURCES_MAX = 16        # windows a receiver keeps (peers pick their TSIs)
 
 # OpenPGM's heartbeat SPM intervals after data, as libzmq sets them (ms)
 cdef int PGM_HEARTBEAT[9]
@@ -75,15 +70,6 @@ cdef struct pgm_counts_t:
 cdef pgm_counts_t g_pgm_counts
 
 
-cdef struct pgm_src_t:
-    pgm_rx_t rx
-    long long spmr_due          # when to ask for an SPM; -1: one came
-    long long heard             # the last packet from it
-    bint first_seen             # the test hook's origin is known
-    uint32_t first_sqn
-    unsigned char dropped[16]   # test hook: which were dropped once
-
-
 cdef struct pgm_tslot_t:
     unsigned char *pkt          # the ODATA as sent (RDATA is made from it)
     size_t len
@@ -99,10 +85,8 @@ cdef struct pgm_t:
     timer_t timer               # source: rate and SPMs; receiver: NAKs
     timer_t spm_timer
     # receiver
-    pgm_src_t *srcs[PGM_SOURCES_MAX]
-    int nsrcs
-    int cur_src                 # the source whose message is half delivered, or -1
-    int turn                    # the source drained first next time
+    pgm_peers_t peers           # the sources heard (wire/pgm_peers.pxi)
+    bint peers_ready
     # source
     pgm_tslot_t *txw
     uint32_t txw_cap
@@ -138,20 +122,15 @@ cdef void pgm_free_window(pgm_t *g) noexcept nogil:
             free(g.txw[i].pkt)
         free(g.txw)
         g.txw = NULL
-    while g.nsrcs > 0:
-        g.nsrcs -= 1
-        pgm_free_source(g.srcs[g.nsrcs])
-        g.srcs[g.nsrcs] = NULL
-    g.cur_src = -1
+    if g.peers_ready:
+        g_pgm_counts.losses += <long long>pgm_peers_losses(&g.peers)
+        g_pgm_counts.sources += <long long>g.peers.created
+        g_pgm_counts.sources_refused += <long long>g.peers.refused
+        pgm_peers_fini(&g.peers)
+        g.peers_ready = False
     if g.has_cur:
         msg_close(&g.cur)
         g.has_cur = False
-
-
-cdef void pgm_free_source(pgm_src_t *src) noexcept nogil:
-    g_pgm_counts.losses += <long long>src.rx.losses
-    pgm_rx_fini(&src.rx)
-    free(src)
 
 
 cdef void pgm_fini(session_t *s) noexcept nogil:
@@ -218,9 +197,8 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
         g.refilled = mq_now_ms()
         g.heartbeat = 0
     else:
-        g.nsrcs = 0
-        g.cur_src = -1
-        g.turn = 0
+        pgm_peers_init(&g.peers, g.addr.port, sqns, s.o.maxmsgsize)
+        g.peers_ready = True
     session_engine_ready(s, NULL, 0, NULL)
     if s.state != S_ACTIVE:
         return
@@ -510,73 +488,6 @@ cdef bint pgm_test_drops(pgm_src_t *src, const pgm_pkt_t *pkt) noexcept nogil:
     return False
 
 
-cdef int pgm_find_source(pgm_t *g, const unsigned char *gsi, unsigned int sport) noexcept nogil:
-    cdef int i
-    for i in range(g.nsrcs):
-        if pgm_rx_is_source(&g.srcs[i].rx, gsi, sport):
-            return i
-    return -1
-
-
-cdef bint pgm_make_room(pgm_t *g, long long now) noexcept nogil:
-    """A slot for a new source: one silent for PGM_PEER_EXPIRY gives way."""
-    cdef int i
-    if g.nsrcs < PGM_SOURCES_MAX:
-        return True
-    for i in range(g.nsrcs):
-        if i != g.cur_src and now - g.srcs[i].heard > PGM_PEER_EXPIRY:
-            pgm_free_source(g.srcs[i])
-            g.nsrcs -= 1
-            g.srcs[i] = g.srcs[g.nsrcs]
-            g.srcs[g.nsrcs] = NULL
-            if g.cur_src == g.nsrcs:
-                g.cur_src = i
-            return True
-    return False
-
-
-cdef pgm_src_t *pgm_source_of(session_t *s, pgm_t *g, const pgm_pkt_t *pkt, long long now) noexcept nogil:
-    """The window for the source of a packet sent downstream on our port;
-    a new one for data or an SPM of a source not heard before. NULL: not
-    for a receiver, no room, or ENOMEM (the packet is ignored)."""
-    cdef int i
-    cdef pgm_src_t *src
-    if pkt.dport != g.addr.port:
-        return NULL
-    if pkt.type != PGM_ODATA and pkt.type != PGM_RDATA and pkt.type != PGM_SPM and pkt.type != PGM_NCF:
-        return NULL
-    i = pgm_find_source(g, pkt.gsi, pkt.sport)
-    if i >= 0:
-        return g.srcs[i]
-    if pkt.type == PGM_NCF:
-        return NULL
-    if not pgm_make_room(g, now):
-        g_pgm_counts.sources_refused += 1
-        return NULL
-    src = <pgm_src_t *>mq_calloc(1, sizeof(pgm_src_t))
-    if src == NULL:
-        return NULL
-    if pgm_rx_init(&src.rx, pgm_window_sqns(&s.o), s.o.maxmsgsize) < 0:
-        free(src)
-        return NULL
-    src.spmr_due = now + PGM_SPMR_EXPIRY
-    g.srcs[g.nsrcs] = src
-    g.nsrcs += 1
-    g_pgm_counts.sources += 1
-    return src
-
-
-cdef void pgm_on_peer_spmr(pgm_t *g, const pgm_pkt_t *pkt, long long now) noexcept nogil:
-    """Another receiver asked a source for an SPM (OpenPGM multicasts its
-    SPMRs): the answer reaches us too, so ours waits (RFC 3208 13.6)."""
-    cdef int i
-    if pkt.sport != g.addr.port:
-        return
-    i = pgm_find_source(g, pkt.gsi, pkt.dport)
-    if i >= 0 and g.srcs[i].spmr_due >= 0:
-        g.srcs[i].spmr_due = now + PGM_SPMR_REPEAT
-
-
 cdef void pgm_send_spmr(session_t *s, pgm_t *g, pgm_src_t *src) noexcept nogil:
     """SPMR to the address the source's data came from (ports reversed)."""
     cdef unsigned char pkt[PGM_HEADER]
@@ -596,15 +507,10 @@ cdef long long pgm_source_naks(session_t *s, pgm_t *g, pgm_src_t *src, long long
     cdef int i
     cdef int k
     cdef in_addr dst
+    if pgm_src_wants_spmr(src, now):
+        pgm_send_spmr(s, g, src)
     if not src.rx.have_nla:
-        # Gaps wait for the NLA (their NAK tries are not spent meanwhile).
-        if src.spmr_due < 0 or not src.rx.started:
-            return src.spmr_due
-        if src.spmr_due <= now:
-            pgm_send_spmr(s, g, src)
-            src.spmr_due = now + PGM_SPMR_REPEAT
-        return src.spmr_due
-    src.spmr_due = -1
+        return src.spmr_due     # gaps wait for the NLA (their NAK tries are not spent)
     k = pgm_rx_due_naks(&src.rx, now, sqns, PGM_NAKS_PER_ROUND, &due)
     dst.s_addr = src.rx.nla
     for i in range(k):
@@ -621,8 +527,8 @@ cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
     cdef long long due
     cdef long long first = -1
     cdef int i
-    for i in range(g.nsrcs):
-        due = pgm_source_naks(s, g, g.srcs[i], now)
+    for i in range(g.peers.n):
+        due = pgm_source_naks(s, g, g.peers.srcs[i], now)
         if due >= 0 and (first < 0 or due < first):
             first = due
     timer_cancel(session_timers(s), &g.timer)
@@ -630,27 +536,8 @@ cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
         timer_arm(session_timers(s), &g.timer, first)
 
 
-cdef int pgm_drain_source(session_t *s, pgm_t *g, int i) noexcept nogil:
-    """What source i has in order to the pipe; it keeps the pipe (cur_src)
-    while its message is half delivered, so messages never interleave."""
-    cdef pgm_rx_t *rx = &g.srcs[i].rx
-    cdef int rc = pgm_rx_drain(rx, pgm_sink_deliver, pgm_sink_drop, s)
-    g.cur_src = i if (rx.in_message or rx.frame_ready) else -1
-    return rc
-
-
 cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
-    cdef int rc = RX_DONE
-    cdef int k
-    if g.cur_src >= 0:
-        rc = pgm_drain_source(s, g, g.cur_src)
-    if rc == RX_DONE and g.cur_src < 0 and g.nsrcs > 0:
-        # Round robin from a turn that moves, so no source starves another.
-        for k in range(g.nsrcs):
-            rc = pgm_drain_source(s, g, (g.turn + k) % g.nsrcs)
-            if rc != RX_DONE or g.cur_src >= 0 or s.state != S_ACTIVE:
-                break
-        g.turn = (g.turn + 1) % g.nsrcs
+    cdef int rc = pgm_peers_drain(&g.peers, pgm_sink_deliver, pgm_sink_drop, s)
     if s.state != S_ACTIVE:
         return
     if rc == RX_FATAL:
@@ -673,12 +560,11 @@ cdef void pgm_on_packet(session_t *s, pgm_t *g, const unsigned char *p, size_t n
         return
     now = mq_now_ms()
     if pkt.type == PGM_SPMR:
-        pgm_on_peer_spmr(g, &pkt, now)
+        pgm_peers_on_spmr(&g.peers, &pkt, now)
         return
-    src = pgm_source_of(s, g, &pkt, now)
+    src = pgm_peers_source_of(&g.peers, &pkt, now)
     if src == NULL:
         return
-    src.heard = now
     if pkt.type == PGM_ODATA or pkt.type == PGM_RDATA:
         if pgm_test_drops(src, &pkt):
             return
