@@ -14,7 +14,12 @@ Input [mode] then:
   step: deliver the next packet, drop it, repeat one as RDATA, swap two, or
   an SPM moving the trailing edge. Checks: the messages delivered are the
   messages sent, whole, in order, with only whole messages missing; all of
-  them when nothing was dropped and the first packet came first."""
+  them when nothing was dropped and the first packet came first. With
+  mode & 8 two sources (two TSIs) send, their first frames b"A" and b"B",
+  each op's bit 3 picking the source: the same checks for each source's
+  messages, which never interleave with the other's frames; any missing
+  are counted as losses (one source half way through a message holds the
+  other back, which may overrun its window)."""
 import struct
 
 import fuzzlib
@@ -40,20 +45,24 @@ def seal(pkt):
     return pkt[:6] + struct.pack(">H", checksum(pkt)) + pkt[8:]
 
 
-def header(ptype, tsdu_len, options=0):
-    return struct.pack(">HHBBH6sH", SPORT, PORT, ptype, options, 0, GSI, tsdu_len)
+GSI2, SPORT2 = b"\x0a\x0b\x0c\x0d\x0e\x0f", 4243
 
 
-def data_packet(sqn, trail, tsdu, ptype=0x04, frag=None):
+def header(ptype, tsdu_len, options=0, src=0):
+    gsi, sport = (GSI, SPORT) if src == 0 else (GSI2, SPORT2)
+    return struct.pack(">HHBBH6sH", sport, PORT, ptype, options, 0, gsi, tsdu_len)
+
+
+def data_packet(sqn, trail, tsdu, ptype=0x04, frag=None, src=0):
     if frag is None:
-        return seal(header(ptype, len(tsdu)) + struct.pack(">II", sqn, trail) + tsdu)
+        return seal(header(ptype, len(tsdu), src=src) + struct.pack(">II", sqn, trail) + tsdu)
     first, off, total = frag
     opts = struct.pack(">BBH", 0x00, 4, 4 + 16) + struct.pack(">BBBBIII", 0x01 | 0x80, 16, 0, 0, first, off, total)
-    return seal(header(ptype, len(tsdu), 0x01) + struct.pack(">II", sqn, trail) + opts + tsdu)
+    return seal(header(ptype, len(tsdu), 0x01, src) + struct.pack(">II", sqn, trail) + opts + tsdu)
 
 
-def spm(sqn, trail, lead):
-    return seal(header(0x00, 0) + struct.pack(">IIIHH4s", sqn, trail, lead, 1, 0, b"\x7f\0\0\1"))
+def spm(sqn, trail, lead, src=0):
+    return seal(header(0x00, 0, src=src) + struct.pack(">IIIHH4s", sqn, trail, lead, 1, 0, b"\x7f\0\0\1"))
 
 
 def v1_frame(body, more):
@@ -123,6 +132,61 @@ def raw_mode(mode, data):
     check_whole(r)
 
 
+class Source:
+    """One source's packets for stream_mode, and what the receiver got of it."""
+
+    def __init__(self, k, msgs, tsdu, fragment):
+        self.k, self.msgs = k, msgs
+        self.packets = []
+        for apdu in split_apdus(msgs, tsdu):
+            if fragment and len(apdu) > 4:
+                first = len(self.packets)
+                for off in range(0, len(apdu), 4):
+                    self.packets.append((apdu[off:off + 4], (first, off, len(apdu))))
+            else:
+                self.packets.append((apdu, None))
+        self.wire = [data_packet(i, 0, t, frag=f, src=k) for i, (t, f) in enumerate(self.packets)]
+        self.queue = list(range(len(self.wire)))
+        self.dropped, self.first_fed, self.fed = False, None, []
+
+    def step(self, r, op):
+        kind = op % 8
+        if kind == 5:
+            self.queue.pop(0)
+            self.dropped = True
+            return
+        if kind == 6 and len(self.queue) > 1:
+            self.queue[0], self.queue[1] = self.queue[1], self.queue[0]
+        if kind == 7 and self.fed:
+            i = self.fed[op % len(self.fed)]
+            r.feed(data_packet(i, 0, self.packets[i][0], ptype=0x05, frag=self.packets[i][1], src=self.k))
+            return
+        self.feed_next(r)
+
+    def feed_next(self, r):
+        i = self.queue.pop(0)
+        self.first_fed = i if self.first_fed is None else self.first_fed
+        self.fed.append(i)
+        assert r.feed(self.wire[i])
+
+    def finish(self, r):
+        while self.queue:
+            self.feed_next(r)
+        # The source has nothing left: every gap is now a loss.
+        assert r.feed(spm(1, len(self.wire), len(self.wire) - 1, src=self.k))
+
+    def check(self, got, losses=None):
+        """losses: the receiver's count when another source shared it."""
+        it = iter(self.msgs)
+        for m in got:
+            assert any(m == w for w in it), ("delivered out of order, cut or changed", m)
+        if self.dropped or self.first_fed != 0:
+            return
+        # A source half way through a message holds another back meanwhile,
+        # which may overrun its window: a loss then, but a counted one.
+        assert got == self.msgs or (losses is not None and losses > 0), (len(got), len(self.msgs))
+
+
 def stream_mode(mode, data):
     if len(data) < 2:
         return
@@ -130,49 +194,30 @@ def stream_mode(mode, data):
     n = 1 + data[1] % 24
     msgs = shapes(data[2:2 + n], n)
     ops = data[2 + n:]
-    apdus = split_apdus(msgs, tsdu)
-    packets = []
-    for apdu in apdus:
-        if mode & 4 and len(apdu) > 4:
-            first = len(packets)
-            for off in range(0, len(apdu), 4):
-                packets.append((apdu[off:off + 4], (first, off, len(apdu))))
-        else:
-            packets.append((apdu, None))
-    wire = [data_packet(i, 0, t, frag=f) for i, (t, f) in enumerate(packets)]
+    two = bool(mode & 8)
+    if two:
+        sources = [Source(k, [[tag] + m for m in msgs], tsdu, mode & 4) for k, tag in enumerate((b"A", b"B"))]
+    else:
+        sources = [Source(0, msgs, tsdu, mode & 4)]
     r = _core._FuzzPgmReceiver(PORT, 256, -1)
-    queue = list(range(len(wire)))
-    dropped, first_fed, fed = False, None, []
     for op in ops:
-        if not queue:
+        src = sources[(op >> 3) & 1] if two else sources[0]
+        if src.queue:
+            src.step(r, op)
+        elif all(not x.queue for x in sources):
             break
-        kind = op % 8
-        if kind == 5:
-            queue.pop(0)
-            dropped = True
-            continue
-        if kind == 6 and len(queue) > 1:
-            queue[0], queue[1] = queue[1], queue[0]
-        if kind == 7 and fed:
-            i = fed[op % len(fed)]
-            r.feed(data_packet(i, 0, packets[i][0], ptype=0x05, frag=packets[i][1]))
-            continue
-        i = queue.pop(0)
-        first_fed = i if first_fed is None else first_fed
-        fed.append(i)
-        assert r.feed(wire[i])
-    for i in queue:
-        first_fed = i if first_fed is None else first_fed
-        assert r.feed(wire[i])
-    # The source has nothing left: every gap is now a loss.
-    assert r.feed(spm(1, len(wire), len(wire) - 1))
+    for src in sources:
+        src.finish(r)
     check_whole(r)
-    it = iter(msgs)
-    for m in r.messages:
-        assert any(m == w for w in it), ("delivered out of order, cut or changed", m)
-    if not dropped and first_fed == 0:
-        assert r.messages == msgs, (len(r.messages), len(msgs))
-        assert r.losses == 0
+    if two:
+        for src, tag in zip(sources, (b"A", b"B")):
+            src.check([m for m in r.messages if m[0] == tag], r.losses)
+        assert all(m[0] in (b"A", b"B") for m in r.messages), "frames of two sources mixed"
+        assert r.sources == 2
+    else:
+        sources[0].check(r.messages)
+        if not sources[0].dropped and sources[0].first_fed == 0:
+            assert r.losses == 0
 
 
 def TestOneInput(data):
@@ -190,6 +235,8 @@ if fuzzlib.atheris is not None:
     # guide the fuzzer (the instrumented build adds the core's own).
     for _name in ("raw_mode", "stream_mode", "split_apdus", "shapes", "TestOneInput"):
         globals()[_name] = fuzzlib.atheris.instrument_func(globals()[_name])
+    Source.step = fuzzlib.atheris.instrument_func(Source.step)
+    Source.check = fuzzlib.atheris.instrument_func(Source.check)
 
 if __name__ == "__main__":
     fuzzlib.main(TestOneInput, TARGET)

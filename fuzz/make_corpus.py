@@ -391,6 +391,16 @@ def seeds_pgm():
     out["stream-swaps-repeats"] = b"\x00\x07\x0a" + bytes(range(40, 50)) + bytes([6, 0, 7, 6, 15, 0, 23, 0])
     out["stream-fragment-drops"] = b"\x04\x20\x05" + bytes([10, 50, 90, 130, 170]) + bytes([0, 0, 5, 0, 6, 0, 5])
     out["stream-tiny-apdus"] = b"\x00\x00\x0c" + bytes(range(100, 112))
+    # several sources on one group (a window each, messages never mixed)
+    out["stream-two-sources"] = b"\x08\x10\x08" + bytes(range(0, 80, 10)) + bytes([0, 8] * 12)
+    out["stream-two-sources-loss"] = (b"\x0c\x20\x06" + bytes([3, 200, 77, 64, 129, 255])
+                                      + bytes([0, 8, 5, 13, 0, 8, 6, 14, 7, 15, 0, 8, 0, 8]))
+    peer_spmr = P.seal(struct.pack(">HHBBH6sH", P.PORT, P.SPORT, 0x0c, 0, 0, P.GSI, 0))
+    out["raw-two-sources-spmr"] = b"\x01" + raw(odata[0], P.data_packet(0, 0, ap[0], src=1), peer_spmr,
+                                                 odata[2], P.spm(0, 0, 3, src=1), odata[1])
+    many = [P.seal(P.data_packet(0, 0, ap[0])[:8] + bytes([k]) + P.data_packet(0, 0, ap[0])[9:])
+            for k in range(20)]
+    out["raw-many-sources"] = b"\x01" + raw(*many)
     return out
 
 

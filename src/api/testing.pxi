@@ -1230,13 +1230,14 @@ def _transport_rows():
             for i in range(NTRANSPORTS)]
 
 
-def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
+def _pgm_test_hooks(drop=(), bint forever=False, skip=(), bint quiet_source=False):
     """PGM loss on purpose (engine/pgm_engine.pxi), for sessions made after
     this call: receivers drop the ODATA of the `drop` sequence numbers
     (counted from the first one each hears) once, or with `forever` their
     RDATA too; sources do not send the ODATA of the `skip` ones (from 0)
-    the first time. At most 16 of each."""
-    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip
+    the first time. At most 16 of each. `quiet_source`: sources send SPMs
+    only in answer to SPMRs (receivers learn the NLA by asking)."""
+    global g_pgm_ndrop, g_pgm_drop_forever, g_pgm_nskip, g_pgm_quiet_source
     drop = list(drop)[:16]
     skip = list(skip)[:16]
     for i, v in enumerate(drop):
@@ -1247,6 +1248,7 @@ def _pgm_test_hooks(drop=(), bint forever=False, skip=()):
     g_pgm_ndrop = len(drop)
     g_pgm_drop_forever = forever
     g_pgm_nskip = len(skip)
+    g_pgm_quiet_source = quiet_source
 
 
 def _pgm_test_counts(bint reset=False):
@@ -1257,7 +1259,9 @@ def _pgm_test_counts(bint reset=False):
     out = {"dropped": c.dropped, "skipped": c.skipped, "naks_sent": c.naks_sent,
            "ncfs_received": c.ncfs_received, "rdata_received": c.rdata_received,
            "naks_received": c.naks_received, "rdata_sent": c.rdata_sent, "losses": c.losses,
-           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits}
+           "odata_sent": c.odata_sent, "rate_waits": c.rate_waits, "spmrs_sent": c.spmrs_sent,
+           "spmrs_received": c.spmrs_received,
+           "sources": c.sources, "sources_refused": c.sources_refused}
     if reset:
         memset(&g_pgm_counts, 0, sizeof(g_pgm_counts))
     return out
@@ -1277,26 +1281,24 @@ cdef void _fuzz_pgm_drop(void *ctx) noexcept nogil:
 
 cdef class _FuzzPgmReceiver:
     """The receive side of a PGM session without the socket (fuzz/fuzz_pgm.py):
-    packets go through pgm_parse and the window (wire/pgm_rx.pxi) as the
-    engine sends them; whole messages collect in `messages`, a cut one's
-    frames are taken back as the pipe takes them back."""
-    cdef pgm_rx_t rx
+    packets go through pgm_parse, the table of sources (wire/pgm_peers.pxi)
+    and their windows (wire/pgm_rx.pxi) as the engine sends them; whole
+    messages collect in `messages`, a cut one's frames are taken back as
+    the pipe takes them back."""
+    cdef pgm_peers_t peers
     cdef bint ready
-    cdef unsigned int port
     cdef public list messages
     cdef public list partial
 
     def __cinit__(self, unsigned int port=5555, long long sqns=256, long long maxmsgsize=-1):
-        if pgm_rx_init(&self.rx, sqns, maxmsgsize) < 0:
-            raise MemoryError()
+        pgm_peers_init(&self.peers, port, sqns, maxmsgsize)
         self.ready = True
-        self.port = port
         self.messages = []
         self.partial = []
 
     def __dealloc__(self):
         if self.ready:
-            pgm_rx_fini(&self.rx)
+            pgm_peers_fini(&self.peers)
 
     def _frame(self, bytes data, bint more):
         self.partial.append(data)
@@ -1307,28 +1309,55 @@ cdef class _FuzzPgmReceiver:
     def feed(self, bytes packet, long long now=0):
         """One packet as heard on the group: False when pgm_parse refuses it."""
         cdef pgm_pkt_t pkt
+        cdef pgm_src_t *src
         cdef const unsigned char *p = packet
         if pgm_parse(p, len(packet), &pkt) < 0:
             return False
-        if pgm_rx_on_packet(&self.rx, &pkt, self.port, 0x0100007f, now) < 0:
-            raise MemoryError()
-        if pgm_rx_drain(&self.rx, _fuzz_pgm_deliver, _fuzz_pgm_drop, <void *>self) != RX_DONE:
+        if pkt.type == PGM_SPMR:
+            pgm_peers_on_spmr(&self.peers, &pkt, now)
+        else:
+            src = pgm_peers_source_of(&self.peers, &pkt, now)
+            if src != NULL and pgm_rx_on_packet(&src.rx, &pkt, self.peers.port, 0x0100007f, now) < 0:
+                raise MemoryError()
+        if pgm_peers_drain(&self.peers, _fuzz_pgm_deliver, _fuzz_pgm_drop, <void *>self) != RX_DONE:
             raise MemoryError()
         return True
 
     def due_naks(self, long long now):
+        """(sqns to NAK, SPMRs due, the next time one is due) over all sources."""
         cdef uint32_t out[64]
         cdef long long due
-        cdef int n = pgm_rx_due_naks(&self.rx, now, out, 64, &due)
-        return [out[i] for i in range(n)], due
+        cdef long long first = -1
+        cdef int i
+        cdef int k
+        cdef int n
+        naks = []
+        spmrs = 0
+        for i in range(self.peers.n):
+            if pgm_src_wants_spmr(self.peers.srcs[i], now):
+                spmrs += 1
+            if not self.peers.srcs[i].rx.have_nla:
+                due = self.peers.srcs[i].spmr_due
+            else:
+                n = pgm_rx_due_naks(&self.peers.srcs[i].rx, now, out, 64, &due)
+                naks.extend(out[k] for k in range(n))
+            if due >= 0 and (first < 0 or due < first):
+                first = due
+        return naks, spmrs, first
 
     @property
     def losses(self):
-        return self.rx.losses
+        return pgm_peers_losses(&self.peers)
+
+    @property
+    def sources(self):
+        return self.peers.n
 
     @property
     def window(self):
-        return (self.rx.next, self.rx.lead) if self.rx.started else None
+        if self.peers.n == 0 or not self.peers.srcs[0].rx.started:
+            return None
+        return (self.peers.srcs[0].rx.next, self.peers.srcs[0].rx.lead)
 
 
 def _pgm_checksum(bytes packet, size_t skip=6):

@@ -12,10 +12,13 @@
 # with an NCF and RDATA. SPMs tell receivers where to NAK: after data on
 # OpenPGM's heartbeat schedule (the one libzmq sets), and every 30 s.
 #
-# Receiver: wire/pgm_rx.pxi keeps the window; here packets are read,
-# checked (pgm_parse), and NAKs sent to the source's NLA (learnt from its
-# SPMs) when rx says. SUB's subscriptions coming down the pipe are dropped:
-# PGM carries everything and SUB filters, as with libzmq.
+# Receiver: one window and decoder (wire/pgm_rx.pxi) for each source heard
+# on the group, by TSI, as libzmq keeps one decoder a TSI; their messages
+# reach the pipe whole, one source's at a time. Here packets are read,
+# checked (pgm_parse), and NAKs sent to each source's NLA once an SPM gave
+# it; until then an SPMR asks the source for one (RFC 3208 13.6, OpenPGM's
+# spmr_expiry as libzmq sets it). SUB's subscriptions coming down the pipe
+# are dropped: PGM carries everything and SUB filters, as with libzmq.
 
 cdef enum:
     PGM_RECV_BUF = 65536
@@ -43,6 +46,8 @@ cdef bint g_pgm_drop_forever = False
 cdef uint32_t g_pgm_skip[16]
 cdef unsigned char g_pgm_skipped[16]
 cdef int g_pgm_nskip = 0
+# ... and sources send SPMs only when an SPMR asks for one.
+cdef bint g_pgm_quiet_source = False
 
 # What PGM sessions did, for tests (api/testing.pxi _pgm_test_counts):
 # plain counters written by io threads, read once the sockets are closed.
@@ -57,6 +62,10 @@ cdef struct pgm_counts_t:
     long long losses            # messages given up (rx resets)
     long long odata_sent
     long long rate_waits        # times RATE held a packet back
+    long long spmrs_sent
+    long long spmrs_received    # for a source of ours
+    long long sources           # sources receivers followed
+    long long sources_refused   # new sources heard with every slot taken
 
 cdef pgm_counts_t g_pgm_counts
 
@@ -76,11 +85,8 @@ cdef struct pgm_t:
     timer_t timer               # source: rate and SPMs; receiver: NAKs
     timer_t spm_timer
     # receiver
-    pgm_rx_t rx
-    bint rx_ready
-    bint first_seen             # the test hook's origin is known
-    uint32_t first_sqn
-    unsigned char dropped[16]         # test hook: which were dropped once
+    pgm_peers_t peers           # the sources heard (wire/pgm_peers.pxi)
+    bint peers_ready
     # source
     pgm_tslot_t *txw
     uint32_t txw_cap
@@ -116,10 +122,12 @@ cdef void pgm_free_window(pgm_t *g) noexcept nogil:
             free(g.txw[i].pkt)
         free(g.txw)
         g.txw = NULL
-    if g.rx_ready:
-        g_pgm_counts.losses += <long long>g.rx.losses
-        pgm_rx_fini(&g.rx)
-        g.rx_ready = False
+    if g.peers_ready:
+        g_pgm_counts.losses += <long long>pgm_peers_losses(&g.peers)
+        g_pgm_counts.sources += <long long>g.peers.created
+        g_pgm_counts.sources_refused += <long long>g.peers.refused
+        pgm_peers_fini(&g.peers)
+        g.peers_ready = False
     if g.has_cur:
         msg_close(&g.cur)
         g.has_cur = False
@@ -189,12 +197,8 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
         g.refilled = mq_now_ms()
         g.heartbeat = 0
     else:
-        if pgm_rx_init(&g.rx, sqns, s.o.maxmsgsize) < 0:
-            session_engine_error(s, False)
-            return
-        g.rx_ready = True
-        g.first_seen = False
-        memset(g.dropped, 0, sizeof(g.dropped))
+        pgm_peers_init(&g.peers, g.addr.port, sqns, s.o.maxmsgsize)
+        g.peers_ready = True
     session_engine_ready(s, NULL, 0, NULL)
     if s.state != S_ACTIVE:
         return
@@ -208,7 +212,8 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
                 session_flush_in(s)
             else:
                 msg_close(&m)
-        pgm_send_spm(s, g)
+        if not g_pgm_quiet_source:
+            pgm_send_spm(s, g)
         session_arm(s, &g.spm_timer, PGM_HEARTBEAT[0])
         pgm_send_data(s, g)
     else:
@@ -238,7 +243,8 @@ cdef void pgm_on_spm_timer(timer_t *t, long long now) noexcept nogil:
     cdef pgm_t *g = pgm_state(s)
     if s.state != S_ACTIVE:
         return
-    pgm_send_spm(s, g)
+    if not g_pgm_quiet_source:
+        pgm_send_spm(s, g)
     if s.state != S_ACTIVE:
         return
     if g.heartbeat >= 0 and g.heartbeat + 1 < 9:
@@ -433,6 +439,7 @@ cdef void pgm_on_upstream(session_t *s, pgm_t *g, const pgm_pkt_t *pkt) noexcept
     if pkt.dport != g.sport or pkt.sport != g.addr.port or memcmp(pkt.gsi, g.gsi, 6) != 0:
         return
     if pkt.type == PGM_SPMR:
+        g_pgm_counts.spmrs_received += 1
         pgm_send_spm(s, g)
         return
     if pkt.type != PGM_NAK:
@@ -460,19 +467,19 @@ cdef void pgm_sink_drop(void *ctx) noexcept nogil:
         pipe_unwrite(s.pipe)
 
 
-cdef bint pgm_test_drops(pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
+cdef bint pgm_test_drops(pgm_src_t *src, const pgm_pkt_t *pkt) noexcept nogil:
     cdef int i
     cdef uint32_t rel
     if g_pgm_ndrop == 0:
         return False
-    if not g.first_seen:
-        g.first_seen = True
-        g.first_sqn = pkt.sqn
-    rel = pkt.sqn - g.first_sqn
+    if not src.first_seen:
+        src.first_seen = True
+        src.first_sqn = pkt.sqn
+    rel = pkt.sqn - src.first_sqn
     for i in range(g_pgm_ndrop):
         if g_pgm_drop[i] == rel:
-            if pkt.type == PGM_ODATA and not g.dropped[i]:
-                g.dropped[i] = 1
+            if pkt.type == PGM_ODATA and not src.dropped[i]:
+                src.dropped[i] = 1
                 g_pgm_counts.dropped += 1
                 return True
             if g_pgm_drop_forever:
@@ -481,29 +488,56 @@ cdef bint pgm_test_drops(pgm_t *g, const pgm_pkt_t *pkt) noexcept nogil:
     return False
 
 
-cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
+cdef void pgm_send_spmr(session_t *s, pgm_t *g, pgm_src_t *src) noexcept nogil:
+    """SPMR to the address the source's data came from (ports reversed)."""
+    cdef unsigned char pkt[PGM_HEADER]
+    cdef in_addr dst
+    cdef size_t n = pgm_build_spmr(pkt, g.addr.port, src.rx.sport, src.rx.gsi)
+    dst.s_addr = src.rx.data_from
+    if mq_pgm_sendto(s.h.fd, g.raw, dst, g.addr.port, pkt, n) == 0:
+        g_pgm_counts.spmrs_sent += 1
+
+
+cdef long long pgm_source_naks(session_t *s, pgm_t *g, pgm_src_t *src, long long now) noexcept nogil:
+    """NAKs (or an SPMR) due for one source: when it next wants a turn, -1 never."""
     cdef uint32_t sqns[PGM_NAKS_PER_ROUND]
     cdef long long due
-    cdef long long now = mq_now_ms()
     cdef unsigned char pkt[PGM_HEADER + PGM_NAK_BODY]
     cdef size_t n
     cdef int i
-    cdef int k = pgm_rx_due_naks(&g.rx, now, sqns, PGM_NAKS_PER_ROUND, &due)
+    cdef int k
     cdef in_addr dst
-    dst.s_addr = g.rx.nla
+    if pgm_src_wants_spmr(src, now):
+        pgm_send_spmr(s, g, src)
+    if not src.rx.have_nla:
+        return src.spmr_due     # gaps wait for the NLA (their NAK tries are not spent)
+    k = pgm_rx_due_naks(&src.rx, now, sqns, PGM_NAKS_PER_ROUND, &due)
+    dst.s_addr = src.rx.nla
     for i in range(k):
-        n = pgm_build_nak(pkt, PGM_NAK, g.addr.port, g.rx.sport, g.rx.gsi, sqns[i], g.rx.nla,
+        n = pgm_build_nak(pkt, PGM_NAK, g.addr.port, src.rx.sport, src.rx.gsi, sqns[i], src.rx.nla,
                           g.addr.group.s_addr)
         if mq_pgm_sendto(s.h.fd, g.raw, dst, g.addr.port, pkt, n) < 0:
             break
         g_pgm_counts.naks_sent += 1
+    return due
+
+
+cdef void pgm_send_naks(session_t *s, pgm_t *g) noexcept nogil:
+    cdef long long now = mq_now_ms()
+    cdef long long due
+    cdef long long first = -1
+    cdef int i
+    for i in range(g.peers.n):
+        due = pgm_source_naks(s, g, g.peers.srcs[i], now)
+        if due >= 0 and (first < 0 or due < first):
+            first = due
     timer_cancel(session_timers(s), &g.timer)
-    if due >= 0:
-        timer_arm(session_timers(s), &g.timer, due)
+    if first >= 0:
+        timer_arm(session_timers(s), &g.timer, first)
 
 
 cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
-    cdef int rc = pgm_rx_drain(&g.rx, pgm_sink_deliver, pgm_sink_drop, s)
+    cdef int rc = pgm_peers_drain(&g.peers, pgm_sink_deliver, pgm_sink_drop, s)
     if s.state != S_ACTIVE:
         return
     if rc == RX_FATAL:
@@ -517,19 +551,28 @@ cdef void pgm_deliver(session_t *s, pgm_t *g) noexcept nogil:
 cdef void pgm_on_packet(session_t *s, pgm_t *g, const unsigned char *p, size_t n,
                         uint32_t from_addr) noexcept nogil:
     cdef pgm_pkt_t pkt
+    cdef pgm_src_t *src
+    cdef long long now
     if pgm_parse(p, n, &pkt) < 0:
         return          # malformed or not checksummed: dropped, as OpenPGM does
     if g.sender:
         pgm_on_upstream(s, g, &pkt)
         return
+    now = mq_now_ms()
+    if pkt.type == PGM_SPMR:
+        pgm_peers_on_spmr(&g.peers, &pkt, now)
+        return
+    src = pgm_peers_source_of(&g.peers, &pkt, now)
+    if src == NULL:
+        return
     if pkt.type == PGM_ODATA or pkt.type == PGM_RDATA:
-        if pgm_test_drops(g, &pkt):
+        if pgm_test_drops(src, &pkt):
             return
-        if pkt.type == PGM_RDATA and pgm_rx_fills_gap(&g.rx, &pkt):
+        if pkt.type == PGM_RDATA and pgm_rx_fills_gap(&src.rx, &pkt):
             g_pgm_counts.rdata_received += 1
     elif pkt.type == PGM_NCF:
         g_pgm_counts.ncfs_received += 1
-    if pgm_rx_on_packet(&g.rx, &pkt, g.addr.port, from_addr, mq_now_ms()) < 0:
+    if pgm_rx_on_packet(&src.rx, &pkt, g.addr.port, from_addr, now) < 0:
         session_engine_error(s, False)
 
 

@@ -55,7 +55,8 @@ cdef struct pgm_rx_t:
     unsigned char gsi[6]        # the source's TSI: gsi + sport
     unsigned int sport
     bint have_nla
-    uint32_t nla                # where NAKs go (network order)
+    uint32_t nla                # where NAKs go (network order), from an SPM
+    uint32_t data_from          # where its data came from (SPMRs go there)
     bint started
     uint32_t next               # the next sequence number to decode
     uint32_t lead               # the highest one known of
@@ -75,6 +76,7 @@ cdef struct pgm_rx_t:
     uint32_t apdu_first
     # ZMTP/1.0 decoder
     bint joined                 # at a message boundary of this source
+    bint in_message             # the last frame delivered had MORE
     int stage
     unsigned char lenbuf[8]
     int lenfill
@@ -167,8 +169,14 @@ cdef void pgm_rx_trail(pgm_rx_t *rx, uint32_t trail) noexcept nogil:
             rx.skip_to = trail
 
 
+cdef bint pgm_rx_is_source(const pgm_rx_t *rx, const unsigned char *gsi, unsigned int sport) noexcept nogil:
+    """rx follows the source of this TSI."""
+    return rx.have_source and rx.sport == sport and memcmp(rx.gsi, gsi, 6) == 0
+
+
 cdef bint pgm_rx_same_source(pgm_rx_t *rx, const pgm_pkt_t *pkt) noexcept nogil:
-    """The first source heard is the one followed (others are ignored)."""
+    """The first source heard is the one followed (others are ignored: the
+    engine keeps one window a source)."""
     if not rx.have_source:
         memcpy(rx.gsi, pkt.gsi, 6)
         rx.sport = pkt.sport
@@ -185,9 +193,8 @@ cdef int pgm_rx_on_data(pgm_rx_t *rx, const pgm_pkt_t *pkt, uint32_t from_addr, 
         rx.started = True
         rx.next = pkt.sqn
         rx.lead = pkt.sqn - 1
-    if not rx.have_nla:
-        # Until an SPM says otherwise, the source is where its data came from.
-        rx.nla = from_addr
+    # Until an SPM gives the NLA, NAKs wait: an SPMR goes here for one.
+    rx.data_from = from_addr
     if pgm_sqn_lt(pkt.sqn, rx.next):
         return 0        # decoded already, or given up
     if rx.skip and pgm_sqn_lt(pkt.sqn, rx.skip_to):
@@ -269,6 +276,7 @@ cdef void pgm_rx_reset(pgm_rx_t *rx, pgm_drop_fn drop, void *ctx) noexcept nogil
         rx.frame_ready = False
     drop(ctx)
     rx.joined = False
+    rx.in_message = False
     rx.stage = V1_LEN
     free(rx.cur)
     rx.cur = NULL
@@ -277,18 +285,25 @@ cdef void pgm_rx_reset(pgm_rx_t *rx, pgm_drop_fn drop, void *ctx) noexcept nogil
     rx.losses += 1
 
 
-cdef int pgm_v1_frame_done(pgm_rx_t *rx, pgm_deliver_fn deliver, void *ctx) noexcept nogil:
-    cdef int rc
-    rx.frame_open = False
-    rx.stage = V1_LEN
-    rc = deliver(ctx, &rx.frame)
+cdef int pgm_v1_deliver(pgm_rx_t *rx, pgm_deliver_fn deliver, void *ctx) noexcept nogil:
+    """The whole frame to the sink; in_message says whether more of its
+    message is to come (the engine keeps sources' messages apart)."""
+    cdef bint more = (rx.frame.flags & MSG_MORE) != 0
+    cdef int rc = deliver(ctx, &rx.frame)
     if rc == 1:
         rx.frame_ready = True
         return RX_BLOCKED
     if rc < 0:
         return RX_FATAL
+    rx.in_message = more
     msg_init(&rx.frame)
     return RX_DONE
+
+
+cdef int pgm_v1_frame_done(pgm_rx_t *rx, pgm_deliver_fn deliver, void *ctx) noexcept nogil:
+    rx.frame_open = False
+    rx.stage = V1_LEN
+    return pgm_v1_deliver(rx, deliver, ctx)
 
 
 cdef int pgm_v1_decode(pgm_rx_t *rx, pgm_deliver_fn deliver, void *ctx) noexcept nogil:
@@ -301,13 +316,9 @@ cdef int pgm_v1_decode(pgm_rx_t *rx, pgm_deliver_fn deliver, void *ctx) noexcept
     cdef const unsigned char *p = rx.cur
     if rx.frame_ready:
         rx.frame_ready = False
-        rc = deliver(ctx, &rx.frame)
-        if rc == 1:
-            rx.frame_ready = True
-            return RX_BLOCKED
-        if rc < 0:
-            return RX_FATAL
-        msg_init(&rx.frame)
+        rc = pgm_v1_deliver(rx, deliver, ctx)
+        if rc != RX_DONE:
+            return rc
     if rx.cur_fresh:
         rx.cur_fresh = False
         if rx.cur_len < 2:

@@ -37,6 +37,21 @@ def ref_pub(rctx, ep, rate=100000, ivl=None):
     return s
 
 
+def ref_sub(rctx, ep, rate=100000):
+    """libzmq sizes its OpenPGM receive window from the SUB's own RATE x
+    RECOVERY_IVL (pgm_socket.cpp compute_sqns): at the default 100 kbit/s
+    it holds 80 TPDUs. Data behind a gap waits there for the repair (a NAK
+    back-off of up to 50 ms, then RDATA), and a source at 100 Mbit/s sends
+    far more than 80 TPDUs meanwhile: OpenPGM then pulls the gap off its
+    trailing edge and reports loss. A receiver keeps up with a source only
+    if its RATE is the source's, as libzmq's documentation asks."""
+    s = rctx.socket(SUB, rcvtimeo=5000)
+    s.setsockopt(RATE, rate)
+    s.setsockopt(SUBSCRIBE, b"")
+    s.connect(ep)
+    return s
+
+
 def our_sub(ctx, ep, kind=mqcore.SUB):
     s = ctx.socket(kind)
     if kind == mqcore.SUB:
@@ -97,9 +112,7 @@ def scenario_ref_to_ours(ep, n=120, sub_kind=mqcore.SUB, drop=(), forever=False,
 def scenario_ours_to_ref(ep, n=120, pub_kind=mqcore.PUB, skip=()):
     _core._pgm_test_hooks(skip=skip)
     rctx, ctx = libzmq_ref.Context(), mqcore.Context()
-    sub = rctx.socket(SUB, rcvtimeo=5000)
-    sub.setsockopt(SUBSCRIBE, b"")
-    sub.connect(ep)
+    sub = ref_sub(rctx, ep)
     pub = ctx.socket(pub_kind)
     pub.setsockopt(mqcore.RATE, 100000)
     pub.connect(ep)
@@ -170,13 +183,16 @@ def scenario_late_join(ep):
     ctx.term()
     ok = all(isinstance(m, list) and len(m) == 2 and m[1] == body(int(m[0][1:]), 7000) for m in got)
     idx = [int(m[0][1:]) for m in got if isinstance(m, list)]
-    return {"whole": ok, "n": len(got), "ordered": idx == sorted(idx) and len(set(idx)) == len(idx)}
+    return {"whole": ok, "n": len(got), "ordered": idx == sorted(idx) and len(set(idx)) == len(idx),
+            "counts": _core._pgm_test_counts()}
 
 
-def scenario_ours_to_ours(ep):
+def scenario_ours_to_ours(ep, quiet=False):
     """mqcore on both ends, with loss each way: the source skips some ODATA
-    and the receiver drops others; all come back through NAK/RDATA."""
-    _core._pgm_test_hooks(drop=[3, 9], skip=[4, 20])
+    and the receiver drops others; all come back through NAK/RDATA. A
+    quiet source sends no SPM unasked: the receiver must send an SPMR to
+    learn where to NAK."""
+    _core._pgm_test_hooks(drop=[3, 9], skip=[4, 20], quiet_source=quiet)
     ctx = mqcore.Context()
     sub = our_sub(ctx, ep)
     pub = ctx.socket(mqcore.PUB)
@@ -194,8 +210,62 @@ def scenario_ours_to_ours(ep):
             "counts": _core._pgm_test_counts()}
 
 
+def scenario_two_sources(ep, ours=False, n=60, drop=()):
+    """Two sources on one group into our SUB (two libzmq PUBs, or ours and
+    libzmq's), sending at once: a window and decoder per source TSI, as
+    libzmq keeps, and each source's messages whole and in order, never
+    interleaved with the other's frames."""
+    _core._pgm_test_hooks(drop=drop)
+    _core._pgm_test_counts(reset=True)
+    rctx, ctx = libzmq_ref.Context(), mqcore.Context()
+    sub = our_sub(ctx, ep)
+    pubs = [ref_pub(rctx, ep)]
+    if ours:
+        pub = ctx.socket(mqcore.PUB)
+        pub.setsockopt(mqcore.RATE, 100000)
+        pub.connect(ep.replace("127.0.0.1;", "127.0.0.2;"))
+        pubs.append(pub)
+    else:
+        pubs.append(ref_pub(rctx, ep))
+    time.sleep(0.4)
+
+    def feed(k):
+        for i, m in enumerate(plan(n)):
+            pubs[k].send_multipart([b"src%d" % k, b"%d" % i] + m)
+    threads = [threading.Thread(target=feed, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    got = recv_all(sub.recv_multipart, 2 * n)
+    for t in threads:
+        t.join()
+    for p in pubs:
+        p.close(linger=0)
+    sub.close(linger=0)
+    rctx.term()
+    ctx.term()
+    want = plan(n)
+    per = {"src0": [], "src1": []}
+    bad = []
+    for m in got:
+        if not isinstance(m, list) or len(m) < 3 or m[0].decode() not in per:
+            bad.append(digest(m))
+            continue
+        i = int(m[1])
+        per[m[0].decode()].append(i)
+        if m[2:] != want[i]:
+            bad.append(digest(m))
+    return {"per_source": {k: v == list(range(n)) for k, v in per.items()}, "bad": bad,
+            "n": len(got), "counts": _core._pgm_test_counts()}
+
+
 SCENARIOS = {
+    "two_ref_sources": scenario_two_sources,
+    # Sources on one host share the NAK port: OpenPGM's source binds it on
+    # INADDR_ANY, ours on its NLA, which our second loopback address keeps
+    # apart, so each source gets its own NAKs.
+    "ours_and_ref_sources": lambda ep: scenario_two_sources(ep, ours=True, drop=[3, 7]),
     "ours_to_ours": scenario_ours_to_ours,
+    "ours_to_ours_spmr": lambda ep: scenario_ours_to_ours(ep, quiet=True),
     "ref_to_ours": scenario_ref_to_ours,
     "ref_to_ours_xsub": lambda ep: scenario_ref_to_ours(ep, sub_kind=mqcore.XSUB),
     "ref_to_ours_loss": lambda ep: scenario_ref_to_ours(ep, drop=[2, 5, 6, 11, 30]),

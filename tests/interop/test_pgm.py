@@ -35,7 +35,9 @@ def run(scenario, scheme="epgm"):
     n = next(_groups)
     group = f"239.192.{(os.getpid() % 200) + 1}.{n}"
     port = str(7000 + (os.getpid() % 500) * 20 + n)
-    setup = "ip link set lo up && ip link set lo multicast on && exec \"$@\""
+    # 127.0.0.2: a second source's NLA (two_sources)
+    setup = ("ip link set lo up && ip link set lo multicast on && "
+             "ip addr add 127.0.0.2/8 dev lo && exec \"$@\"")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run(["unshare", "-n", "sh", "-c", setup, "sh", sys.executable, PEER,
                         scenario, scheme, group, port],
@@ -103,7 +105,8 @@ def test_loss_beyond_the_window_drops_the_whole_message_and_resumes():
 
 def test_late_joiner_starts_at_a_message_boundary():
     r = run("late_join")
-    assert r == {"whole": True, "n": 30, "ordered": True}
+    assert (r["whole"], r["n"], r["ordered"]) == (True, 30, True)
+    assert r["counts"]["sources"] == 1 and r["counts"]["losses"] == 0
 
 
 @pytest.mark.parametrize("scheme", ["epgm", "pgm"])
@@ -113,3 +116,32 @@ def test_mqcore_to_mqcore_repairs_loss_both_ways(scheme):
     assert r["got"] == r["want"]
     assert c["skipped"] == 2 and c["dropped"] == 2
     assert c["naks_received"] >= 1 and c["rdata_received"] >= 4 and c["losses"] == 0
+
+
+@pytest.mark.parametrize("scheme", ["epgm", "pgm"])
+def test_receiver_asks_a_quiet_source_for_an_spm_before_naking(scheme):
+    """Data before any SPM (a source that sends none unasked): the receiver
+    sends an SPMR for the NLA, the source answers with an SPM, and only
+    then do NAKs go out (RFC 3208 13.6); all the loss is repaired."""
+    r = run("ours_to_ours_spmr", scheme)
+    c = r["counts"]
+    assert r["got"] == r["want"]
+    assert c["spmrs_sent"] >= 1 and c["spmrs_received"] >= 1
+    assert c["naks_received"] >= 1 and c["rdata_received"] >= 4 and c["losses"] == 0
+
+
+def test_our_sub_follows_two_libzmq_sources_on_one_group():
+    r = run("two_ref_sources")
+    assert r["per_source"] == {"src0": True, "src1": True}
+    assert r["bad"] == [] and r["n"] == 120
+    assert r["counts"]["sources"] == 2 and r["counts"]["losses"] == 0
+
+
+def test_our_sub_follows_our_source_and_libzmqs_and_repairs_each():
+    """Loss from both sources: each gets the NAKs for its own packets."""
+    r = run("ours_and_ref_sources")
+    c = r["counts"]
+    assert r["per_source"] == {"src0": True, "src1": True}
+    assert r["bad"] == [] and r["n"] == 120
+    assert c["sources"] == 2 and c["dropped"] == 4 and c["rdata_received"] == 4
+    assert c["naks_received"] >= 1 and c["rdata_sent"] >= 2 and c["losses"] == 0
