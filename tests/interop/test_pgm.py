@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -28,6 +29,16 @@ PEER = os.path.join(ROOT, "tests", "interop", "pgm_peer.py")
 _groups = itertools.count(1)
 
 
+def mqcore_under_test_env():
+    """The environment with the mqcore this test imported first on
+    PYTHONPATH: the installed one under tests/run.py (the checkout's
+    mqcore/ has no compiled core there), the scratch build under
+    tools/sanitize.sh, the in-place build in a worktree."""
+    import mqcore
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(mqcore.__file__)))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (parent, os.environ.get("PYTHONPATH")) if p))
+
+
 def run(scenario, scheme="epgm"):
     """The scenario's JSON result; the group and port are unique per call."""
     assert os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"), \
@@ -38,10 +49,10 @@ def run(scenario, scheme="epgm"):
     # 127.0.0.2: a second source's NLA (two_sources)
     setup = ("ip link set lo up && ip link set lo multicast on && "
              "ip addr add 127.0.0.2/8 dev lo && exec \"$@\"")
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run(["unshare", "-n", "sh", "-c", setup, "sh", sys.executable, PEER,
                         scenario, scheme, group, port],
-                       capture_output=True, text=True, timeout=90, env=env, cwd=ROOT)
+                       capture_output=True, text=True, timeout=90, env=mqcore_under_test_env(),
+                       cwd=tempfile.gettempdir())
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     assert r.returncode == 0 and lines, f"{scenario} failed ({r.returncode}):\n{r.stderr[-3000:]}"
     return json.loads(lines[-1])
