@@ -49,6 +49,18 @@ def test_multipart_messages_stay_whole(zmq, sock, endpoint, transport):
     assert got == [[bytes(p) for p in m] for m in messages]
 
 
+def test_any_iterable_of_single_and_multipart_items(zmq, sock, endpoint):
+    """Items are taken from a generator as they come; bytes are one part
+    each, lists and tuples whole messages; sizes on both sides of the
+    inline-body limit (64 B) arrive intact."""
+    push, pull = pair(zmq, sock, endpoint, "tcp")
+    sizes = [0, 1, 31, 32, 33, 63, 64, 65, 100, 8192]
+    items = [bytes([n % 251]) * n if n % 2 else [b"h", bytes([7]) * n] for n in sizes]
+    assert push.send_many(item for item in items) == len(items)
+    got = recv_all(pull, len(items), multipart=True)
+    assert got == [m if isinstance(m, list) else [m] for m in items]
+
+
 def test_recv_many_single_parts_of_multipart_messages(zmq, sock, endpoint):
     """Without multipart, every part is an item, and the socket's RCVMORE
     says whether the last one taken has more after it."""
