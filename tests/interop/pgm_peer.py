@@ -91,6 +91,13 @@ def digest(msgs):
     return [[len(p), p[:9].decode("latin1")] for p in msgs] if isinstance(msgs, list) else msgs
 
 
+def outcome(want, got):
+    """What a scenario reports: the messages sent and received (digests)
+    and the engine's PGM counters."""
+    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
+            "counts": _core._pgm_test_counts()}
+
+
 def scenario_ref_to_ours(ep, n=120, sub_kind=mqcore.SUB, drop=(), forever=False, rate=100000, ivl=None):
     _core._pgm_test_hooks(drop=drop, forever=forever)
     rctx, ctx = libzmq_ref.Context(), mqcore.Context()
@@ -105,8 +112,7 @@ def scenario_ref_to_ours(ep, n=120, sub_kind=mqcore.SUB, drop=(), forever=False,
     sub.close(linger=0)
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
-            "counts": _core._pgm_test_counts()}
+    return outcome(want, got)
 
 
 def scenario_ours_to_ref(ep, n=120, pub_kind=mqcore.PUB, skip=()):
@@ -130,8 +136,7 @@ def scenario_ours_to_ref(ep, n=120, pub_kind=mqcore.PUB, skip=()):
     sub.close()
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
-            "xpub_saw": [str(e) for e in extra], "counts": _core._pgm_test_counts()}
+    return dict(outcome(want, got), xpub_saw=[str(e) for e in extra])
 
 
 def scenario_beyond_window(ep):
@@ -153,8 +158,7 @@ def scenario_beyond_window(ep):
     sub.close(linger=0)
     rctx.term()
     ctx.term()
-    return {"want": [digest(m) for m in want], "got": [digest(m) for m in got],
-            "counts": _core._pgm_test_counts()}
+    return outcome(want, got)
 
 
 def scenario_late_join(ep):

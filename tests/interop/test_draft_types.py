@@ -256,19 +256,25 @@ def test_server_forgets_a_client_that_left_as_libzmq(make, transport):
     assert ours == theirs
 
 
+def join_hub(hub, peers, transport, hub_binds):
+    """Connects hub to every peer, binding on one side or the other, and
+    waits until the hub has shaken hands with all of them."""
+    if hub_binds:
+        addr = hub.bind(transport)
+        for p in peers:
+            p.connect(addr)
+    else:
+        for p in peers:
+            hub.connect(p.bind(transport))
+    hub.wait_handshakes(len(peers))
+
+
 @pytest.mark.parametrize("server_lib,server_binds", roles("SERVER"))
 def test_server_fair_queues_several_clients(make, transport, server_lib, server_binds):
     client_lib = other(server_lib)
     server = make(server_lib, SERVER, watch=True)
     clients = [make(client_lib, CLIENT) for _ in range(3)]
-    if server_binds:
-        addr = server.bind(transport)
-        for c in clients:
-            c.connect(addr)
-    else:
-        for c in clients:
-            server.connect(c.bind(transport))
-    server.wait_handshakes(3)
+    join_hub(server, clients, transport, server_binds)
     for i, c in enumerate(clients):
         for j in range(4):
             c.send(b"%d:%d" % (i, j))
@@ -294,14 +300,7 @@ def test_sender_round_robins_over_several_peers(make, transport, sender, receive
     """CLIENT and SCATTER load-balance: six messages to three peers, two each."""
     out = make(lb_lib, sender, watch=True)
     peers = [make(other(lb_lib), receiver) for _ in range(3)]
-    if lb_binds:
-        addr = out.bind(transport)
-        for p in peers:
-            p.connect(addr)
-    else:
-        for p in peers:
-            out.connect(p.bind(transport))
-    out.wait_handshakes(3)
+    join_hub(out, peers, transport, lb_binds)
     # The monitor tells of a handshake just before the socket's thread is
     # handed the new connection (in libzmq as in mqcore): give it a moment.
     time.sleep(0.2)
