@@ -47,7 +47,7 @@ import time
 
 import _common as common
 from compare import last_json_line, process_error, run_process
-from scale import impl_order, print_rows, raise_nofile, split_peers, summarize
+from scale import add_run_args, impl_order, print_rows, raise_nofile, split_peers, summarize
 
 CASES = ("pub", "router")
 PROBE = b""
@@ -291,16 +291,7 @@ def parse_args():
     parser.add_argument("--window", type=int, default=50,
                         help="messages per peer per window (default %(default)s)")
     parser.add_argument("--windows", type=int, default=20, help="windows per run (default %(default)s)")
-    parser.add_argument("--reps", type=int, default=2, help="runs per implementation (default %(default)s)")
-    parser.add_argument("--io-timeout", type=int, default=30_000, help="ms per blocking call")
-    parser.add_argument("--run-timeout", type=float, default=180.0, help="s per sender process")
-    parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--json", help="write every run's numbers to this file")
-    parser.add_argument("--role", choices=("driver", "sender", "clients"), default="driver",
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    add_run_args(parser, "sender", io_timeout_ms=30_000, run_timeout_s=180.0)
     parser.add_argument("--sync", help=argparse.SUPPRESS)
     return parser.parse_args()
 

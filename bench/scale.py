@@ -325,18 +325,25 @@ def parse_args():
     parser.add_argument("--heartbeats", choices=("both", "clients", "router", "none"), default="both",
                         help="which side sets HEARTBEAT_IVL (default %(default)s; with 'clients' the "
                              "ROUTER only answers PINGs)")
+    add_run_args(parser, "router", io_timeout_ms=20_000, run_timeout_s=240.0)
+    return parser.parse_args()
+
+
+def add_run_args(parser, measured_role, io_timeout_ms, run_timeout_s):
+    """The arguments scale.py and fanout.py share: repetitions, timeouts,
+    output, and the internal ones their child processes are started with
+    (the measured process's role, and "clients")."""
     parser.add_argument("--reps", type=int, default=2, help="runs per implementation (default %(default)s)")
-    parser.add_argument("--io-timeout", type=int, default=20_000, help="ms per blocking call")
-    parser.add_argument("--run-timeout", type=float, default=240.0, help="s per router process")
+    parser.add_argument("--io-timeout", type=int, default=io_timeout_ms, help="ms per blocking call")
+    parser.add_argument("--run-timeout", type=float, default=run_timeout_s,
+                        help=f"s per {measured_role} process")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", help="write every run's numbers to this file")
-    # internal: the router and client processes
-    parser.add_argument("--role", choices=("driver", "router", "clients"), default="driver",
+    parser.add_argument("--role", choices=("driver", measured_role, "clients"), default="driver",
                         help=argparse.SUPPRESS)
     parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
-    return parser.parse_args()
 
 
 def main():
