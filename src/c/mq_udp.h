@@ -48,7 +48,8 @@ static inline void mq__any(mq_addr_t *a, int family)
 }
 
 /* An interface given before ';': "*", a literal address, or a NIC name
- * (its first address of the family wanted). No DNS, as libzmq. */
+ * (its first address of the family the IPV6 option says: IPv6 with it,
+ * IPv4 without, as libzmq's resolver). No DNS, as libzmq. */
 static inline int mq__udp_iface(const char *name, int ipv6, mq_addr_t *out, int *ifindex)
 {
     struct ifaddrs *ifa = NULL, *i;
@@ -66,7 +67,7 @@ static inline int mq__udp_iface(const char *name, int ipv6, mq_addr_t *out, int 
     for (i = ifa; i != NULL; i = i->ifa_next) {
         if (i->ifa_addr == NULL || strcmp(i->ifa_name, name) != 0)
             continue;
-        if (i->ifa_addr->sa_family == AF_INET || (ipv6 && i->ifa_addr->sa_family == AF_INET6)) {
+        if (i->ifa_addr->sa_family == (ipv6 ? AF_INET6 : AF_INET)) {
             mq__any(out, i->ifa_addr->sa_family);
             memcpy(&out->ss, i->ifa_addr, out->len);
             freeifaddrs(ifa);
@@ -106,6 +107,13 @@ static inline int mq_udp_resolve(const char *address, int for_bind, int ipv6, mq
     if (p <= 0) { errno = EINVAL; return -1; }
     if (mq_ip_resolve(host, port, ipv6, for_bind, SOCK_DGRAM, &out->target) < 0) {
         errno = for_bind && strcmp(host, "*") != 0 && !mq_looks_numeric(host) ? ENODEV : EINVAL;
+        return -1;
+    }
+    if (!ipv6 && (out->target.ss.ss_family == AF_INET6 || out->local.ss.ss_family == AF_INET6)) {
+        /* libzmq's udp resolver asks for IPv4 only without the IPV6
+         * option: an IPv6 address does not resolve (ENODEV on bind,
+         * EINVAL on connect, as it reports). */
+        errno = for_bind ? ENODEV : EINVAL;
         return -1;
     }
     out->multicast = mq__is_multicast(&out->target);

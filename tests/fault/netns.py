@@ -233,6 +233,25 @@ class NetnsHost:
         _ip("route", "add", f"{group}/32", "dev", self.host_if)
         _ip("-n", self.name, "route", "add", f"{group}/32", "dev", self.peer_if)
 
+    def wait_ipv6_link_local(self, timeout=10.0):
+        """Waits until both ends of the veth have their IPv6 link-local
+        address out of duplicate address detection (the kernel gives each
+        one when the link comes up; until DAD is done it cannot be a
+        source), for IPv6 multicast over the link by interface name."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ours = _ip("-6", "-o", "addr", "show", "dev", self.host_if, "scope", "link", check=False)
+            theirs = _ip("-n", self.name, "-6", "-o", "addr", "show", "dev", self.peer_if,
+                         "scope", "link", check=False)
+            ready = [r.stdout for r in (ours, theirs)
+                     if "fe80::" in r.stdout and "tentative" not in r.stdout]
+            if len(ready) == 2:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no IPv6 link-local address on the veth: {ours.stdout!r} "
+                                   f"{theirs.stdout!r}")
+            time.sleep(0.05)
+
     # -- addresses
     def tcp(self, port):
         """A tcp endpoint on the peer's side of the link."""

@@ -1,7 +1,8 @@
 """RADIO/DISH against the reference libzmq (tests/libzmq_ref.py), both
 ways: over tcp and ipc (ZMTP 3.1, group frame + body, JOIN/LEAVE
-commands), over udp (libzmq's datagram layout, unicast on 127.0.0.1) and
-over udp multicast across two network namespaces (tests/fault/netns.py).
+commands), over udp (libzmq's datagram layout, unicast on 127.0.0.1 and
+[::1]) and over udp multicast, IPv4 and IPv6, across two network namespaces
+(tests/fault/netns.py).
 Groups are filtered on both sides, joins and leaves apply during the
 session, and the limits are libzmq's: groups of 255 bytes, datagrams of
 8192 bytes."""
@@ -251,12 +252,76 @@ def test_udp_is_for_radio_and_dish_only_as_libzmq(zmq, ref, refctx, sock):
         assert mine.value.errno == info.value.errno == zmq.ENOCOMPATPROTO
 
 
+# ---------------------------------------------------------------- udp over IPv6
+
+def free_udp6_port():
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]
+
+
+def ref_socket_ipv6(ref, refctx, kind):
+    s = refctx.socket(kind)
+    s.setsockopt(ref.IPV6, 1)
+    return s
+
+
+def test_our_radio_to_libzmq_dish_over_udp_ipv6(zmq, ref, refctx, sock):
+    addr = f"udp://[::1]:{free_udp6_port()}"
+    dish = ref_socket_ipv6(ref, refctx, ref.DISH)
+    dish.bind(addr)
+    dish.join(b"weather")
+    radio = sock(zmq.RADIO, ipv6=1)
+    radio.connect(addr)
+    recv = ref_recv(ref, dish)
+    wait_joined(ours_send(radio), recv, "weather")
+    radio.send(b"not joined", group="sport")
+    for i in range(10):
+        radio.send(b"v6 %d" % i, group="weather")
+    radio.send(b"x" * (UDP_BODY_MAX - 7), group="weather")
+    assert [recv(5) for _ in range(11)] == \
+        [(b"v6 %d" % i, "weather") for i in range(10)] + [(b"x" * (UDP_BODY_MAX - 7), "weather")]
+    assert recv(0.2) is None
+
+
+def test_libzmq_radio_to_our_dish_over_udp_ipv6(zmq, ref, refctx, sock):
+    addr = f"udp://[::1]:{free_udp6_port()}"
+    dish = sock(zmq.DISH, ipv6=1)
+    dish.bind(addr)
+    dish.join("weather")
+    dish.join("d" * 255)
+    radio = ref_socket_ipv6(ref, refctx, ref.RADIO)
+    radio.connect(addr)
+    recv = ours_recv(zmq, dish)
+    wait_joined(ref_send(radio), recv, "weather")
+    radio.send(b"not joined", group=b"sport")
+    for i in range(10):
+        radio.send(b"v6 %d" % i, group=b"weather")
+    radio.send(b"long", group=b"d" * 255)
+    assert [recv(5) for _ in range(11)] == \
+        [(b"v6 %d" % i, "weather") for i in range(10)] + [(b"long", "d" * 255)]
+    assert recv(0.2) is None
+
+
+def test_udp_ipv6_address_without_the_option_is_refused_as_libzmq(zmq, ref, refctx, sock):
+    addr = f"udp://[::1]:{free_udp6_port()}"
+    for ours_type, their_type, how in [(zmq.DISH, ref.DISH, "bind"), (zmq.RADIO, ref.RADIO, "connect")]:
+        theirs = refctx.socket(their_type)
+        with pytest.raises(ref.RefError) as info:
+            getattr(theirs, how)(addr)
+        ours = sock(ours_type)
+        with pytest.raises(zmq.ZMQError) as mine:
+            getattr(ours, how)(addr)
+        assert mine.value.errno == info.value.errno, how
+
+
 # ---------------------------------------------------------------- udp multicast
 
 MCAST_PORT = 5600
 
 # The reference peer inside the namespace: a libzmq RADIO that sends "n"
-# on group "mc" until stdin closes, or a DISH that prints what it gets.
+# on group "mc" until stdin closes, or a DISH that prints what it gets
+# (the endpoint, then 1 to set IPV6).
 REF_RADIO = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
@@ -264,6 +329,7 @@ import libzmq_ref as ref
 ref.load()
 ctx = ref.Context()
 r = ctx.socket(ref.RADIO)
+r.setsockopt(ref.IPV6, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 r.connect(sys.argv[2])
 print("ready", flush=True)
 n = 0
@@ -281,6 +347,7 @@ import libzmq_ref as ref
 ref.load()
 ctx = ref.Context()
 d = ctx.socket(ref.DISH, rcvtimeo=10000)
+d.setsockopt(ref.IPV6, int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 d.bind(sys.argv[2])
 d.join(b"mc")
 print("ready", flush=True)
@@ -356,6 +423,72 @@ def test_multicast_loop_decides_whether_this_host_hears_itself(zmq, sock, mcast_
     dish.join("mc")
     radio = sock(zmq.RADIO, multicast_loop=loop)
     radio.connect(f"udp://{mcast_host.local_addr};{group}:{MCAST_PORT}")
+    heard = False
+    deadline = time.monotonic() + (5 if loop else 1)
+    while not heard and time.monotonic() < deadline:
+        radio.send(b"self", group="mc")
+        heard = dish.poll(50) != 0
+    assert heard == bool(loop)
+
+
+# IPv6 multicast: the interface by name (IPv6 multicast membership and
+# sending go by interface index; libzmq takes it from the name before ';'),
+# over the veth's link-local addresses, link-local (ff02::) and site-local
+# (ff05::) groups. Both sides set IPV6.
+
+def mcast6_group(scope):
+    return f"{scope}::db8:{os.getpid() % 0xffff:x}"
+
+
+@pytest.mark.parametrize("scope", ["ff02", "ff05"])
+def test_libzmq_radio_ipv6_multicast_to_our_dish_across_namespaces(zmq, sock, mcast_host, scope):
+    group = mcast6_group(scope)
+    mcast_host.wait_ipv6_link_local()
+    dish = sock(zmq.DISH, ipv6=1)
+    dish.bind(f"udp://{mcast_host.host_if};[{group}]:{MCAST_PORT}")
+    dish.join("mc")
+    peer = mcast_host.start(REF_RADIO, [TESTS_DIR, f"udp://{mcast_host.peer_if};[{group}]:{MCAST_PORT}", "1"])
+    peer.expect("ready")
+    recv = ours_recv(zmq, dish)
+    got = [recv(5) for _ in range(3)]
+    assert all(g == "mc" and data.startswith(b"from libzmq ") for data, g in got), got
+
+
+@pytest.mark.parametrize("scope", ["ff02", "ff05"])
+def test_our_radio_ipv6_multicast_to_libzmq_dish_across_namespaces(zmq, sock, mcast_host, scope):
+    group = mcast6_group(scope)
+    mcast_host.wait_ipv6_link_local()
+    peer = mcast_host.start(REF_DISH, [TESTS_DIR, f"udp://{mcast_host.peer_if};[{group}]:{MCAST_PORT}", "1"])
+    peer.expect("ready")
+    radio = sock(zmq.RADIO, ipv6=1)
+    radio.connect(f"udp://{mcast_host.host_if};[{group}]:{MCAST_PORT}")
+    deadline = time.monotonic() + 10
+    n = 0
+    seen = []
+    while len(seen) < 3 and time.monotonic() < deadline:
+        radio.send(b"other", group="not-joined")
+        radio.send(b"from mqcore %d" % n, group="mc")
+        n += 1
+        try:
+            seen.append(peer.expect("got", timeout=0.05))
+        except pytest.fail.Exception:
+            pass
+    assert len(seen) >= 3, seen
+    assert all(line.startswith("got mc from mqcore ") for line in seen), seen
+
+
+@pytest.mark.parametrize("loop", [1, 0])
+def test_ipv6_multicast_loop_decides_whether_this_host_hears_itself(zmq, sock, mcast_host, loop):
+    """MULTICAST_LOOP over IPv6 (IPV6_MULTICAST_LOOP), mqcore to mqcore on
+    one interface: heard only with it on."""
+    group = mcast6_group("ff02")
+    mcast_host.wait_ipv6_link_local()
+    ep = f"udp://{mcast_host.host_if};[{group}]:{MCAST_PORT}"
+    dish = sock(zmq.DISH, ipv6=1)
+    dish.bind(ep)
+    dish.join("mc")
+    radio = sock(zmq.RADIO, ipv6=1, multicast_loop=loop)
+    radio.connect(ep)
     heard = False
     deadline = time.monotonic() + (5 if loop else 1)
     while not heard and time.monotonic() < deadline:
