@@ -377,6 +377,36 @@ def mcast_group():
 TESTS_DIR = str(pathlib.Path(__file__).resolve().parent.parent)
 
 
+def assert_libzmq_dish_hears_only_its_group(radio, peer):
+    """Multicast from our RADIO to the reference DISH in the namespace
+    (joined to "mc"): sent until it has heard three, with another group's
+    message before each; it reports only "mc"'s."""
+    deadline = time.monotonic() + 10
+    n = 0
+    seen = []
+    while len(seen) < 3 and time.monotonic() < deadline:
+        radio.send(b"other", group="not-joined")
+        radio.send(b"from mqcore %d" % n, group="mc")
+        n += 1
+        try:
+            seen.append(peer.expect("got", timeout=0.05))
+        except pytest.fail.Exception:
+            pass
+    assert len(seen) >= 3, seen
+    assert all(line.startswith("got mc from mqcore ") for line in seen), seen
+
+
+def hears_itself(radio, dish, timeout):
+    """Whether a DISH on the sending host hears the RADIO's multicast to
+    "mc" within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        radio.send(b"self", group="mc")
+        if dish.poll(50):
+            return True
+    return False
+
+
 def test_libzmq_radio_multicast_to_our_dish_across_namespaces(zmq, sock, mcast_host):
     group = mcast_group()
     mcast_host.route_multicast(group)
@@ -397,19 +427,7 @@ def test_our_radio_multicast_to_libzmq_dish_across_namespaces(zmq, sock, mcast_h
     peer.expect("ready")
     radio = sock(zmq.RADIO)
     radio.connect(f"udp://{mcast_host.local_addr};{group}:{MCAST_PORT}")
-    deadline = time.monotonic() + 10
-    n = 0
-    seen = []
-    while len(seen) < 3 and time.monotonic() < deadline:
-        radio.send(b"other", group="not-joined")
-        radio.send(b"from mqcore %d" % n, group="mc")
-        n += 1
-        try:
-            seen.append(peer.expect("got", timeout=0.05))
-        except pytest.fail.Exception:
-            pass
-    assert len(seen) >= 3, seen
-    assert all(line.startswith("got mc from mqcore ") for line in seen), seen
+    assert_libzmq_dish_hears_only_its_group(radio, peer)
 
 
 @pytest.mark.parametrize("loop", [1, 0])
@@ -423,12 +441,7 @@ def test_multicast_loop_decides_whether_this_host_hears_itself(zmq, sock, mcast_
     dish.join("mc")
     radio = sock(zmq.RADIO, multicast_loop=loop)
     radio.connect(f"udp://{mcast_host.local_addr};{group}:{MCAST_PORT}")
-    heard = False
-    deadline = time.monotonic() + (5 if loop else 1)
-    while not heard and time.monotonic() < deadline:
-        radio.send(b"self", group="mc")
-        heard = dish.poll(50) != 0
-    assert heard == bool(loop)
+    assert hears_itself(radio, dish, timeout=5 if loop else 1) == bool(loop)
 
 
 # IPv6 multicast: the interface by name (IPv6 multicast membership and
@@ -462,19 +475,7 @@ def test_our_radio_ipv6_multicast_to_libzmq_dish_across_namespaces(zmq, sock, mc
     peer.expect("ready")
     radio = sock(zmq.RADIO, ipv6=1)
     radio.connect(f"udp://{mcast_host.host_if};[{group}]:{MCAST_PORT}")
-    deadline = time.monotonic() + 10
-    n = 0
-    seen = []
-    while len(seen) < 3 and time.monotonic() < deadline:
-        radio.send(b"other", group="not-joined")
-        radio.send(b"from mqcore %d" % n, group="mc")
-        n += 1
-        try:
-            seen.append(peer.expect("got", timeout=0.05))
-        except pytest.fail.Exception:
-            pass
-    assert len(seen) >= 3, seen
-    assert all(line.startswith("got mc from mqcore ") for line in seen), seen
+    assert_libzmq_dish_hears_only_its_group(radio, peer)
 
 
 @pytest.mark.parametrize("loop", [1, 0])
@@ -489,9 +490,4 @@ def test_ipv6_multicast_loop_decides_whether_this_host_hears_itself(zmq, sock, m
     dish.join("mc")
     radio = sock(zmq.RADIO, ipv6=1, multicast_loop=loop)
     radio.connect(ep)
-    heard = False
-    deadline = time.monotonic() + (5 if loop else 1)
-    while not heard and time.monotonic() < deadline:
-        radio.send(b"self", group="mc")
-        heard = dish.poll(50) != 0
-    assert heard == bool(loop)
+    assert hears_itself(radio, dish, timeout=5 if loop else 1) == bool(loop)
