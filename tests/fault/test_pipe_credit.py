@@ -180,7 +180,11 @@ def test_two_threads_tiny_hwm_never_stall(hwm):
 
 @mqcore_only
 @pytest.mark.slow
-def test_two_threads_millions_of_messages_hwm_one():
+def test_two_threads_a_million_messages_hwm_one():
+    # A million hand-overs, each a park and a wake-up. Their cost is the
+    # machine's thread wake-up latency: ~3 us each on a quiet VM, but up to
+    # 60 us on one whose wake-ups are slow (seen here late one day, for
+    # builds old and new alike), so the count stays within the timeout.
     from mqcore import _core
-    moved, _ = _core._pipe_credit_stress(2_000_000, 1, 30_000)
-    assert moved == 2_000_000
+    moved, _ = _core._pipe_credit_stress(1_000_000, 1, 30_000)
+    assert moved == 1_000_000
