@@ -24,7 +24,7 @@ cdef enum:
     MSG_JOIN = 64           # DISH -> RADIO: the pipe joins the message's group (JOIN command on the wire)
     MSG_LEAVE = 128         # DISH -> RADIO: the pipe leaves it (LEAVE command)
     GROUP_MAX = 255         # libzmq's ZMQ_GROUP_MAX_LENGTH
-    MSG_SUBSCRIBE_ALL = 256 # session -> XPUB/PUB: put this pipe on every topic, silently (pgm)
+    MSG_SUBSCRIBE_ALL = 256 # session -> XPUB/PUB/RADIO: this pipe takes every topic or group, silently (pgm, udp)
 
 cdef struct chunk_t:
     chunk_t *next_free      # [any] link in the deferred-release stack; must stay first

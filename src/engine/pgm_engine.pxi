@@ -162,7 +162,6 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
     cdef long long sqns = pgm_window_sqns(&s.o)
     cdef long long overhead
     cdef uint32_t r
-    cdef msg_t m
     g.raw = pe.raw
     g.sender = pe.sender
     memcpy(&g.addr, &pe.a, sizeof(mq_pgm_addr_t))
@@ -203,15 +202,7 @@ cdef void pgm_plug(session_t *s) noexcept nogil:
     if s.state != S_ACTIVE:
         return
     if g.sender:
-        # PGM does not forward subscriptions: the socket sends everything
-        # to this pipe (libzmq attaches it subscribed to all).
-        if s.pipe != NULL and msg_init_size(&m, 1) == 0:
-            msg_data(&m)[0] = 1
-            m.flags |= MSG_SUBSCRIBE_ALL
-            if session_push_msg(s, &m) == 0:
-                session_flush_in(s)
-            else:
-                msg_close(&m)
+        session_subscribe_all(s)
         if not g_pgm_quiet_source:
             pgm_send_spm(s, g)
         session_arm(s, &g.spm_timer, PGM_HEARTBEAT[0])

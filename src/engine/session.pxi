@@ -635,6 +635,21 @@ cdef inline void session_flush_in(session_t *s) noexcept nogil:
         pipe_flush(s.pipe)
 
 
+cdef void session_subscribe_all(session_t *s) noexcept nogil:
+    """For a transport that carries no subscriptions or joins (pgm, udp):
+    puts the pipe on every topic or group of the sending socket (XPUB/PUB,
+    RADIO), silently, as libzmq attaches such a pipe. Short of memory it
+    stays on none."""
+    cdef msg_t every
+    if s.pipe == NULL:
+        return
+    msg_init(&every)
+    every.flags = MSG_SUBSCRIBE_ALL
+    if session_push_plain(s, &every) != 0:
+        msg_close(&every)
+    session_flush_in(s)
+
+
 cdef inline void session_block_input(session_t *s) noexcept nogil:
     """The pipe is full: stop reading so that TCP pushes back on the peer."""
     s.in_blocked = True

@@ -5,7 +5,7 @@
 # past its end, is dropped whole). RADIO's session sends: each message
 # becomes one datagram; one that does not fit UDP_MAX bytes is dropped (libzmq
 # would overrun its buffer), and RADIO, which has no JOINs from udp, sends
-# every group there (the session's "every group" marker, radio_take).
+# every group there (session_subscribe_all, read by radio_take).
 
 cdef enum:
     UDP_MAX = 8192              # libzmq's MAX_UDP_MSG: its buffers, both ways
@@ -98,17 +98,11 @@ cdef void udp_fini(session_t *s) noexcept nogil:
 
 
 cdef void udp_plug(session_t *s) noexcept nogil:
-    cdef msg_t every
     session_engine_ready(s, NULL, 0, NULL)
     if s.state != S_ACTIVE:
         return
-    if s.groups == GROUPS_OUT and s.pipe != NULL:
-        # RADIO: this pipe takes every group (JOIN and LEAVE at once).
-        msg_init(&every)
-        every.flags = MSG_JOIN | MSG_LEAVE
-        if session_push_plain(s, &every) != 0:
-            msg_close(&every)
-        session_flush_in(s)
+    if s.groups == GROUPS_OUT:
+        session_subscribe_all(s)        # RADIO: no JOINs come over udp
     udp_read(s)
 
 

@@ -225,9 +225,9 @@ cdef void xpub_take_subscription(sock_t *s, pipe_end_t *e, msg_t *m) noexcept no
     cdef int rc
     cdef pubsub_state_t *ps = pubsub_state(s)
     if m.flags & MSG_SUBSCRIBE_ALL:
-        # A transport without subscriptions (pgm): as libzmq attaches such
-        # a pipe subscribed to all, nobody is told.
-        mtrie_add(ps.subs, p + 1, 0, e)
+        # A transport without subscriptions (pgm, session_subscribe_all):
+        # as libzmq attaches such a pipe subscribed to all, nobody is told.
+        mtrie_add(ps.subs, p, 0, e)
         return
     if s.o.xpub_manual:
         # The user decides; it applies them with setsockopt on this pipe.
@@ -262,8 +262,8 @@ cdef void xpub_read(sock_t *s, pipe_end_t *e) noexcept nogil:
         if rc < 0:
             sock_drop_pipe(s, e)
             return
-        if m.size > 0 and msg_data(&m)[0] <= 1 and not (m.flags & MSG_IDENTITY) and \
-                (first or not s.o.only_first_subscribe):
+        if m.flags & MSG_SUBSCRIBE_ALL or m.size > 0 and msg_data(&m)[0] <= 1 and \
+                not (m.flags & MSG_IDENTITY) and (first or not s.o.only_first_subscribe):
             xpub_take_subscription(s, e, &m)
             if s.row.shows_subscriptions and m.flags & MSG_MORE:
                 msgq_push(&ps.pending, &m)   # short of memory: closed below

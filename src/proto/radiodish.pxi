@@ -47,7 +47,7 @@ cdef void radio_take(sock_t *s, pipe_end_t *e, msg_t *m) noexcept nogil:
     cdef unsigned char key[GROUP_KEY_MAX]
     cdef size_t n
     cdef tnode_t *subs = pubsub_state(s).subs
-    if m.flags & MSG_JOIN and m.flags & MSG_LEAVE:
+    if m.flags & MSG_SUBSCRIBE_ALL:
         mtrie_add(subs, key, 0, e)      # every group (udp); short of memory: none
         return
     n = group_key(m, key)
