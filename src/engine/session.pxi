@@ -279,6 +279,10 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
     cdef int fd = s.h.fd
     if s.state == S_DEAD:
         return
+    # The socket's thread must stop writing to this fd before anyone hears
+    # of the disconnect: a message sent after DISCONNECTED queues for the
+    # next connection, it does not go into the dying one (fast_write.pxi).
+    session_fast_off(s)
     if s.state == S_HANDSHAKE:
         if protocol_error:
             if s.err_code:
