@@ -134,22 +134,16 @@ static inline int mq_udp_resolve(const char *address, int for_bind, int ipv6, mq
     return 0;
 }
 
-static inline void mq__bufsizes(int fd, int sndbuf, int rcvbuf)
-{
-    if (sndbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (rcvbuf >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-}
-
 /* DISH: a socket bound to the local address (ANY and the port for a
- * multicast group, which it then joins on the interface). */
-static inline int mq_udp_open_recv(const mq_udp_addr_t *a, int rcvbuf)
+ * multicast group, which it then joins on the interface). Its options
+ * follow in mq_udp_tune. */
+static inline int mq_udp_open_recv(const mq_udp_addr_t *a)
 {
     int on = 1;
     mq_addr_t bind_to = a->local;
     int fd = mq_socket(a->target.ss.ss_family, SOCK_DGRAM);
     if (fd < 0)
         return -1;
-    mq__bufsizes(fd, -1, rcvbuf);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (a->multicast) {
 #ifdef SO_REUSEPORT
@@ -184,29 +178,20 @@ fail:
 }
 
 /* RADIO: an unbound socket that sends to the target; to a multicast
- * group with MULTICAST_LOOP, MULTICAST_HOPS and the interface set. */
-static inline int mq_udp_open_send(const mq_udp_addr_t *a, int loop, int hops, int sndbuf)
+ * group through the interface named. MULTICAST_LOOP, MULTICAST_HOPS and
+ * the buffers follow in mq_udp_tune. */
+static inline int mq_udp_open_send(const mq_udp_addr_t *a)
 {
     int fd = mq_socket(a->target.ss.ss_family, SOCK_DGRAM);
     int rc = 0;
     if (fd < 0)
         return -1;
-    mq__bufsizes(fd, sndbuf, -1);
     if (a->multicast && a->target.ss.ss_family == AF_INET) {
-        unsigned char l = loop ? 1 : 0;
-        rc |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof l);
-        if (hops > 0) {
-            unsigned char ttl = (unsigned char)(hops > 255 ? 255 : hops);
-            rc |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
-        }
-        rc |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
-                         &((const struct sockaddr_in *)&a->local.ss)->sin_addr, sizeof(struct in_addr));
+        rc = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF,
+                        &((const struct sockaddr_in *)&a->local.ss)->sin_addr, sizeof(struct in_addr));
     } else if (a->multicast) {
-        unsigned l = loop ? 1 : 0, idx = (unsigned)a->ifindex;
-        rc |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &l, sizeof l);
-        if (hops > 0)
-            rc |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops);
-        rc |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx);
+        unsigned idx = (unsigned)a->ifindex;
+        rc = setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx);
     }
     if (rc != 0) {
         int err = errno;
@@ -223,7 +208,7 @@ static inline void mq_udp_tune(int fd, int sndbuf, int rcvbuf, int loop, int hop
 {
     mq_addr_t a;
     a.len = sizeof a.ss;
-    mq__bufsizes(fd, sndbuf, rcvbuf);
+    mq_set_buffers(fd, sndbuf, rcvbuf);
     if (getsockname(fd, (struct sockaddr *)&a.ss, &a.len) < 0)
         return;
     if (a.ss.ss_family == AF_INET) {

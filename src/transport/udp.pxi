@@ -15,8 +15,8 @@ cdef extern from "mq_udp.h" nogil:
         int multicast
         int ifindex
     int mq_udp_resolve(const char *address, int for_bind, int ipv6, mq_udp_addr_t *out)
-    int mq_udp_open_recv(const mq_udp_addr_t *a, int rcvbuf)
-    int mq_udp_open_send(const mq_udp_addr_t *a, int loop, int hops, int sndbuf)
+    int mq_udp_open_recv(const mq_udp_addr_t *a)
+    int mq_udp_open_send(const mq_udp_addr_t *a)
     int mq_udp_recv_batch(int fd, unsigned char *bufs, size_t cap, int count, size_t *lens, int *truncated)
     int mq_udp_send_batch(int fd, const unsigned char *area, const size_t *offs, const size_t *lens,
                           int count, const mq_addr_t *to)
@@ -51,7 +51,7 @@ cdef int udp_open(const endpoint_t *ep, const options_t *o, int *fd) noexcept no
     a.local = ep.local
     a.multicast = ep.multicast
     a.ifindex = ep.ifindex
-    fd[0] = mq_udp_open_recv(&a, -1) if ep.bound else mq_udp_open_send(&a, 1, 0, -1)
+    fd[0] = mq_udp_open_recv(&a) if ep.bound else mq_udp_open_send(&a)
     return 0 if fd[0] >= 0 else -1
 
 
