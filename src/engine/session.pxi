@@ -553,9 +553,6 @@ cdef int session_group_out(session_t *s, msg_t *m) noexcept nogil:
         if s.groups == GROUPS_IN:
             if not (m.flags & (MSG_JOIN | MSG_LEAVE)):
                 return 1        # (DISH sends nothing else)
-            if m.flags & MSG_JOIN and m.flags & MSG_LEAVE:
-                msg_close(m)    # "every group" is for udp only
-                continue
             if join_to_command(m) == 0:
                 return 1
             msg_close(m)
