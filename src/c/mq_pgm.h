@@ -39,8 +39,6 @@ typedef struct {
     mq_pgm_addr_t a;
     int raw;                    /* pgm:// */
     int sender;                 /* PUB/XPUB: a source; else a receiver */
-    int hops;                   /* MULTICAST_HOPS */
-    int sndbuf, rcvbuf;
 } mq_pgm_ep_t;
 
 typedef char mq_pgm_ep_fits[sizeof(mq_pgm_ep_t) <= sizeof(struct sockaddr_storage) ? 1 : -1];

@@ -16,9 +16,6 @@ cdef extern from "mq_pgm.h" nogil:
         mq_pgm_addr_t a
         int raw
         int sender
-        int hops
-        int sndbuf
-        int rcvbuf
     mq_pgm_ep_t *mq_pgm_ep_of(const mq_addr_t *x)
     int mq_pgm_parse(const char *s, mq_pgm_addr_t *a)
     int mq_pgm_open(const mq_pgm_addr_t *a, int raw, int sender, int hops, int sndbuf, int rcvbuf)
@@ -43,9 +40,6 @@ cdef int pgm_resolve_row(endpoint_t *ep, const char *address, const options_t *o
         return -1
     pe.raw = raw
     pe.sender = o.type == ST_PUB or o.type == ST_XPUB
-    pe.hops = o.multicast_hops
-    pe.sndbuf = o.sndbuf
-    pe.rcvbuf = o.rcvbuf
     mq_endpoint_name(ep.name, ENDPOINT_NAME_MAX, b"pgm" if raw else b"epgm", address)
     return 0
 
@@ -72,7 +66,7 @@ cdef int pgm_no_accept(int lfd) noexcept nogil:
 
 cdef int pgm_connect_start(const endpoint_t *ep, const options_t *o, int *fd) noexcept nogil:
     cdef mq_pgm_ep_t *pe = mq_pgm_ep_of(&ep.addr)
-    cdef int s = mq_pgm_open(&pe.a, pe.raw, pe.sender, pe.hops, pe.sndbuf, pe.rcvbuf)
+    cdef int s = mq_pgm_open(&pe.a, pe.raw, pe.sender, o.multicast_hops, o.sndbuf, o.rcvbuf)
     fd[0] = s
     return 0 if s >= 0 else -1
 
