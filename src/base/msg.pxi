@@ -148,6 +148,14 @@ cdef inline void msg_copy(msg_t *dst, msg_t *src) noexcept nogil:
         mq_int_add(&src.group.refcnt, 1)
 
 
+cdef inline chunk_t *group_chunk_new(const unsigned char *p, size_t n) noexcept nogil:
+    """A chunk holding the group p[:n]; NULL without memory."""
+    cdef chunk_t *g = chunk_new(n)
+    if g != NULL:
+        memcpy(g.data, p, n)
+    return g
+
+
 cdef int msg_set_group(msg_t *m, const unsigned char *p, size_t n) noexcept nogil:
     """Gives m the group p[:n] in place of the one it had (an empty one is
     no group, as libzmq, where a message without one has group ""). EINVAL
@@ -156,10 +164,9 @@ cdef int msg_set_group(msg_t *m, const unsigned char *p, size_t n) noexcept nogi
     if n > GROUP_MAX:
         return EINVAL
     if n:
-        g = chunk_new(n)
+        g = group_chunk_new(p, n)
         if g == NULL:
             return ENOMEM
-        memcpy(g.data, p, n)
     if m.group != NULL:
         chunk_decref(m.group)
     m.group = g
@@ -177,10 +184,9 @@ cdef int msg_set_group_shared(msg_t *m, const unsigned char *p, size_t n, chunk_
         return msg_set_group(m, p, n)
     c = last[0]
     if c == NULL or c.size != n or memcmp(c.data, p, n) != 0:
-        c = chunk_new(n)
+        c = group_chunk_new(p, n)
         if c == NULL:
             return ENOMEM
-        memcpy(c.data, p, n)
         if last[0] != NULL:
             chunk_decref(last[0])
         last[0] = c                     # the cache's own reference

@@ -46,10 +46,8 @@ cdef int udp_decode(const unsigned char *p, size_t n, msg_t *m, chunk_t **last_g
     glen = p[0]
     if glen + 1 > n:
         return -1
-    if msg_init_size(m, n - 1 - glen) < 0:
+    if msg_init_bytes(m, p + 1 + glen, n - 1 - glen) < 0:
         return ENOMEM
-    if m.size:
-        memcpy(msg_data(m), p + 1 + glen, m.size)
     if msg_set_group_shared(m, p + 1, glen, last_group) != 0:
         msg_close(m)
         return ENOMEM
