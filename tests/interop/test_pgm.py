@@ -19,6 +19,7 @@ import sys
 import tempfile
 
 import pytest
+from fault.procs import child_env   # the mqcore under test: installed, sanitized or in place
 
 pytestmark = pytest.mark.skipif(
     (os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") != "mqcore",
@@ -27,16 +28,6 @@ pytestmark = pytest.mark.skipif(
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER = os.path.join(ROOT, "tests", "interop", "pgm_peer.py")
 _groups = itertools.count(1)
-
-
-def mqcore_under_test_env():
-    """The environment with the mqcore this test imported first on
-    PYTHONPATH: the installed one under tests/run.py (the checkout's
-    mqcore/ has no compiled core there), the scratch build under
-    tools/sanitize.sh, the in-place build in a worktree."""
-    import mqcore
-    parent = os.path.dirname(os.path.dirname(os.path.abspath(mqcore.__file__)))
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (parent, os.environ.get("PYTHONPATH")) if p))
 
 
 def run(scenario, scheme="epgm"):
@@ -51,7 +42,7 @@ def run(scenario, scheme="epgm"):
              "ip addr add 127.0.0.2/8 dev lo && exec \"$@\"")
     r = subprocess.run(["unshare", "-n", "sh", "-c", setup, "sh", sys.executable, PEER,
                         scenario, scheme, group, port],
-                       capture_output=True, text=True, timeout=90, env=mqcore_under_test_env(),
+                       capture_output=True, text=True, timeout=90, env=child_env(),
                        cwd=tempfile.gettempdir())
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     assert r.returncode == 0 and lines, f"{scenario} failed ({r.returncode}):\n{r.stderr[-3000:]}"
