@@ -238,18 +238,25 @@ def test_libzmq_radio_to_our_dish_over_udp(zmq, ref, refctx, sock):
     assert recv(0.2) is None
 
 
+def refusals(zmq, ref, refctx, sock, ours_type, their_type, how, addr):
+    """The errnos with which a socket of each library refuses to `how`
+    ("bind" or "connect") to addr; both must refuse."""
+    theirs = refctx.socket(their_type)
+    with pytest.raises(ref.RefError) as info:
+        getattr(theirs, how)(addr)
+    ours = sock(ours_type)
+    with pytest.raises(zmq.ZMQError) as mine:
+        getattr(ours, how)(addr)
+    return mine.value.errno, info.value.errno
+
+
 def test_udp_is_for_radio_and_dish_only_as_libzmq(zmq, ref, refctx, sock):
     addr = f"udp://127.0.0.1:{free_udp_port()}"
     cases = [(zmq.PUB, ref.PUB, "bind"), (zmq.SUB, ref.SUB, "connect"),
              (zmq.RADIO, ref.RADIO, "bind"), (zmq.DISH, ref.DISH, "connect")]
     for ours_type, their_type, how in cases:
-        theirs = refctx.socket(their_type)
-        with pytest.raises(ref.RefError) as info:
-            getattr(theirs, how)(addr)
-        ours = sock(ours_type)
-        with pytest.raises(zmq.ZMQError) as mine:
-            getattr(ours, how)(addr)
-        assert mine.value.errno == info.value.errno == zmq.ENOCOMPATPROTO
+        mine, theirs = refusals(zmq, ref, refctx, sock, ours_type, their_type, how, addr)
+        assert mine == theirs == zmq.ENOCOMPATPROTO
 
 
 # ---------------------------------------------------------------- udp over IPv6
@@ -306,13 +313,8 @@ def test_libzmq_radio_to_our_dish_over_udp_ipv6(zmq, ref, refctx, sock):
 def test_udp_ipv6_address_without_the_option_is_refused_as_libzmq(zmq, ref, refctx, sock):
     addr = f"udp://[::1]:{free_udp6_port()}"
     for ours_type, their_type, how in [(zmq.DISH, ref.DISH, "bind"), (zmq.RADIO, ref.RADIO, "connect")]:
-        theirs = refctx.socket(their_type)
-        with pytest.raises(ref.RefError) as info:
-            getattr(theirs, how)(addr)
-        ours = sock(ours_type)
-        with pytest.raises(zmq.ZMQError) as mine:
-            getattr(ours, how)(addr)
-        assert mine.value.errno == info.value.errno, how
+        mine, theirs = refusals(zmq, ref, refctx, sock, ours_type, their_type, how, addr)
+        assert mine == theirs, how
 
 
 # ---------------------------------------------------------------- udp multicast
