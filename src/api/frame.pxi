@@ -133,12 +133,8 @@ cdef class Frame:
     @property
     def group(self):
         """The RADIO/DISH group ("" for none), as pyzmq: a str."""
-        cdef size_t n
-        cdef const unsigned char *p
-        if self._owns_msg:
-            p = msg_group(&self.msg, &n)
-            return PyBytes_FromStringAndSize(<const char *>p, n).decode("utf8")
-        return "" if self._group is None else self._group.decode("utf8")
+        g = self._group_bytes()
+        return "" if g is None else g.decode("utf8")
 
     @group.setter
     def group(self, value):
