@@ -575,7 +575,9 @@ cdef class Socket:
         to the connection itself (the fast path to an idle tcp/ipc
         connection, taken by the first send on a connection after a
         receive): msgs_direct whole, msgs_direct_part in part (the io thread
-        wrote the rest)."""
+        wrote the rest); and how many times a thread blocked in a receive
+        read its only connection itself and found frames there
+        (reads_direct)."""
         if self._origin is not None:
             return Socket.stats(self._origin)
         cdef sock_stats_t st
@@ -590,7 +592,7 @@ cdef class Socket:
             "msgs_sent": st.msgs_sent, "bytes_sent": st.bytes_sent,
             "msgs_received": st.msgs_received, "bytes_received": st.bytes_received,
             "msgs_dropped": st.msgs_dropped, "msgs_direct": st.msgs_direct,
-            "msgs_direct_part": st.msgs_direct_part,
+            "msgs_direct_part": st.msgs_direct_part, "reads_direct": st.reads_direct,
             "connects": conns + st.inproc_attached, "disconnects": disconns + st.inproc_detached,
         }
 

@@ -80,6 +80,19 @@ static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
     return rc > 0 ? 1 : 0;
 }
 
+/* mq_sig_wait that also wakes when `fd` is readable or hung up. Returns the
+ * ready ones as bits (1 the signal, 2 fd), 0 on timeout, -1 with errno
+ * EINTR. */
+static inline int mq_sig_wait_fd(mq_sig_t *s, int fd, int timeout_ms)
+{
+    struct pollfd p[2];
+    p[0].fd = s->rfd; p[0].events = POLLIN; p[0].revents = 0;
+    p[1].fd = fd; p[1].events = POLLIN; p[1].revents = 0;
+    int rc = poll(p, 2, timeout_ms);
+    if (rc < 0) return -1;
+    return (p[0].revents ? 1 : 0) | (p[1].revents ? 2 : 0);
+}
+
 #endif
 
 #ifndef MQ_COND_WAIT

@@ -43,6 +43,11 @@ cdef struct engine_ops_t:
     void (*restart_input)(session_t *s) noexcept nogil
     # Bytes are buffered that were not written yet.
     bint (*has_output)(session_t *s) noexcept nogil
+    # Optional (fast_read.pxi): everything read was decoded and handed on,
+    # at a frame boundary; and the function a socket's thread then runs to
+    # read and decode the next frames itself.
+    bint (*input_idle)(session_t *s) noexcept nogil
+    int (*take_input)(fastr_t *fr) noexcept nogil
 
 cdef enum:
     NENGINES_MAX = 8

@@ -41,16 +41,29 @@ cdef enum:
     FAST_MAX_FRAMES = 8
 
 
-cdef inline void fastw_lock(fastw_t *fw) noexcept nogil:
-    """[io thread] Waits out a socket thread's write in progress (one
-    non-blocking syscall at most)."""
-    while mq_int_xchg(&fw.lock, 1):
-        while mq_int_load_relaxed(&fw.lock):
+cdef inline void spin_lock(int *flag) noexcept nogil:
+    """Waits out the holder of a fast path's flag (its work is a few
+    non-blocking syscalls at most)."""
+    while mq_int_xchg(flag, 1):
+        while mq_int_load_relaxed(flag):
             mq_cpu_relax()
 
 
+cdef inline bint spin_trylock(int *flag) noexcept nogil:
+    return mq_int_xchg(flag, 1) == 0
+
+
+cdef inline void spin_unlock(int *flag) noexcept nogil:
+    mq_int_store(flag, 0)
+
+
+cdef inline void fastw_lock(fastw_t *fw) noexcept nogil:
+    """[io thread] Waits out a socket thread's write in progress."""
+    spin_lock(&fw.lock)
+
+
 cdef inline void fastw_unlock(fastw_t *fw) noexcept nogil:
-    mq_int_store(&fw.lock, 0)
+    spin_unlock(&fw.lock)
 
 
 cdef void fastw_open(fastw_t *fw, int fd, stream_out_t *out) noexcept nogil:
@@ -112,7 +125,7 @@ cdef int fastw_send(pipe_end_t *e) noexcept nogil:
     n = ypipe_unflushed(e.outq, frames, FAST_MAX_FRAMES)
     if n <= 0:
         return 0
-    if mq_int_xchg(&fw.lock, 1):
+    if not spin_trylock(&fw.lock):
         return 0                        # the io thread is at it: take the pipe
     if fw.fd < 0:
         fastw_unlock(fw)

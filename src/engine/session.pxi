@@ -60,6 +60,8 @@ cdef struct session_t:
     bint skip_in                # dropping the rest of a message cut by a reconnect
     bint skip_out               # likewise, outbound
     pipe_t *fast_pipe           # the pipe whose fast write path the engine opened, or NULL
+    pipe_t *read_pipe           # the pipe whose fast read path is open, or NULL (fast_read.pxi)
+    bint in_resume              # the socket's thread left input for the engine to decode
     pipe_end_t *zap             # our end of the pipe to the ZAP handler while asking (zap.pxi)
     int groups                  # GROUPS_OUT (RADIO), GROUPS_IN (DISH), 0: no group framing
     msg_t group_half            # [groups] out: the body behind the group frame sent; in: the group frame read
@@ -252,9 +254,40 @@ cdef inline void session_fast_off(session_t *s) noexcept nogil:
         s.fast_pipe = NULL
 
 
+cdef void session_read_on(session_t *s) noexcept nogil:
+    """[leaving the session] When the engine's input is idle, the socket's
+    thread may read the connection itself (fast_read.pxi)."""
+    if (s.engine.input_idle == NULL or s.state != S_ACTIVE or s.pipe == NULL
+            or s.pipe.closed or s.h.fd < 0 or s.in_blocked or s.in_resume
+            or s.groups or s.skip_in or s.terminating or conflating(&s.o)
+            or SOCKTYPES[s.o.type].reads_subscriptions
+            or not s.engine.input_idle(s)):
+        return
+    s.read_pipe = s.pipe.pipe
+    fastr_open(&s.read_pipe.fr, s.h.fd, s, s.engine.take_input)
+
+
+cdef inline void session_read_off(session_t *s) noexcept nogil:
+    """[entering the session] From here the io thread owns the engine's
+    input and the pipe's writing side."""
+    if s.read_pipe != NULL:
+        fastr_close(&s.read_pipe.fr)
+        s.read_pipe = NULL
+
+
+cdef inline void session_wake_reader(session_t *s) noexcept nogil:
+    """[path closed] poll() holds the files it sleeps on: closing the fd a
+    socket's thread sleeps on (fast_read.pxi) would neither wake it nor end
+    the connection until something else did. So wake it first."""
+    if s.pipe != NULL and mq_int_load(&s.pipe.pipe.fr.lent):
+        pipe_send_command(s.pipe.peer, CMD_ACTIVATE_READ, 0)
+
+
 cdef void session_close_fd(session_t *s) noexcept nogil:
     session_fast_off(s)
+    session_read_off(s)
     if s.h.fd >= 0:
+        session_wake_reader(s)
         handle_forget(s.h.io, &s.h)
         close(s.h.fd)
         s.h.fd = -1
@@ -267,6 +300,7 @@ cdef void session_forget_connection(session_t *s) noexcept nogil:
     s.engine.unplug(s)
     session_drop_group_half(s)
     s.in_blocked = False
+    s.in_resume = False
     s.out_idle = False
     if s.pipe != NULL:
         if s.pipe.more_out:
@@ -283,6 +317,7 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
     # of the disconnect: a message sent after DISCONNECTED queues for the
     # next connection, it does not go into the dying one (fast_write.pxi).
     session_fast_off(s)
+    session_read_off(s)
     if s.state == S_HANDSHAKE:
         if protocol_error:
             if s.err_code:
@@ -685,8 +720,9 @@ cdef void session_on_pipe_command(session_t *s, command_t *c) noexcept nogil:
             s.out_idle = False
             session_pump_out(s)
     elif c.type == CMD_ACTIVATE_WRITE:
-        if s.in_blocked:
+        if s.in_blocked or s.in_resume:
             s.in_blocked = False
+            s.in_resume = False
             s.engine.restart_input(s)
     elif c.type == CMD_PIPE_TERM:
         c.end.peer_gone = True
@@ -703,6 +739,7 @@ cdef void session_zap_close(session_t *s) noexcept nogil:
 
 cdef void session_on_timer(timer_t *t, long long now) noexcept nogil:
     cdef session_t *s = <session_t *>t.owner
+    session_read_off(s)
     if s.state == S_IDLE:
         session_connect(s)
     elif s.state == S_CONNECTING:
@@ -712,24 +749,34 @@ cdef void session_on_timer(timer_t *t, long long now) noexcept nogil:
 
 
 cdef void session_on_linger(timer_t *t, long long now) noexcept nogil:
+    session_read_off(<session_t *>t.owner)
     session_destroy(<session_t *>t.owner)
 
 
 # ---------------------------------------------------------------- as an io thread handle
 
 cdef void session_h_on_event(handle_t *h, int events) noexcept nogil:
-    session_on_event(<session_t *>h, events)
+    cdef session_t *s = <session_t *>h
+    if s.read_pipe != NULL:
+        if events == MQ_POLLIN and fastr_yield(&s.read_pipe.fr):
+            return      # the socket's thread read it (fast_read.pxi)
+        session_read_off(s)
+    session_on_event(s, events)
+    session_read_on(s)
 
 
 cdef void session_h_on_command(handle_t *h, command_t *c) noexcept nogil:
     cdef session_t *s = <session_t *>h
+    session_read_off(s)
     if c.type == CMD_ADD_SESSION:
         session_start(h.io, s)
     elif c.type == CMD_TERM_SESSION:
         session_term(s, c.arg)
         session_decref(s)       # the socket's reference, which the command carried
+        return
     else:
         session_on_pipe_command(s, c)
+    session_read_on(s)
 
 
 cdef void session_h_release(handle_t *h) noexcept nogil:

@@ -35,6 +35,7 @@ cdef struct zmtp_t:
     decoder_t dec
     bint frame_pending          # dec.msg is a frame waiting for pipe room
     bint frame_decoded          # ... already through the mechanism's decode
+    bint in_failed              # the socket's thread decoding for us found the stream bad (fast_read.pxi)
     unsigned char cmd_out[CMD_OUT_MAX]  # PONG frames held until no body is half written
     size_t cmd_len
     bint ping_pending           # our heartbeat PING, likewise held
@@ -78,6 +79,7 @@ cdef void zmtp_fini(session_t *s) noexcept nogil:
 cdef void zmtp_unplug(session_t *s) noexcept nogil:
     cdef zmtp_t *z = zmtp(s)
     session_fast_off(s)
+    session_read_off(s)
     if s.h.io != NULL:
         timer_cancel(&s.h.io.timers, &z.hb)
     z.greet_got = 0
@@ -88,6 +90,7 @@ cdef void zmtp_unplug(session_t *s) noexcept nogil:
     z.in_len = 0
     z.frame_pending = False
     z.frame_decoded = False
+    z.in_failed = False
     msg_close(&z.dec.msg)
     decoder_init(&z.dec, s.o.maxmsgsize)
     stream_out_reset(&z.out)
@@ -301,6 +304,9 @@ cdef int zmtp_decode(session_t *s, zmtp_t *z) noexcept nogil:
     """Decodes what is buffered. 0: all consumed; 1: blocked on HWM; -1: over."""
     cdef size_t used
     cdef int rc
+    if z.in_failed:
+        session_engine_error(s, True)
+        return -1
     while True:
         if z.frame_pending:
             rc = zmtp_deliver(s, z)
@@ -458,7 +464,12 @@ cdef inline long long earliest(long long a, long long b) noexcept nogil:
 
 cdef void zmtp_on_heartbeat(timer_t *t, long long now) noexcept nogil:
     cdef session_t *s = <session_t *>t.owner
-    cdef zmtp_t *z = zmtp(s)
+    session_read_off(s)     # reads since the last tick are in t_hb_*
+    zmtp_heartbeat_tick(s, zmtp(s), now)
+    session_read_on(s)
+
+
+cdef void zmtp_heartbeat_tick(session_t *s, zmtp_t *z, long long now) noexcept nogil:
     cdef long long next
     if s.state != S_ACTIVE:
         return
@@ -683,6 +694,71 @@ cdef inline bint zmtp_can_write_fast(session_t *s, zmtp_t *z) noexcept nogil:
             and not stream_out_pending(&z.out) and not conflating(&s.o))
 
 
+# ---------------------------------------------------------------- fast read
+
+cdef bint zmtp_input_idle(session_t *s) noexcept nogil:
+    """Everything read was decoded and handed on, at a frame boundary, with
+    a mechanism that does not wrap frames: the socket's thread may read the
+    next frames itself (fast_read.pxi)."""
+    cdef zmtp_t *z = zmtp(s)
+    return (z.mech.decode == NULL and not z.frame_pending and not z.in_failed
+            and z.in_pos == z.in_len and z.dec.state == DEC_FLAGS)
+
+
+cdef inline bint zmtp_push_lent(session_t *s, msg_t *m) noexcept nogil:
+    """session_push_plain for the socket's thread: True when m went into
+    the pipe; False leaves it to the engine (no room, a message being
+    skipped, memory short: the engine knows what to do)."""
+    if s.pipe.closed or s.pipe.peer_gone or s.skip_in:
+        return False
+    if not s.pipe.more_out and pipe_is_full(s.pipe):
+        return False
+    return pipe_write(s.pipe, m) == 0
+
+
+cdef int zmtp_take_input(fastr_t *fr) noexcept nogil:
+    """[a socket's thread, holding fr's flag with the path open] One read
+    of the connection, its data frames decoded into the pipe. Leaves the
+    rest to the engine and closes the path when it meets anything else.
+    FASTR_ACTIVATE when the pipe's reader must be woken."""
+    cdef session_t *s = <session_t *>fr.sess
+    cdef zmtp_t *z = zmtp(s)
+    cdef ssize_t n = mq_read(fr.fd, z.inbuf, IN_BATCH)
+    cdef size_t used
+    cdef int rc
+    cdef bint wrote = False
+    if n <= 0:
+        if n == 0 or (errno != EAGAIN and errno != EINTR):
+            fr.fd = -1      # the end: the io thread's own read meets it
+        return 0
+    z.in_pos = 0
+    z.in_len = n
+    z.t_hb_timeout = -1     # the peer is alive (the timer re-checks)
+    z.t_hb_ttl = -1
+    while z.in_pos < z.in_len:
+        rc = decoder_feed(&z.dec, z.inbuf + z.in_pos, z.in_len - z.in_pos, &used)
+        z.in_pos += used
+        if rc == DEC_ERROR:
+            z.in_failed = True
+            break
+        if rc != DEC_FRAME:
+            break
+        if (z.dec.msg.flags & MSG_COMMAND) or not zmtp_push_lent(s, &z.dec.msg):
+            z.frame_pending = True
+            break
+        wrote = True
+    rc = 0
+    if wrote:
+        rc = FASTR_TOOK
+        if not ypipe_flush(s.pipe.outq):
+            rc |= FASTR_ACTIVATE
+    if not zmtp_input_idle(s):
+        fr.fd = -1
+        s.in_resume = True
+        pipe_send_command(s.pipe, CMD_ACTIVATE_WRITE, 0)
+    return rc
+
+
 cdef engine_ops_t ZMTP_ENGINE
 ZMTP_ENGINE.name = b"zmtp"
 ZMTP_ENGINE.kind = ENGINE_STREAM
@@ -696,4 +772,6 @@ ZMTP_ENGINE.on_event = zmtp_on_event
 ZMTP_ENGINE.restart_output = zmtp_restart_output
 ZMTP_ENGINE.restart_input = zmtp_restart_input
 ZMTP_ENGINE.has_output = zmtp_has_output
+ZMTP_ENGINE.input_idle = zmtp_input_idle
+ZMTP_ENGINE.take_input = zmtp_take_input
 engine_register(&ZMTP_ENGINE)

@@ -50,6 +50,7 @@ cdef extern from "mq_signaler.h" nogil:
     void mq_sig_send(mq_sig_t *s)
     void mq_sig_drain(mq_sig_t *s)
     int mq_sig_wait(mq_sig_t *s, int timeout_ms)
+    int mq_sig_wait_fd(mq_sig_t *s, int fd, int timeout_ms)
     int mq_cond_wait_ms(pthread_cond_t *c, pthread_mutex_t *m, int ms)
     void mq_name_this_thread(const char *name)
 
@@ -120,6 +121,7 @@ cdef extern from "mq_wire.h" nogil:
     void mq_put_u64(unsigned char *p, uint64_t v)
     uint64_t mq_get_u64(const unsigned char *p)
     int64_t mq_now_ms()
+    int64_t mq_now_ns()
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_t:
@@ -186,3 +188,6 @@ cdef extern from "mq_idmap.h" nogil:
     int mq_idmap_put(mq_idmap_t *m, const unsigned char *k, size_t n, void *v)
     void mq_idmap_del(mq_idmap_t *m, const unsigned char *k, size_t n)
     uint32_t mq_random_u32()
+
+cdef extern from "<sched.h>" nogil:
+    int sched_yield()

@@ -67,10 +67,21 @@ cdef struct fastw_t:
     int fd                      # [lock] the connection's fd while open, -1 closed
     void *out                   # [lock] stream_out_t*: the engine's (empty) out buffer
 
+cdef struct fastr_t:
+    # The fast read path (engine/fast_read.pxi): end 0's owner, blocked in a
+    # receive, may read the connection's fd itself and decode what came into
+    # the pipe while this is open.
+    int lock                    # [any] atomic spin flag: its holder owns the fields below and the engine's input
+    int fd                      # [lock] the connection's fd while open, -1 closed
+    int lent                    # [any] atomic: end 0's owner sleeps on fd (the io thread lets it read first)
+    void *sess                  # [lock] the session_t whose input it is
+    int (*take)(fastr_t *fr) noexcept nogil    # [lock] reads fd and decodes (the engine's)
+
 cdef struct pipe_t:
     int refcnt                  # [any] atomic
     pipe_end_t ends[2]
     fastw_t fw
+    fastr_t fr
 
 
 cdef inline int lwm_for(int hwm) noexcept nogil:
@@ -100,6 +111,7 @@ cdef pipe_t *pipe_new(int hwm0, int hwm1) noexcept nogil:
         return NULL
     p.refcnt = 2
     p.fw.fd = -1
+    p.fr.fd = -1
     p.ends[0].pipe = p
     p.ends[1].pipe = p
     p.ends[0].peer = &p.ends[1]

@@ -21,6 +21,7 @@ cdef struct sock_stats_t:
     unsigned long long inproc_detached
     unsigned long long msgs_direct      # written to the fd by the caller's thread (fast_write)
     unsigned long long msgs_direct_part # ... in part, the io thread wrote the rest
+    unsigned long long reads_direct     # reads of the fd by the caller's thread that brought frames (fast_read)
 
 cdef struct held_msg_t:
     # a frame a type held back for the next recv (ROUTER's body behind its
@@ -52,6 +53,7 @@ cdef struct sock_t:
     bint ctx_terminated         # CMD_STOP seen: calls fail with ETERM
     bint closed
     sock_stats_t stats
+    unsigned long long sent_at_recv     # stats.msgs_sent when the last message was received
     evsink_t *ev                # events for monitors; connection counters
     # CONNECT_ROUTING_ID, used up by the next connect (any type may connect;
     # the option is only accepted where the row lists it)
@@ -333,6 +335,15 @@ cdef void sock_process_commands(sock_t *s, bint force=False) noexcept nogil:
         pipe_decref(c.end.pipe)
 
 
+cdef inline void sock_activate_read(sock_t *s, pipe_end_t *e) noexcept nogil:
+    """e has messages again (its ACTIVATE_READ, or the socket's own read of
+    the connection: fast_read.pxi)."""
+    if s.row.xread_activated != NULL:
+        s.row.xread_activated(s, e)
+    elif not e.ignored:
+        pa_activate(&s.fq, e)
+
+
 cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     cdef pipe_end_t *e = c.end
     if c.type == CMD_ATTACH:
@@ -342,10 +353,7 @@ cdef void sock_apply_pipe_command(sock_t *s, command_t *c) noexcept nogil:
     if e.closed or not sock_owns(s, e):
         return
     if c.type == CMD_ACTIVATE_READ:
-        if s.row.xread_activated != NULL:
-            s.row.xread_activated(s, e)
-        elif not e.ignored:
-            pa_activate(&s.fq, e)
+        sock_activate_read(s, e)
     elif c.type == CMD_ACTIVATE_WRITE:
         pa_activate(&s.lb, e)
     elif c.type == CMD_PIPE_TERM:
@@ -405,21 +413,62 @@ cdef enum:
     WAIT_INTR = -2          # a signal arrived: run Python's handlers, retry
 
 
-cdef int sock_wait(sock_t *s, long long deadline) noexcept nogil:
-    """Sleeps until a command arrives or the deadline (-1: none) passes.
-    0: woken; EAGAIN: timed out; WAIT_INTR: interrupted by a signal."""
-    cdef long long left = -1
-    cdef int rc
-    if deadline >= 0:
-        left = deadline - mq_now_ms()
-        if left <= 0:
-            return EAGAIN
-    rc = mq_sig_wait(&s.mb.sig, <int>left)
+cdef inline int wait_left_ms(long long deadline) noexcept nogil:
+    """How long to sleep until the deadline: -1 none, 0 passed."""
+    cdef long long left
+    if deadline < 0:
+        return -1
+    left = deadline - mq_now_ms()
+    return <int>left if left > 0 else 0
+
+
+cdef inline int sock_woke(int rc, long long deadline) noexcept nogil:
+    """What a wait returning rc (>0 woken, 0 timed out, <0 a signal) means
+    for the caller: 0, EAGAIN or WAIT_INTR."""
     if rc < 0:
         return WAIT_INTR
     if rc == 0 and deadline >= 0 and mq_now_ms() >= deadline:
         return EAGAIN
     return 0
+
+
+cdef int sock_wait(sock_t *s, long long deadline) noexcept nogil:
+    """Sleeps until a command arrives or the deadline (-1: none) passes.
+    0: woken; EAGAIN: timed out; WAIT_INTR: interrupted by a signal."""
+    cdef int left = wait_left_ms(deadline)
+    if left == 0:
+        return EAGAIN
+    return sock_woke(mq_sig_wait(&s.mb.sig, left), deadline)
+
+
+cdef int sock_wait_receiving(sock_t *s, long long deadline) noexcept nogil:
+    """sock_wait for a receive, commands drained when woken. A socket that
+    sent since it last received (a request/reply rhythm: the reply's
+    latency is the round trip's) on one connection whose engine lent its
+    input sleeps on that fd too and reads what comes itself
+    (fast_read.pxi). A stream is left to the io thread, which decodes
+    while the socket's thread consumes."""
+    cdef pipe_end_t *e
+    cdef int left, rc
+    if (s.npipes != 1 or s.stats.msgs_sent == s.sent_at_recv
+            or mq_int_load_relaxed(&s.pipes[0].pipe.fr.fd) < 0):
+        rc = sock_wait(s, deadline)
+        if rc == 0:
+            sock_poll_commands(s, True)     # woken by the fd: drain it
+        return rc
+    e = s.pipes[0]
+    left = wait_left_ms(deadline)
+    if left == 0:
+        return EAGAIN
+    rc = fastr_wait(&e.pipe.fr, &s.mb.sig, left)
+    if rc > 0:
+        if rc & FASTR_TOOK:
+            s.stats.reads_direct += 1
+        if rc & FASTR_ACTIVATE and not e.closed:
+            sock_activate_read(s, e)
+        if rc & FASTR_SIGNALLED:
+            sock_poll_commands(s, True)
+    return sock_woke(rc, deadline)
 
 
 cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
@@ -443,6 +492,7 @@ cdef inline int sock_try(sock_t *s, msg_t *m, bint sending) noexcept nogil:
         s.stats.bytes_received += m.size
         if not (m.flags & MSG_MORE):
             s.stats.msgs_received += 1
+            s.sent_at_recv = s.stats.msgs_sent
     return rc
 
 
@@ -510,10 +560,14 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline,
             sock_take_metadata(s, rc, meta)
             sock_send_wakes(s)
             return rc
-        rc = sock_wait(s, deadline)
+        if sending:
+            rc = sock_wait(s, deadline)
+            if rc == 0:
+                sock_poll_commands(s, True)     # woken by the fd: drain it
+        else:
+            rc = sock_wait_receiving(s, deadline)
         if rc != 0:
             return rc
-        sock_poll_commands(s, True)     # woken by the fd: drain it
 
 
 cdef inline void sock_unwrite(pipe_end_t *e) noexcept nogil:
