@@ -14,14 +14,13 @@ nor the counter).
 """
 import os
 import random
-import socket
 import struct
 import threading
 import time
 
 import pytest
 
-from .test_heartbeat import RawZmtp
+from .test_heartbeat import RawZmtp, raw_server  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.skipif(
     (os.environ.get("MQCORE_TEST_IMPL", "mqcore").strip() or "mqcore") == "zmq",
@@ -52,16 +51,6 @@ def message_bytes(parts):
 def payload(i, size):
     head = b"%08d:" % i
     return (head * (size // len(head) + 1))[:size]
-
-
-@pytest.fixture
-def raw_server():
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    ls.settimeout(5)
-    yield ls
-    ls.close()
 
 
 def read_command(peer):
