@@ -64,6 +64,20 @@ static inline void mq_cpu_relax(void)
 #endif
 }
 
+/* The fast paths' flag (engine/fast_write.pxi, fast_read.pxi): its holder
+ * owns a connection's fd side for a few non-blocking syscalls at most, so
+ * a waiter spins. */
+static inline void mq_spin_lock(int *flag)
+{
+    while (__atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL))
+        while (__atomic_load_n(flag, __ATOMIC_RELAXED))
+            mq_cpu_relax();
+}
+static inline int mq_spin_trylock(int *flag)
+{ return __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL) == 0; }
+static inline void mq_spin_unlock(int *flag)
+{ __atomic_store_n(flag, 0, __ATOMIC_RELEASE); }
+
 /* A counter one thread bumps and another reads: the load is seq_cst so it
  * can close a handshake; the store is a plain release (it runs per message)
  * and its side of a handshake is closed by mq_fence_sc(). */

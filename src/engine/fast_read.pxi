@@ -53,20 +53,20 @@ ctypedef int (*fastr_take_fn)(fastr_t *fr) noexcept nogil
 
 cdef void fastr_open(fastr_t *fr, int fd, void *sess, fastr_take_fn take) noexcept nogil:
     """[io thread] The engine's input is idle: the socket may read fd."""
-    spin_lock(&fr.lock)
+    mq_spin_lock(&fr.lock)
     fr.fd = fd
     fr.sess = sess
     fr.take = take
-    spin_unlock(&fr.lock)
+    mq_spin_unlock(&fr.lock)
 
 
 cdef void fastr_close(fastr_t *fr) noexcept nogil:
     """[io thread] Waits out a take in progress; from now on only the io
     thread touches the engine's input and the pipe's writing side."""
-    spin_lock(&fr.lock)
+    mq_spin_lock(&fr.lock)
     fr.fd = -1
     fr.sess = NULL
-    spin_unlock(&fr.lock)
+    mq_spin_unlock(&fr.lock)
 
 
 cdef bint fastr_yield(fastr_t *fr) noexcept nogil:
@@ -95,20 +95,20 @@ cdef int fastr_wait(fastr_t *fr, mq_sig_t *sig, int timeout_ms) noexcept nogil:
     the fd brought. FASTR_* bits, 0 on timeout, -1 on a signal (EINTR)."""
     cdef int fd, ready
     cdef int took = 0
-    if not spin_trylock(&fr.lock):
+    if not mq_spin_trylock(&fr.lock):
         return mq_sig_wait(sig, timeout_ms)     # the io thread is in: as usual
     fd = fr.fd
     if fd >= 0:
         mq_int_store(&fr.lent, 1)
-    spin_unlock(&fr.lock)
+    mq_spin_unlock(&fr.lock)
     if fd < 0:
         return mq_sig_wait(sig, timeout_ms)
     ready = mq_sig_wait_fd(sig, fd, timeout_ms)
-    spin_lock(&fr.lock)
+    mq_spin_lock(&fr.lock)
     mq_int_store(&fr.lent, 0)
     if ready > 0 and (ready & 2) and fr.fd >= 0:
         took = fr.take(fr) | FASTR_WOKEN
-    spin_unlock(&fr.lock)
+    mq_spin_unlock(&fr.lock)
     if ready < 0:
         return -1
     return (ready & FASTR_SIGNALLED) | took

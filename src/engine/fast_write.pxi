@@ -41,46 +41,21 @@ cdef enum:
     FAST_MAX_FRAMES = 8
 
 
-cdef inline void spin_lock(int *flag) noexcept nogil:
-    """Waits out the holder of a fast path's flag (its work is a few
-    non-blocking syscalls at most)."""
-    while mq_int_xchg(flag, 1):
-        while mq_int_load_relaxed(flag):
-            mq_cpu_relax()
-
-
-cdef inline bint spin_trylock(int *flag) noexcept nogil:
-    return mq_int_xchg(flag, 1) == 0
-
-
-cdef inline void spin_unlock(int *flag) noexcept nogil:
-    mq_int_store(flag, 0)
-
-
-cdef inline void fastw_lock(fastw_t *fw) noexcept nogil:
-    """[io thread] Waits out a socket thread's write in progress."""
-    spin_lock(&fw.lock)
-
-
-cdef inline void fastw_unlock(fastw_t *fw) noexcept nogil:
-    spin_unlock(&fw.lock)
-
-
 cdef void fastw_open(fastw_t *fw, int fd, stream_out_t *out) noexcept nogil:
     """[io thread] The engine is idle with an empty out buffer."""
-    fastw_lock(fw)
+    mq_spin_lock(&fw.lock)
     fw.fd = fd
     fw.out = out
-    fastw_unlock(fw)
+    mq_spin_unlock(&fw.lock)
 
 
 cdef void fastw_close(fastw_t *fw) noexcept nogil:
     """[io thread] From now on only the io thread writes the fd and the
     out buffer (which may hold the rest of a short fast write)."""
-    fastw_lock(fw)
+    mq_spin_lock(&fw.lock)
     fw.fd = -1
     fw.out = NULL
-    fastw_unlock(fw)
+    mq_spin_unlock(&fw.lock)
 
 
 cdef size_t fastw_encode(msg_t **frames, int n, unsigned char *buf) noexcept nogil:
@@ -125,15 +100,15 @@ cdef int fastw_send(pipe_end_t *e) noexcept nogil:
     n = ypipe_unflushed(e.outq, frames, FAST_MAX_FRAMES)
     if n <= 0:
         return 0
-    if not spin_trylock(&fw.lock):
+    if not mq_spin_trylock(&fw.lock):
         return 0                        # the io thread is at it: take the pipe
     if fw.fd < 0:
-        fastw_unlock(fw)
+        mq_spin_unlock(&fw.lock)
         return 0
     out = <stream_out_t *>fw.out
     len = fastw_encode(frames, n, out.buf)
     if len == 0:
-        fastw_unlock(fw)
+        mq_spin_unlock(&fw.lock)
         return 0
     iov.iov_base = out.buf
     iov.iov_len = len
@@ -146,7 +121,7 @@ cdef int fastw_send(pipe_end_t *e) noexcept nogil:
         fw.fd = -1
         fw.out = NULL
         short_write = True
-    fastw_unlock(fw)
+    mq_spin_unlock(&fw.lock)
     ypipe_unwrite_all(e.outq)
     e.msgs_written -= 1
     if short_write:
