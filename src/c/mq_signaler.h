@@ -68,21 +68,11 @@ static inline void mq_sig_drain(mq_sig_t *s)
 #endif
 }
 
-/* Waits for the fd to become readable. Returns 1 when signalled, 0 on
- * timeout, -1 with errno EINTR when a signal arrived (the caller then lets
- * Python run its handlers, so Ctrl-C works). */
-static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
-{
-    struct pollfd p;
-    p.fd = s->rfd; p.events = POLLIN; p.revents = 0;
-    int rc = poll(&p, 1, timeout_ms);
-    if (rc < 0) return -1;
-    return rc > 0 ? 1 : 0;
-}
-
-/* mq_sig_wait that also wakes when `fd` is readable or hung up. Returns the
- * ready ones as bits (1 the signal, 2 fd), 0 on timeout, -1 with errno
- * EINTR. */
+/* Waits for the signal fd to become readable and, when `fd` is not -1
+ * (poll skips a negative fd), for `fd` to become readable or hang up.
+ * Returns the ready ones as bits (1 the signal, 2 fd), 0 on timeout, -1
+ * with errno EINTR when a signal arrived (the caller then lets Python run
+ * its handlers, so Ctrl-C works). */
 static inline int mq_sig_wait_fd(mq_sig_t *s, int fd, int timeout_ms)
 {
     struct pollfd p[2];
@@ -91,6 +81,13 @@ static inline int mq_sig_wait_fd(mq_sig_t *s, int fd, int timeout_ms)
     int rc = poll(p, 2, timeout_ms);
     if (rc < 0) return -1;
     return (p[0].revents ? 1 : 0) | (p[1].revents ? 2 : 0);
+}
+
+/* Waits for the signal fd alone: 1 when signalled, 0 on timeout, -1
+ * (EINTR) on a signal. */
+static inline int mq_sig_wait(mq_sig_t *s, int timeout_ms)
+{
+    return mq_sig_wait_fd(s, -1, timeout_ms);
 }
 
 #endif

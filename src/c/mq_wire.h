@@ -13,17 +13,15 @@ static inline void mq_put_u64(unsigned char *p, uint64_t v)
 static inline uint64_t mq_get_u64(const unsigned char *p)
 { return ((uint64_t)mq_get_u32(p) << 32) | mq_get_u32(p + 4); }
 
-static inline int64_t mq_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static inline int64_t mq_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t mq_now_ms(void)
+{
+    return mq_now_ns() / 1000000;
 }
 #endif
