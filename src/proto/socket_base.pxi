@@ -441,22 +441,21 @@ cdef int sock_wait(sock_t *s, long long deadline) noexcept nogil:
     return sock_woke(mq_sig_wait(&s.mb.sig, left), deadline)
 
 
-cdef int sock_wait_receiving(sock_t *s, long long deadline) noexcept nogil:
-    """sock_wait for a receive, commands drained when woken. A socket that
-    sent since it last received (a request/reply rhythm: the reply's
-    latency is the round trip's) on one connection whose engine lent its
-    input sleeps on that fd too and reads what comes itself
-    (fast_read.pxi). A stream is left to the io thread, which decodes
-    while the socket's thread consumes."""
-    cdef pipe_end_t *e
+cdef inline bint sock_reads_directly(sock_t *s) noexcept nogil:
+    """A receive is to wait on the connection's fd too (fast_read.pxi):
+    the socket sent since it last received (a request/reply rhythm: the
+    reply's latency is the round trip's), on its one connection, whose
+    engine lent its input. A stream is left to the io thread, which
+    decodes while the socket's thread consumes."""
+    return (s.npipes == 1 and s.stats.msgs_sent != s.sent_at_recv
+            and mq_int_load_relaxed(&s.pipes[0].pipe.fr.fd) >= 0)
+
+
+cdef int sock_wait_reading(sock_t *s, long long deadline) noexcept nogil:
+    """sock_wait on the mailbox and the one connection's fd, taking what
+    comes on the fd (fast_read.pxi); commands drained when signalled."""
+    cdef pipe_end_t *e = s.pipes[0]
     cdef int left, rc
-    if (s.npipes != 1 or s.stats.msgs_sent == s.sent_at_recv
-            or mq_int_load_relaxed(&s.pipes[0].pipe.fr.fd) < 0):
-        rc = sock_wait(s, deadline)
-        if rc == 0:
-            sock_poll_commands(s, True)     # woken by the fd: drain it
-        return rc
-    e = s.pipes[0]
     left = wait_left_ms(deadline)
     if left == 0:
         return EAGAIN
@@ -560,12 +559,12 @@ cdef int sock_io_blocking(sock_t *s, msg_t *m, bint sending, long long deadline,
             sock_take_metadata(s, rc, meta)
             sock_send_wakes(s)
             return rc
-        if sending:
+        if not sending and sock_reads_directly(s):
+            rc = sock_wait_reading(s, deadline)
+        else:
             rc = sock_wait(s, deadline)
             if rc == 0:
                 sock_poll_commands(s, True)     # woken by the fd: drain it
-        else:
-            rc = sock_wait_receiving(s, deadline)
         if rc != 0:
             return rc
 
