@@ -285,7 +285,6 @@ cdef inline void session_wake_reader(session_t *s) noexcept nogil:
 
 cdef void session_close_fd(session_t *s) noexcept nogil:
     session_fast_off(s)
-    session_read_off(s)
     if s.h.fd >= 0:
         session_wake_reader(s)
         handle_forget(s.h.io, &s.h)
@@ -317,7 +316,6 @@ cdef void session_on_disconnect(session_t *s, bint protocol_error) noexcept nogi
     # of the disconnect: a message sent after DISCONNECTED queues for the
     # next connection, it does not go into the dying one (fast_write.pxi).
     session_fast_off(s)
-    session_read_off(s)
     if s.state == S_HANDSHAKE:
         if protocol_error:
             if s.err_code:

@@ -79,7 +79,6 @@ cdef void zmtp_fini(session_t *s) noexcept nogil:
 cdef void zmtp_unplug(session_t *s) noexcept nogil:
     cdef zmtp_t *z = zmtp(s)
     session_fast_off(s)
-    session_read_off(s)
     if s.h.io != NULL:
         timer_cancel(&s.h.io.timers, &z.hb)
     z.greet_got = 0
@@ -337,6 +336,13 @@ cdef int zmtp_decode(session_t *s, zmtp_t *z) noexcept nogil:
             z.frame_pending = True
 
 
+cdef inline void zmtp_peer_alive(zmtp_t *z) noexcept nogil:
+    """Bytes came: no heartbeat deadline stands (the timer re-checks the
+    fields when it fires)."""
+    z.t_hb_timeout = -1
+    z.t_hb_ttl = -1
+
+
 cdef void zmtp_read(session_t *s) noexcept nogil:
     cdef zmtp_t *z = zmtp(s)
     cdef int rounds = 0
@@ -372,8 +378,7 @@ cdef void zmtp_read(session_t *s) noexcept nogil:
                 z.in_len = n
         if n > 0:
             drained = <size_t>n < want
-            z.t_hb_timeout = -1     # the peer is alive (the timer re-checks)
-            z.t_hb_ttl = -1
+            zmtp_peer_alive(z)
             continue
         if n == 0 or (errno != EAGAIN and errno != EINTR):
             session_flush_in(s)
@@ -733,8 +738,7 @@ cdef int zmtp_take_input(fastr_t *fr) noexcept nogil:
         return 0
     z.in_pos = 0
     z.in_len = n
-    z.t_hb_timeout = -1     # the peer is alive (the timer re-checks)
-    z.t_hb_ttl = -1
+    zmtp_peer_alive(z)
     while z.in_pos < z.in_len:
         rc = decoder_feed(&z.dec, z.inbuf + z.in_pos, z.in_len - z.in_pos, &used)
         z.in_pos += used
